@@ -1,0 +1,362 @@
+//! The command line: clap definitions, the commands, and the printers for people and
+//! for scripts (`--json`, documented in the README).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::{ConfigError, Settings};
+use crate::domain::Status;
+use crate::mail::templates::Templates;
+use crate::mail::{Classification, classify, parse};
+use crate::store::Store;
+use crate::telemetry::LogFormat;
+use crate::{imap, outbox, worker};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pengaduan",
+    version,
+    about = "Public-complaint service over email: IMAP ingest, SQLite register, SMTP replies",
+    long_about = "Runs the public-complaint service (Layanan Pengaduan Masyarakat) of Diskominfo Kaltara over email.\n\
+                  Every setting in the configuration file can be overridden by an environment variable\n\
+                  PENGADUAN__<SECTION>__<KEY>, e.g. PENGADUAN__IMAP__PASSWORD."
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, env = "PENGADUAN_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// Log format: JSON lines when not on a terminal (auto), or forced.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the worker: with --once, one full cycle (ingest, send) then exit.
+    Run {
+        /// One cycle, then exit (for cron).
+        #[arg(long)]
+        once: bool,
+        /// Seconds between cycles in long-running mode.
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+    },
+    /// List the complaint register.
+    List {
+        /// Only complaints with this status (menunggu_disposisi, menunggu_jawaban,
+        /// menunggu_persetujuan, selesai, ditutup).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON (an array; see the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint with its messages and audit events.
+    Show {
+        /// Register number, e.g. ADU-2026-00042.
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the configuration and reach the database, IMAP and SMTP.
+    Check,
+    /// Show what the worker would make of one .eml file (touches no database or mailbox).
+    Parse {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Command {
+    pub fn logs_to_stdout(&self) -> bool {
+        matches!(self, Command::Run { .. })
+    }
+}
+
+/// Runs the command and maps the outcome to the process exit status: 0 success, 1 a
+/// failure at run time, 2 a configuration error.
+pub async fn main(cli: Cli) -> ExitCode {
+    match execute(&cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            if let Some(config) = error.downcast_ref::<ConfigError>() {
+                eprintln!("error: configuration: {config}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn one_line(error: &anyhow::Error) -> String {
+    error.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+}
+
+async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Parse { file, json } = &cli.command {
+        return parse_file(cli, file, *json);
+    }
+    let settings = Settings::load(&cli.config)?;
+    match &cli.command {
+        Command::Run { once, interval } => run(&settings, *once, *interval).await,
+        Command::List { status, json } => {
+            let status = match status {
+                Some(s) => Some(Status::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown status {s:?}; one of: {}",
+                        Status::ALL.map(Status::as_str).join(", ")
+                    )
+                })?),
+                None => None,
+            };
+            let store = Store::open(&settings.database.url).await?;
+            let complaints = store.complaints(status).await?;
+            if *json {
+                print_json(&complaints)?;
+            } else if complaints.is_empty() {
+                println!("(no complaints)");
+            } else {
+                for c in &complaints {
+                    println!(
+                        "{:<16} {:<21} {} → {}  {}  {}",
+                        c.number, c.status, c.received_at, c.deadline_at, c.reporter_email, c.subject
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { number, json } => {
+            let store = Store::open(&settings.database.url).await?;
+            let Some(detail) = store.complaint(number.trim()).await? else {
+                eprintln!("error: no complaint {number}");
+                return Ok(ExitCode::from(1));
+            };
+            if *json {
+                print_json(&detail)?;
+            } else {
+                let c = &detail.summary;
+                println!("{}  [{}]  {}", c.number, c.status, c.subject);
+                println!("reporter:  {} <{}>", c.reporter_name.as_deref().unwrap_or("-"), c.reporter_email);
+                println!("received:  {}   deadline: {}", c.received_at, c.deadline_at);
+                println!("\nmessages:");
+                for m in &detail.messages {
+                    println!(
+                        "  {} {:<12} {}  {}  ({} attachment(s))",
+                        if m.direction == "in" { "→" } else { "←" },
+                        m.kind,
+                        m.date.as_deref().unwrap_or("-"),
+                        m.subject,
+                        m.attachments.len()
+                    );
+                }
+                println!("\nevents:");
+                for e in &detail.events {
+                    println!("  {}  {:<22} {:<28} {}", e.at, e.action, e.actor, e.detail);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => check(&settings).await,
+        Command::Parse { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<ExitCode> {
+    let clock = Clock::from_env()?;
+    let store = Store::open(&settings.database.url).await?;
+    loop {
+        let report = worker::run_once(settings, &store, &clock).await;
+        match &report {
+            Ok(report) => tracing::info!(
+                fetched = report.fetched,
+                complaints = report.complaints,
+                follow_ups = report.follow_ups,
+                auto_replies = report.auto_replies,
+                bounces = report.bounces,
+                quarantined = report.quarantined,
+                moved = report.moved,
+                sent = report.delivery.sent,
+                deferred = report.delivery.deferred,
+                failed = report.delivery.failed,
+                duration_ms = report.duration_ms,
+                "cycle complete"
+            ),
+            Err(error) if !once => tracing::error!(error = %one_line(error), "cycle failed; retrying later"),
+            Err(_) => {}
+        }
+        if once {
+            store.close().await;
+            report?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("interrupted; exiting");
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+}
+
+/// `parse FILE`: the operator's tool for "why was this quarantined?".
+fn parse_file(cli: &Cli, file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // The configuration is optional here: it only names the worker's own address.
+    let own = Settings::load(&cli.config).ok().map(|s| (s.smtp.from_address, s.office.domain, s.office.number_prefix));
+    let (address, domain, prefix) = own.unwrap_or_else(|| {
+        (
+            crate::domain::EmailAddress::parse("diskominfo@kaltaraprov.go.id").expect("a valid built-in address"),
+            "kaltaraprov.go.id".to_string(),
+            "ADU".to_string(),
+        )
+    });
+    let report = ParseReport::new(&raw, &address, &domain, &prefix);
+    if json {
+        print_json(&report)?;
+    } else {
+        println!("kind:       {}", report.kind);
+        if let Some(reason) = &report.quarantine_reason {
+            println!("quarantine: {reason}");
+        }
+        println!("message-id: {}", report.inbound.message_id.as_deref().unwrap_or("-"));
+        println!("subject:    {}", report.inbound.subject);
+        for a in &report.inbound.attachments {
+            println!(
+                "attachment: {} ({}, {} bytes, sha256 {})",
+                a.filename.as_deref().unwrap_or("-"),
+                a.content_type,
+                a.size,
+                a.sha256
+            );
+        }
+        println!("\n{}", report.inbound.body_text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The JSON of `parse`: the parsed message plus the worker's verdict.
+#[derive(Debug, Serialize)]
+pub struct ParseReport {
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub inbound: crate::mail::Inbound,
+    pub quarantine_reason: Option<String>,
+}
+
+impl ParseReport {
+    pub fn new(raw: &[u8], own_address: &crate::domain::EmailAddress, own_domain: &str, prefix: &str) -> ParseReport {
+        let inbound = parse(raw);
+        let classification = classify(&inbound, own_address, own_domain);
+        let names_thread = !inbound.thread_ids().is_empty()
+            || crate::domain::RegisterNumber::find_in_subject(prefix, &inbound.subject).is_some();
+        let (kind, quarantine_reason) = match classification {
+            Classification::Person if names_thread => ("follow_up", None),
+            Classification::Person => ("complaint", None),
+            Classification::AutoReply(_) => ("auto_reply", None),
+            Classification::Bounce(_) => ("bounce", None),
+            Classification::Quarantine(reason) => ("quarantined", Some(reason)),
+        };
+        ParseReport { kind, inbound, quarantine_reason }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).context("cannot serialise JSON")?;
+    println!("{text}");
+    Ok(())
+}
+
+/// `check`: one line per item; exit status 1 if any fails.
+async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    let mut line = |ok: bool, item: &str, detail: String| {
+        failed |= !ok;
+        println!("{} {item}: {detail}", if ok { "ok  " } else { "FAIL" });
+    };
+    line(true, "configuration", format!("{} is valid (secrets not shown)", settings.source.display()));
+
+    match Store::open(&settings.database.url).await {
+        Ok(store) => match store.ping().await {
+            Ok(count) => line(true, "database", format!("{} reachable and migrated; {count} complaints", settings.database.url)),
+            Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
+        },
+        Err(e) => line(false, "database", format!("{}; check database.url and that the directory is writable", one_line(&e))),
+    }
+
+    match imap::Connection::connect(&settings.imap).await {
+        Ok(mut connection) => {
+            line(true, "imap", format!("logged in as {} at {}:{}", settings.imap.username, settings.imap.host, settings.imap.port));
+            match connection.folders().await {
+                Ok(folders) => {
+                    for (key, name) in [
+                        ("imap.mailbox", &settings.imap.mailbox),
+                        ("imap.processed_mailbox", &settings.imap.processed_mailbox),
+                        ("imap.quarantine_mailbox", &settings.imap.quarantine_mailbox),
+                    ] {
+                        let exists = folders.iter().any(|f| f == name);
+                        let created_later = key != "imap.mailbox";
+                        line(
+                            exists || created_later,
+                            "imap folder",
+                            if exists {
+                                format!("{name} ({key}) exists")
+                            } else if created_later {
+                                format!("{name} ({key}) does not exist yet; the worker creates it on first use")
+                            } else {
+                                format!("{name} ({key}) does not exist; fix {key}")
+                            },
+                        );
+                    }
+                }
+                Err(e) => line(false, "imap folders", one_line(&e)),
+            }
+            connection.logout().await;
+        }
+        Err(e) => line(false, "imap", format!("{}; check imap.host, imap.port, imap.security, imap.username and the password", one_line(&e))),
+    }
+
+    match outbox::transport(settings) {
+        Ok(transport) => match transport.test_connection().await {
+            Ok(true) => line(true, "smtp", format!("{}:{} greets, TLS and authentication accepted", settings.smtp.host, settings.smtp.port)),
+            Ok(false) => line(false, "smtp", format!("{}:{} did not accept the connection", settings.smtp.host, settings.smtp.port)),
+            Err(e) => line(false, "smtp", format!("{}:{}: {e}; check smtp.host, smtp.port, smtp.security and the credentials", settings.smtp.host, settings.smtp.port)),
+        },
+        Err(e) => line(false, "smtp", one_line(&e)),
+    }
+
+    match Templates::load(&settings.office.templates_dir) {
+        Ok(templates) => {
+            for name in Templates::names() {
+                match templates.render(name, sample_context(settings)) {
+                    Ok(_) => line(true, "template", format!("{name} renders")),
+                    Err(e) => line(false, "template", format!("{e}; fix {}/{name}.txt", settings.office.templates_dir.display())),
+                }
+            }
+        }
+        Err(e) => line(false, "templates", e.to_string()),
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn sample_context(settings: &Settings) -> minijinja::Value {
+    minijinja::context! {
+        number => format!("{}-2026-00001", settings.office.number_prefix),
+        reply_subject => format!("Re: Contoh [{}-2026-00001]", settings.office.number_prefix),
+        reporter_name => "Contoh Warga",
+        office_name => &settings.office.name,
+        received => "Senin, 30 November 2026 pukul 10.00 WITA",
+        deadline => "Kamis, 3 Desember 2026 pukul 10.00 WITA",
+        answer_within_hours => settings.sla.answer_within_hours,
+    }
+}

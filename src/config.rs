@@ -1,0 +1,575 @@
+//! Typed settings: `Settings.toml`, then `PENGADUAN__SECTION__KEY` environment variables,
+//! validated once at load. Every error names the key and the file it came from.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::domain::EmailAddress;
+
+pub const ENV_PREFIX: &str = "PENGADUAN";
+pub const DEFAULT_PATH: &str = "Settings.toml";
+
+/// A configuration problem: which key, in which file, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {problem}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Implicit TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS before any credentials are sent.
+    StartTls,
+    /// No encryption at all; accepted only for loopback hosts.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub source: PathBuf,
+    pub imap: ImapSettings,
+    pub smtp: SmtpSettings,
+    pub database: DatabaseSettings,
+    pub office: OfficeSettings,
+    pub sla: SlaSettings,
+    pub security: SecuritySettings,
+    pub acknowledgment: AcknowledgmentSettings,
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: SecretString,
+    pub mailbox: String,
+    pub processed_mailbox: String,
+    pub quarantine_mailbox: String,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The full `From:` of everything the worker sends (display name and address).
+    pub from: String,
+    pub from_address: EmailAddress,
+    pub from_name: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OfficeSettings {
+    pub name: String,
+    pub domain: String,
+    pub number_prefix: String,
+    pub timezone: Tz,
+    pub templates_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlaSettings {
+    pub answer_within_hours: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecuritySettings {
+    pub secret: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct AcknowledgmentSettings {
+    /// At most this many acknowledgments to one sender address per 24 hours.
+    pub max_per_sender_per_day: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Most messages fetched, stored and moved as one batch.
+    pub batch_messages: usize,
+    /// Most bytes (by RFC822.SIZE) fetched as one batch; a single larger message still
+    /// forms a batch of its own.
+    pub batch_bytes: u64,
+    /// Most outbox rows delivered in one cycle.
+    pub send_limit: usize,
+}
+
+// ---- raw shapes, as they come from the file and the environment ----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Raw {
+    imap: RawImap,
+    smtp: RawSmtp,
+    database: RawDatabase,
+    office: RawOffice,
+    sla: RawSla,
+    security: RawSecurity,
+    acknowledgment: RawAcknowledgment,
+    worker: RawWorker,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawImap {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+    mailbox: Option<String>,
+    processed_mailbox: Option<String>,
+    quarantine_mailbox: Option<String>,
+    ca_file: Option<PathBuf>,
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+    from: Option<String>,
+    ca_file: Option<PathBuf>,
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawDatabase {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawOffice {
+    name: Option<String>,
+    domain: Option<String>,
+    number_prefix: Option<String>,
+    timezone: Option<String>,
+    templates_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawSla {
+    answer_within_hours: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawSecurity {
+    secret: Option<String>,
+    secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawAcknowledgment {
+    max_per_sender_per_day: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawWorker {
+    batch_messages: Option<usize>,
+    batch_bytes: Option<u64>,
+    send_limit: Option<usize>,
+}
+
+impl Settings {
+    /// Loads `path`, then overrides from `PENGADUAN__*` environment variables.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let file = path.display().to_string();
+        if !path.is_file() {
+            return Err(ConfigError {
+                file,
+                key: "(file)".into(),
+                problem: "cannot read the configuration file: not found (set --config or PENGADUAN_CONFIG)".into(),
+            });
+        }
+        let built = config::Config::builder()
+            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .map_err(|e| from_config_error(&file, e))?;
+        let raw: Raw = built
+            .try_deserialize()
+            .map_err(|e| from_config_error(&file, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Validator { file, base }.settings(raw, path)
+    }
+}
+
+fn from_config_error(file: &str, error: config::ConfigError) -> ConfigError {
+    match error {
+        config::ConfigError::Type {
+            unexpected,
+            expected,
+            key,
+            ..
+        } => ConfigError {
+            file: file.into(),
+            key: key.unwrap_or_else(|| "(unknown key)".into()),
+            problem: format!("invalid value {unexpected}, expected {expected}"),
+        },
+        config::ConfigError::At { key, error, .. } => ConfigError {
+            file: file.into(),
+            key: key.unwrap_or_else(|| "(unknown key)".into()),
+            problem: error.to_string(),
+        },
+        other => ConfigError {
+            file: file.into(),
+            key: "(file)".into(),
+            problem: other.to_string(),
+        },
+    }
+}
+
+struct Validator<'a> {
+    file: String,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+
+    fn required(&self, key: &str, value: Option<String>) -> Result<String, ConfigError> {
+        match value {
+            Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+            Some(_) => Err(self.error(key, "must not be empty")),
+            None => Err(self.error(key, "missing (required)")),
+        }
+    }
+
+    fn security(&self, key: &str, value: Option<String>, host: &str) -> Result<Security, ConfigError> {
+        let value = self.required(key, value)?;
+        let security = match value.to_ascii_lowercase().as_str() {
+            "tls" => Security::Tls,
+            "starttls" => Security::StartTls,
+            "none" => Security::None,
+            _ => {
+                return Err(self.error(
+                    key,
+                    format!("invalid value {value:?}, expected \"tls\", \"starttls\" or \"none\""),
+                ));
+            }
+        };
+        if security == Security::None && !is_loopback(host) {
+            return Err(self.error(
+                key,
+                format!("\"none\" sends passwords and mail in clear text and is only allowed for a loopback host, not {host:?}; use \"tls\" or \"starttls\""),
+            ));
+        }
+        Ok(security)
+    }
+
+    fn path(&self, path: PathBuf) -> PathBuf {
+        if path.is_absolute() { path } else { self.base.join(path) }
+    }
+
+    fn existing_file(&self, key: &str, path: Option<PathBuf>) -> Result<Option<PathBuf>, ConfigError> {
+        let Some(path) = path else { return Ok(None) };
+        let resolved = self.path(path);
+        if !resolved.is_file() {
+            return Err(self.error(key, format!("file {} does not exist", resolved.display())));
+        }
+        Ok(Some(resolved))
+    }
+
+    /// A secret given inline (usually from the environment) or as `<key>_file`.
+    fn secret(
+        &self,
+        key: &str,
+        inline: Option<String>,
+        file: Option<PathBuf>,
+    ) -> Result<Option<SecretString>, ConfigError> {
+        match (inline, file) {
+            (Some(_), Some(_)) => Err(self.error(key, format!("set either {key} or {key}_file, not both"))),
+            (Some(value), None) => Ok(Some(SecretString::from(value))),
+            (None, Some(path)) => {
+                let resolved = self.path(path);
+                let text = std::fs::read_to_string(&resolved).map_err(|e| {
+                    self.error(&format!("{key}_file"), format!("cannot read {}: {e}", resolved.display()))
+                })?;
+                Ok(Some(SecretString::from(text.trim_end_matches(['\r', '\n']).to_string())))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn settings(&self, raw: Raw, source: &Path) -> Result<Settings, ConfigError> {
+        let imap_host = self.required("imap.host", raw.imap.host)?;
+        let imap_security = self.security("imap.security", raw.imap.security, &imap_host)?;
+        let imap = ImapSettings {
+            port: raw.imap.port.unwrap_or(match imap_security {
+                Security::Tls => 993,
+                _ => 143,
+            }),
+            security: imap_security,
+            username: self.required("imap.username", raw.imap.username)?,
+            password: self
+                .secret("imap.password", raw.imap.password, raw.imap.password_file)?
+                .ok_or_else(|| self.error("imap.password", "missing (set PENGADUAN__IMAP__PASSWORD or imap.password_file)"))?,
+            mailbox: raw.imap.mailbox.unwrap_or_else(|| "INBOX".into()),
+            processed_mailbox: raw
+                .imap
+                .processed_mailbox
+                .unwrap_or_else(|| "Pengaduan/Diproses".into()),
+            quarantine_mailbox: raw
+                .imap
+                .quarantine_mailbox
+                .unwrap_or_else(|| "Pengaduan/Karantina".into()),
+            ca_file: self.existing_file("imap.ca_file", raw.imap.ca_file)?,
+            timeout: Duration::from_secs(raw.imap.timeout_seconds.unwrap_or(60)),
+            host: imap_host,
+        };
+        for (key, name) in [
+            ("imap.mailbox", &imap.mailbox),
+            ("imap.processed_mailbox", &imap.processed_mailbox),
+            ("imap.quarantine_mailbox", &imap.quarantine_mailbox),
+        ] {
+            if name.trim().is_empty() || name.contains(['"', '\r', '\n', '*', '%']) {
+                return Err(self.error(key, format!("invalid mailbox name {name:?}")));
+            }
+        }
+        if imap.processed_mailbox == imap.mailbox || imap.quarantine_mailbox == imap.mailbox {
+            return Err(self.error(
+                "imap.processed_mailbox",
+                "processed_mailbox and quarantine_mailbox must differ from imap.mailbox",
+            ));
+        }
+
+        let smtp_host = self.required("smtp.host", raw.smtp.host)?;
+        let smtp_security = self.security("smtp.security", raw.smtp.security, &smtp_host)?;
+        let from = self.required("smtp.from", raw.smtp.from)?;
+        let (from_name, from_address) = parse_mailbox(&from)
+            .ok_or_else(|| self.error("smtp.from", format!("{from:?} is not an address like \"Name <user@domain>\"")))?;
+        let smtp_password = self.secret("smtp.password", raw.smtp.password, raw.smtp.password_file)?;
+        if raw.smtp.username.is_some() != smtp_password.is_some() {
+            return Err(self.error("smtp.username", "set both smtp.username and smtp.password, or neither"));
+        }
+        let smtp = SmtpSettings {
+            port: raw.smtp.port.unwrap_or(match smtp_security {
+                Security::Tls => 465,
+                Security::StartTls => 587,
+                Security::None => 25,
+            }),
+            security: smtp_security,
+            username: raw.smtp.username,
+            password: smtp_password,
+            from,
+            from_address,
+            from_name,
+            ca_file: self
+                .existing_file("smtp.ca_file", raw.smtp.ca_file)?
+                .or_else(|| imap.ca_file.clone()),
+            timeout: Duration::from_secs(raw.smtp.timeout_seconds.unwrap_or(60)),
+            host: smtp_host,
+        };
+
+        let url = raw
+            .database
+            .url
+            .unwrap_or_else(|| "sqlite://var/pengaduan.db".into());
+        if !url.starts_with("sqlite:") {
+            return Err(self.error("database.url", format!("{url:?} is not a sqlite: URL")));
+        }
+
+        let timezone_name = raw.office.timezone.unwrap_or_else(|| "Asia/Makassar".into());
+        let timezone: Tz = timezone_name.parse().map_err(|_| {
+            self.error("office.timezone", format!("unknown time zone {timezone_name:?} (e.g. \"Asia/Makassar\")"))
+        })?;
+        let domain = self.required("office.domain", raw.office.domain)?;
+        if !domain.contains('.') || domain.contains(['@', ' ', '<', '>']) {
+            return Err(self.error("office.domain", format!("{domain:?} is not a domain name")));
+        }
+        let number_prefix = raw.office.number_prefix.unwrap_or_else(|| "ADU".into());
+        if number_prefix.is_empty() || !number_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.error("office.number_prefix", format!("{number_prefix:?} must be upper-case letters A-Z")));
+        }
+        let office = OfficeSettings {
+            name: self.required("office.name", raw.office.name)?,
+            domain,
+            number_prefix,
+            timezone,
+            templates_dir: self.path(raw.office.templates_dir.unwrap_or_else(|| "templates".into())),
+        };
+
+        let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);
+        if answer_within_hours == 0 {
+            return Err(self.error("sla.answer_within_hours", "must be at least 1"));
+        }
+
+        let secret = self
+            .secret("security.secret", raw.security.secret, raw.security.secret_file)?
+            .ok_or_else(|| self.error("security.secret", "missing (set PENGADUAN__SECURITY__SECRET or security.secret_file)"))?;
+        if secret.expose_secret().len() < 16 {
+            return Err(self.error("security.secret", "too short: use at least 16 random characters"));
+        }
+
+        let worker = WorkerSettings {
+            batch_messages: raw.worker.batch_messages.unwrap_or(500).max(1),
+            batch_bytes: raw.worker.batch_bytes.unwrap_or(64 * 1024 * 1024).max(1),
+            send_limit: raw.worker.send_limit.unwrap_or(10_000).max(1),
+        };
+
+        Ok(Settings {
+            source: source.to_path_buf(),
+            imap,
+            smtp,
+            database: DatabaseSettings { url },
+            office,
+            sla: SlaSettings { answer_within_hours },
+            security: SecuritySettings { secret },
+            acknowledgment: AcknowledgmentSettings {
+                max_per_sender_per_day: raw.acknowledgment.max_per_sender_per_day.unwrap_or(5),
+            },
+            worker,
+        })
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `Name <user@domain>` or a bare address.
+fn parse_mailbox(text: &str) -> Option<(Option<String>, EmailAddress)> {
+    match (text.find('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => {
+            let name = text[..open].trim().trim_matches('"').trim();
+            let address = EmailAddress::parse(&text[open + 1..close])?;
+            Some(((!name.is_empty()).then(|| name.to_string()), address))
+        }
+        (None, None) => Some((None, EmailAddress::parse(text)?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[imap]
+host = "imap.example.net"
+security = "tls"
+username = "diskominfo@kaltaraprov.go.id"
+password = "pw"
+[smtp]
+host = "smtp.example.net"
+security = "starttls"
+from = "Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>"
+[office]
+name = "Diskominfo"
+domain = "kaltaraprov.go.id"
+[security]
+secret = "0123456789abcdef0123"
+"#;
+
+    fn load(text: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("Settings.toml");
+        std::fs::write(&path, text).expect("write");
+        Settings::load(&path)
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let s = load(MINIMAL).expect("valid");
+        assert_eq!(s.imap.port, 993);
+        assert_eq!(s.smtp.port, 587);
+        assert_eq!(s.imap.mailbox, "INBOX");
+        assert_eq!(s.office.number_prefix, "ADU");
+        assert_eq!(s.sla.answer_within_hours, 72);
+        assert_eq!(s.smtp.from_address.as_str(), "diskominfo@kaltaraprov.go.id");
+        assert_eq!(s.smtp.from_name.as_deref(), Some("Diskominfo Kaltara"));
+        assert_eq!(s.office.timezone, chrono_tz::Asia::Makassar);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let missing = load(&MINIMAL.replace("host = \"imap.example.net\"", "")).unwrap_err();
+        assert_eq!(missing.key, "imap.host");
+        assert!(missing.file.ends_with("Settings.toml"));
+
+        let wrong_type = load(&MINIMAL.replace("security = \"tls\"", "security = \"tls\"\nport = \"abc\"")).unwrap_err();
+        assert_eq!(wrong_type.key, "imap.port", "{wrong_type}");
+
+        let clear = load(&MINIMAL.replace("security = \"tls\"", "security = \"none\"")).unwrap_err();
+        assert_eq!(clear.key, "imap.security");
+        assert!(clear.problem.contains("loopback"), "{clear}");
+
+        let bad_zone = load(&MINIMAL.replace("[office]", "[office]\ntimezone = \"Mars/Base\"")).unwrap_err();
+        assert_eq!(bad_zone.key, "office.timezone");
+
+        let short_secret = load(&MINIMAL.replace("0123456789abcdef0123", "short")).unwrap_err();
+        assert_eq!(short_secret.key, "security.secret");
+    }
+
+    #[test]
+    fn none_is_allowed_on_loopback() {
+        let text = MINIMAL
+            .replace("imap.example.net", "127.0.0.1")
+            .replace("security = \"tls\"", "security = \"none\"");
+        let s = load(&text).expect("loopback may be plain");
+        assert_eq!(s.imap.security, Security::None);
+        assert_eq!(s.imap.port, 143);
+    }
+
+    #[test]
+    fn secrets_come_from_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("imap.pw"), "from-file\n").expect("write");
+        let text = MINIMAL.replace("password = \"pw\"", "password_file = \"imap.pw\"");
+        let path = dir.path().join("Settings.toml");
+        std::fs::write(&path, text).expect("write");
+        let s = Settings::load(&path).expect("valid");
+        assert_eq!(s.imap.password.expose_secret(), "from-file");
+        assert!(!format!("{:?}", s.imap).contains("from-file"), "secrets never print");
+    }
+}

@@ -1,0 +1,210 @@
+//! Domain values that are parsed once at the edge and trusted afterwards.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A complaint's register number, `{prefix}-{year}-{5 digits}`, e.g. `ADU-2026-00042`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RegisterNumber(String);
+
+impl RegisterNumber {
+    pub fn new(prefix: &str, year: i32, seq: i64) -> RegisterNumber {
+        RegisterNumber(format!("{prefix}-{year}-{seq:05}"))
+    }
+
+    /// Parses a complete register number with the given prefix (case-insensitive prefix).
+    pub fn parse(prefix: &str, text: &str) -> Option<RegisterNumber> {
+        let text = text.trim();
+        let (head, rest) = text.split_at_checked(prefix.len())?;
+        if !head.eq_ignore_ascii_case(prefix) {
+            return None;
+        }
+        let rest = rest.strip_prefix('-')?;
+        let (year, seq) = rest.split_once('-')?;
+        let valid = year.len() == 4
+            && seq.len() >= 5
+            && year.bytes().all(|b| b.is_ascii_digit())
+            && seq.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| RegisterNumber(format!("{prefix}-{year}-{seq}")))
+    }
+
+    /// Finds `[PREFIX-YYYY-NNNNN]` in a subject line.
+    pub fn find_in_subject(prefix: &str, subject: &str) -> Option<RegisterNumber> {
+        let mut rest = subject;
+        while let Some(open) = rest.find('[') {
+            let after = &rest[open + 1..];
+            if let Some(close) = after.find(']')
+                && let Some(number) = RegisterNumber::parse(prefix, &after[..close])
+            {
+                return Some(number);
+            }
+            rest = after;
+        }
+        None
+    }
+
+    /// A number read back from the register, where only valid numbers are written.
+    pub(crate) fn from_stored(text: String) -> RegisterNumber {
+        RegisterNumber(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RegisterNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A mailbox address, normalised to lower case (`local@domain`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(text: &str) -> Option<EmailAddress> {
+        let text = text.trim().trim_start_matches('<').trim_end_matches('>');
+        let (local, domain) = text.rsplit_once('@')?;
+        let plausible = !local.is_empty()
+            && !domain.is_empty()
+            && domain.contains('.') | domain.eq_ignore_ascii_case("localhost")
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !domain.starts_with('.')
+            && !domain.ends_with('.');
+        plausible.then(|| EmailAddress(text.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn local_part(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(local, _)| local)
+    }
+
+    /// `w***@gmail.com`: what logs may say about a citizen.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Lifecycle status of a complaint. The strings are part of the CLI/JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    MenungguDisposisi,
+    MenungguJawaban,
+    MenungguPersetujuan,
+    Selesai,
+    Ditutup,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::MenungguDisposisi,
+        Status::MenungguJawaban,
+        Status::MenungguPersetujuan,
+        Status::Selesai,
+        Status::Ditutup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::MenungguDisposisi => "menunggu_disposisi",
+            Status::MenungguJawaban => "menunggu_jawaban",
+            Status::MenungguPersetujuan => "menunggu_persetujuan",
+            Status::Selesai => "selesai",
+            Status::Ditutup => "ditutup",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, Status::Selesai | Status::Ditutup)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an inbound message became. Exactly one per message; the strings are stored and
+/// appear in JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundKind {
+    Complaint,
+    FollowUp,
+    AutoReply,
+    Bounce,
+    Quarantined,
+}
+
+impl InboundKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboundKind::Complaint => "complaint",
+            InboundKind::FollowUp => "follow_up",
+            InboundKind::AutoReply => "auto_reply",
+            InboundKind::Bounce => "bounce",
+            InboundKind::Quarantined => "quarantined",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_number_is_zero_padded_and_found_in_subjects() {
+        assert_eq!(RegisterNumber::new("ADU", 2026, 42).as_str(), "ADU-2026-00042");
+        let found = RegisterNumber::find_in_subject("ADU", "Re: Lampu [x] mati [ADU-2026-00001]");
+        assert_eq!(found.map(|n| n.to_string()), Some("ADU-2026-00001".into()));
+        assert_eq!(RegisterNumber::find_in_subject("ADU", "Re: [ADU-26-1]"), None);
+        assert_eq!(RegisterNumber::find_in_subject("ADU", "ADU-2026-00001 no brackets"), None);
+        let lower = RegisterNumber::find_in_subject("ADU", "[adu-2026-00007]");
+        assert_eq!(lower.map(|n| n.to_string()), Some("ADU-2026-00007".into()));
+    }
+
+    #[test]
+    fn email_addresses_are_normalised_and_masked() {
+        let a = EmailAddress::parse(" <Warga.Satu@Gmail.COM> ").expect("valid");
+        assert_eq!(a.as_str(), "warga.satu@gmail.com");
+        assert_eq!(a.masked(), "w***@gmail.com");
+        assert_eq!(EmailAddress::parse("no-at-sign"), None);
+        assert_eq!(EmailAddress::parse("a b@example.net"), None);
+        assert_eq!(EmailAddress::parse("x@nodot"), None);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert!(Status::MenungguJawaban.is_open());
+        assert!(!Status::Ditutup.is_open());
+    }
+}

@@ -1,0 +1,17 @@
+//! `pengaduan`: the public-complaint service of Diskominfo Kaltara, run over email.
+//!
+//! Data flows one way: mailbox → parse → classify → decide → store → outbox → SMTP.
+//! See ARCHITECTURE.md for the map of these modules and their invariants.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod imap;
+pub mod ingest;
+pub mod mail;
+pub mod outbox;
+pub mod store;
+pub mod telemetry;
+pub mod tls;
+pub mod worker;

@@ -1,0 +1,9 @@
+//! Email as data: parsing inbound bytes, classifying them, and composing outgoing mail.
+
+pub mod classify;
+pub mod compose;
+pub mod parse;
+pub mod templates;
+
+pub use classify::{Classification, classify};
+pub use parse::{Attachment, Inbound, Party, parse};

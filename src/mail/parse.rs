@@ -1,0 +1,326 @@
+//! Raw RFC 5322 bytes → [`Inbound`]: headers, the text of the message, and its
+//! attachments. This is the single place HTML becomes text.
+
+use chrono::{DateTime, Utc};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::EmailAddress;
+
+/// A parsed inbound message. Owns its data: it outlives the raw bytes it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inbound {
+    /// Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Party>,
+    pub to: Vec<Party>,
+    pub cc: Vec<Party>,
+    pub subject: String,
+    pub date: Option<DateTime<Utc>>,
+    pub body_text: String,
+    pub attachments: Vec<Attachment>,
+    #[serde(skip)]
+    pub signals: LoopSignals,
+    /// Why this message cannot be understood, if it cannot.
+    #[serde(skip)]
+    pub defect: Option<String>,
+}
+
+/// A name and address from an address header. `email` is `None` when the header held
+/// something that is not a usable address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub name: Option<String>,
+    pub email: Option<EmailAddress>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    /// `attachment`, `inline`, or `message` for an attached email.
+    pub disposition: &'static str,
+    pub size: usize,
+    pub sha256: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+/// Header evidence that a message was sent by a machine (RFC 3834 and friends).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoopSignals {
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    pub has_list_id: bool,
+    pub has_x_autoreply: bool,
+    pub null_return_path: bool,
+    pub is_delivery_report: bool,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Parses one message. Never fails: what cannot be understood is reported in
+/// [`Inbound::defect`], so the caller can quarantine it with that reason.
+pub fn parse(raw: &[u8]) -> Inbound {
+    let Some(message) = MessageParser::default().parse(raw) else {
+        return Inbound::defective("not an email: the parser found no message");
+    };
+    if message.headers().is_empty() || !looks_like_headers(raw) {
+        return Inbound::defective("not an email: no header section");
+    }
+
+    let mut signals = LoopSignals {
+        auto_submitted: header_text(&message, "Auto-Submitted"),
+        precedence: header_text(&message, "Precedence"),
+        has_list_id: message.header_raw("List-Id").is_some(),
+        has_x_autoreply: message.header_raw("X-Autoreply").is_some()
+            || message.header_raw("X-Autorespond").is_some(),
+        null_return_path: message
+            .header_raw("Return-Path")
+            .is_some_and(|v| v.trim() == "<>" || v.trim().is_empty()),
+        is_delivery_report: false,
+    };
+
+    let mut defect = None;
+    if let Some(ct) = message.root_part().content_type() {
+        if ct.c_type.eq_ignore_ascii_case("multipart") {
+            if ct.attribute("boundary").is_none_or(|b| b.is_empty()) {
+                defect = Some("malformed MIME: multipart without boundary".to_string());
+            }
+            signals.is_delivery_report = ct
+                .c_subtype
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"));
+        }
+    }
+
+    let from = message.from().and_then(first_party);
+    let body_text = body_text(&message);
+    let attachments = message
+        .attachments()
+        .map(|part| {
+            let bytes = part.contents().to_vec();
+            let content_type = part
+                .content_type()
+                .map(|ct| match &ct.c_subtype {
+                    Some(sub) => format!("{}/{}", ct.c_type, sub),
+                    None => ct.c_type.to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase();
+            let disposition = if matches!(part.body, PartType::Message(_)) {
+                "message"
+            } else if part
+                .content_disposition()
+                .is_some_and(|cd| cd.c_type.eq_ignore_ascii_case("inline"))
+                || matches!(part.body, PartType::InlineBinary(_))
+            {
+                "inline"
+            } else {
+                "attachment"
+            };
+            let filename = part.attachment_name().map(str::to_string).or_else(|| {
+                part.message()
+                    .and_then(|m| m.subject())
+                    .map(|s| format!("{s}.eml"))
+            });
+            Attachment {
+                filename,
+                content_type,
+                disposition,
+                size: bytes.len(),
+                sha256: sha256_hex(&bytes),
+                bytes,
+            }
+        })
+        .collect();
+
+    Inbound {
+        message_id: message.message_id().map(|id| id.trim().to_string()).filter(|id| !id.is_empty()),
+        in_reply_to: message_ids(message.in_reply_to()),
+        references: message_ids(message.references()),
+        from,
+        to: parties(message.to()),
+        cc: parties(message.cc()),
+        subject: message.subject().unwrap_or("").trim().to_string(),
+        date: message
+            .date()
+            .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
+        body_text,
+        attachments,
+        signals,
+        defect,
+    }
+}
+
+impl Inbound {
+    fn defective(reason: &str) -> Inbound {
+        Inbound {
+            message_id: None,
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            from: None,
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: String::new(),
+            date: None,
+            body_text: String::new(),
+            attachments: Vec::new(),
+            signals: LoopSignals::default(),
+            defect: Some(reason.to_string()),
+        }
+    }
+
+    /// The sender's address, when there is a usable one.
+    pub fn sender(&self) -> Option<&EmailAddress> {
+        self.from.as_ref().and_then(|p| p.email.as_ref())
+    }
+
+    /// Every Message-ID this message names as its ancestors, nearest first.
+    pub fn thread_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.in_reply_to.iter().map(String::as_str).collect();
+        for id in self.references.iter().rev() {
+            if !ids.contains(&id.as_str()) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+}
+
+/// The header section must start with `Name:`; mail-parser is lenient enough to accept
+/// a body of junk as a message with one odd header.
+fn looks_like_headers(raw: &[u8]) -> bool {
+    let first_line = raw.split(|&b| b == b'\n').next().unwrap_or(b"");
+    match first_line.iter().position(|&b| b == b':') {
+        Some(colon) if colon > 0 => first_line[..colon]
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && b != b':'),
+        _ => first_line.starts_with(b"From "),
+    }
+}
+
+fn header_text(message: &mail_parser::Message<'_>, name: &str) -> Option<String> {
+    message
+        .header_raw(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+}
+
+fn message_ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let ids: Vec<String> = match value {
+        HeaderValue::Text(id) => vec![id.to_string()],
+        HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    ids.into_iter()
+        .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn first_party(address: &Address<'_>) -> Option<Party> {
+    address.iter().next().map(party)
+}
+
+fn parties(address: Option<&Address<'_>>) -> Vec<Party> {
+    address.map(|a| a.iter().map(party).collect()).unwrap_or_default()
+}
+
+fn party(addr: &mail_parser::Addr<'_>) -> Party {
+    Party {
+        name: addr
+            .name()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        email: addr.address().and_then(EmailAddress::parse),
+    }
+}
+
+/// The message's text: every text/plain body part; HTML converted only where a body has
+/// no plain-text alternative.
+fn body_text(message: &mail_parser::Message<'_>) -> String {
+    let mut pieces: Vec<String> = Vec::new();
+    for &id in &message.text_body {
+        let Some(part) = message.parts.get(id as usize) else { continue };
+        match &part.body {
+            PartType::Text(text) => pieces.push(text.to_string()),
+            PartType::Html(html) => pieces.push(html_to_text(html)),
+            _ => {}
+        }
+    }
+    let text = pieces.join("\n\n");
+    normalize_text(&text)
+}
+
+/// The single HTML → text path of the worker.
+pub fn html_to_text(html: &str) -> String {
+    html2text::config::plain()
+        .string_from_read(html.as_bytes(), 100)
+        .unwrap_or_else(|_| html.to_string())
+}
+
+/// Unix line endings, no trailing whitespace on lines, no leading/trailing blank lines.
+fn normalize_text(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|line| line.trim_end_matches(['\r', ' ', '\t']))
+        .collect();
+    lines.join("\n").trim_matches('\n').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_message() {
+        let raw = b"From: Budi <budi@example.net>\r\nTo: diskominfo@kaltaraprov.go.id\r\nSubject: Lampu mati\r\nMessage-ID: <a1@example.net>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0800\r\n\r\nLampu jalan mati.\r\n";
+        let m = parse(raw);
+        assert_eq!(m.defect, None);
+        assert_eq!(m.message_id.as_deref(), Some("a1@example.net"));
+        assert_eq!(m.sender().map(|a| a.as_str()), Some("budi@example.net"));
+        assert_eq!(m.from.as_ref().and_then(|p| p.name.as_deref()), Some("Budi"));
+        assert_eq!(m.subject, "Lampu mati");
+        assert_eq!(m.body_text, "Lampu jalan mati.");
+        assert_eq!(m.date.map(|d| d.to_rfc3339()), Some("2026-11-30T02:00:00+00:00".into()));
+    }
+
+    #[test]
+    fn junk_is_defective() {
+        assert!(parse(b"\x00\x01\x02 garbage without headers").defect.is_some());
+        assert!(parse(b"").defect.is_some());
+    }
+
+    #[test]
+    fn html_only_becomes_text() {
+        let raw = b"From: a@example.net\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Halo&nbsp;<b>Dinas</b></p><ul><li>satu</li></ul>";
+        let m = parse(raw);
+        assert!(m.body_text.contains("Halo"), "{}", m.body_text);
+        assert!(m.body_text.contains("satu"), "{}", m.body_text);
+        assert!(!m.body_text.contains("<p>"), "{}", m.body_text);
+    }
+
+    #[test]
+    fn thread_ids_put_in_reply_to_first_and_dedupe() {
+        let raw = b"From: a@example.net\r\nIn-Reply-To: <b@x>\r\nReferences: <a@x> <b@x>\r\n\r\nhi";
+        let m = parse(raw);
+        assert_eq!(m.thread_ids(), vec!["b@x", "a@x"]);
+    }
+}

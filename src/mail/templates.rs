@@ -1,0 +1,143 @@
+//! The texts people read, rendered from editable templates (Bahasa Indonesia).
+//!
+//! Each template lives in `office.templates_dir` as `<name>.txt`; when the office has not
+//! put a file there, the copy built into the binary is used. A rendered template starts
+//! with a `Subject:` line, then a blank line, then the body.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono_tz::Tz;
+use minijinja::Environment;
+use serde::Serialize;
+
+/// Built-in copies of the templates in `templates/`.
+const BUILT_IN: &[(&str, &str)] = &[("acknowledgment", include_str!("../../templates/acknowledgment.txt"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template {name}: {source}")]
+    Render {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("template {name}: cannot read {path}: {source}")]
+    Read {
+        name: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("template {name}: the first line must be \"Subject: …\" followed by a blank line")]
+    NoSubject { name: String },
+}
+
+/// A rendered email text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Loads every template: the office's file when present, the built-in copy otherwise.
+    pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
+        let mut env = Environment::new();
+        env.set_keep_trailing_newline(true);
+        for (name, built_in) in BUILT_IN {
+            let path = dir.join(format!("{name}.txt"));
+            let source = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => built_in.to_string(),
+                Err(source) => {
+                    return Err(TemplateError::Read { name: name.to_string(), path, source });
+                }
+            };
+            env.add_template_owned(name.to_string(), source)
+                .map_err(|source| TemplateError::Render { name: name.to_string(), source })?;
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Rendered, TemplateError> {
+        let error = |source| TemplateError::Render { name: name.to_string(), source };
+        let text = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(context))
+            .map_err(error)?;
+        let text = text.trim_start_matches(['\n', '\r']);
+        let (first, body) = text.split_once('\n').unwrap_or((text, ""));
+        let subject = first
+            .strip_prefix("Subject:")
+            .ok_or_else(|| TemplateError::NoSubject { name: name.to_string() })?
+            .trim()
+            .to_string();
+        let body = body.trim_start_matches(['\r', '\n']).trim_end().to_string() + "\n";
+        Ok(Rendered { subject, body })
+    }
+
+    /// The names of all templates, for `check`.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        BUILT_IN.iter().map(|(name, _)| *name)
+    }
+}
+
+const HARI: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const BULAN: [&str; 12] = [
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+    "Oktober", "November", "Desember",
+];
+
+/// `Kamis, 3 Desember 2026 pukul 10.52 WITA`: how a date is written to people.
+pub fn tanggal(at: DateTime<Utc>, zone: Tz) -> String {
+    let local = at.with_timezone(&zone);
+    format!(
+        "{}, {} {} {} pukul {:02}.{:02} {}",
+        HARI[local.weekday().num_days_from_monday() as usize],
+        local.day(),
+        BULAN[local.month0() as usize],
+        local.year(),
+        local.hour(),
+        local.minute(),
+        local.format("%Z"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_in_indonesian_wita() {
+        let at = DateTime::parse_from_rfc3339("2026-12-03T02:52:00Z").expect("valid").with_timezone(&Utc);
+        assert_eq!(tanggal(at, chrono_tz::Asia::Makassar), "Kamis, 3 Desember 2026 pukul 10.52 WITA");
+    }
+
+    #[test]
+    fn office_templates_override_built_in_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("acknowledgment.txt"), "Subject: Nomor {{ number }}\n\nIsi {{ number }}\n")
+            .expect("write");
+        let templates = Templates::load(dir.path()).expect("load");
+        let rendered = templates
+            .render("acknowledgment", minijinja::context! { number => "ADU-2026-00001" })
+            .expect("render");
+        assert_eq!(rendered.subject, "Nomor ADU-2026-00001");
+        assert_eq!(rendered.body, "Isi ADU-2026-00001\n");
+    }
+
+    #[test]
+    fn a_template_without_subject_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("acknowledgment.txt"), "Halo\n").expect("write");
+        let templates = Templates::load(dir.path()).expect("load");
+        let err = templates.render("acknowledgment", minijinja::context! {}).unwrap_err();
+        assert!(matches!(err, TemplateError::NoSubject { .. }));
+    }
+}

@@ -1,0 +1,11 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use pengaduan::cli::{self, Cli};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    pengaduan::telemetry::init(cli.log_format, cli.command.logs_to_stdout());
+    cli::main(cli).await
+}

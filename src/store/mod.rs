@@ -1,0 +1,438 @@
+//! The only code with SQL. SQLite in WAL mode; every batch of inbound mail is written in
+//! one transaction; no transaction is ever held across a network call.
+
+mod outbox;
+mod register;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+pub use outbox::{OutboxRow, OutboxSummary, ParkedAs};
+pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
+
+use crate::clock::rfc3339;
+use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
+use crate::mail::compose::Outgoing;
+use crate::mail::parse::{Attachment, Inbound, Party};
+
+pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Where a received IMAP message goes once its record is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Processed,
+    Quarantine,
+}
+
+impl Destination {
+    fn as_str(self) -> &'static str {
+        match self {
+            Destination::Processed => "processed",
+            Destination::Quarantine => "quarantine",
+        }
+    }
+
+    fn parse(text: &str) -> Destination {
+        if text == "quarantine" { Destination::Quarantine } else { Destination::Processed }
+    }
+}
+
+/// A complaint as threading sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintRef {
+    pub id: i64,
+    pub number: RegisterNumber,
+    pub status: Status,
+}
+
+/// A new complaint to register.
+pub struct NewComplaint<'a> {
+    pub prefix: &'a str,
+    pub year: i32,
+    pub channel: &'a str,
+    pub reporter_name: Option<&'a str>,
+    pub reporter_email: &'a EmailAddress,
+    pub subject: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub deadline_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// An inbound message to record.
+pub struct InboundRecord<'a> {
+    pub key: &'a str,
+    pub kind: InboundKind,
+    pub complaint_id: Option<i64>,
+    pub inbound: &'a Inbound,
+    pub raw: &'a [u8],
+    pub raw_sha256: &'a str,
+    pub quarantine_reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        use anyhow::Context;
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid database.url {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .pragma("temp_store", "memory");
+        if let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot migrate the database {url}"))?;
+        Ok(Store { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn begin(&self) -> Result<Batch> {
+        Ok(Batch { tx: self.pool.begin().await? })
+    }
+
+    /// Receipts already recorded for these UIDs: the messages that only need moving.
+    pub async fn receipts(&self, mailbox: &str, uid_validity: u32, uids: &[u32]) -> Result<HashMap<u32, Destination>> {
+        let mut found = HashMap::new();
+        for chunk in uids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT uid, destination FROM imap_receipts WHERE mailbox = ? AND uid_validity = ? AND uid IN ({placeholders})"
+            );
+            let mut query = sqlx::query(&sql).bind(mailbox).bind(uid_validity as i64);
+            for uid in chunk {
+                query = query.bind(*uid as i64);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let uid: i64 = row.get(0);
+                let destination: String = row.get(1);
+                found.insert(uid as u32, Destination::parse(&destination));
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn mark_moved(&self, mailbox: &str, uid_validity: u32, uids: &[u32], at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for uid in uids {
+            sqlx::query("UPDATE imap_receipts SET moved_at = ? WHERE mailbox = ? AND uid_validity = ? AND uid = ?")
+                .bind(rfc3339(at))
+                .bind(mailbox)
+                .bind(uid_validity as i64)
+                .bind(*uid as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn add_event(&self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, action: &str, detail: &str) -> Result<()> {
+        insert_event(&self.pool, complaint_id, at, actor, action, detail).await
+    }
+
+    /// Whether the database answers and its schema is current (for `check`).
+    pub async fn ping(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM complaints").fetch_one(&self.pool).await
+    }
+}
+
+/// One transaction of ingest work. Dropped without [`Batch::commit`], it rolls back.
+pub struct Batch {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl Batch {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await
+    }
+
+    /// The message recorded under this key (Message-ID or raw hash), and where it went.
+    pub async fn message_by_key(&mut self, key: &str) -> Result<Option<(i64, Destination)>> {
+        let row = sqlx::query("SELECT id, kind FROM messages WHERE message_key = ?")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|row| {
+            let kind: String = row.get(1);
+            let destination = if kind == InboundKind::Quarantined.as_str() {
+                Destination::Quarantine
+            } else {
+                Destination::Processed
+            };
+            (row.get(0), destination)
+        }))
+    }
+
+    /// The complaint that any of these Message-IDs belongs to (nearest first).
+    pub async fn complaint_by_message_ids(&mut self, ids: &[&str]) -> Result<Option<ComplaintRef>> {
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
+                 WHERE m.message_id = ? ORDER BY m.id LIMIT 1",
+            )
+            .bind(*id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if let Some(row) = row {
+                return Ok(Some(complaint_ref(&row)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The complaint with this number, if it was reported by this address.
+    pub async fn complaint_by_number_from(&mut self, number: &RegisterNumber, reporter: &EmailAddress) -> Result<Option<ComplaintRef>> {
+        let row = sqlx::query("SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?")
+            .bind(number.as_str())
+            .bind(reporter.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.as_ref().map(complaint_ref))
+    }
+
+    /// How many acknowledgments were queued to this address since `since`.
+    pub async fn acknowledgments_since(&mut self, to: &EmailAddress, since: DateTime<Utc>) -> Result<u32> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
+        )
+        .bind(to.as_str())
+        .bind(rfc3339(since))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(count as u32)
+    }
+
+    pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha256)
+            .bind(bytes.len() as i64)
+            .bind(bytes)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the next register number of `year` and records the complaint.
+    pub async fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO register_sequence (year, last) VALUES (?, 1)
+             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        )
+        .bind(new.year)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let number = RegisterNumber::new(new.prefix, new.year, seq);
+        let status = Status::MenungguDisposisi;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
+                                     received_at, deadline_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(number.as_str())
+        .bind(new.year)
+        .bind(seq)
+        .bind(status.as_str())
+        .bind(new.channel)
+        .bind(new.reporter_name)
+        .bind(new.reporter_email.as_str())
+        .bind(new.subject)
+        .bind(rfc3339(new.received_at))
+        .bind(rfc3339(new.deadline_at))
+        .bind(rfc3339(new.now))
+        .bind(rfc3339(new.now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(ComplaintRef { id, number, status })
+    }
+
+    /// Records an inbound message, its raw bytes and its attachments. Returns the row id.
+    pub async fn record_inbound(&mut self, record: &InboundRecord<'_>) -> Result<i64> {
+        self.put_blob(record.raw_sha256, record.raw).await?;
+        let inbound = record.inbound;
+        let from = inbound.from.as_ref();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
+                                   from_name, from_email, to_json, subject, date, body_text, raw_sha256,
+                                   quarantine_reason, note, recorded_at)
+             VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(record.kind.as_str())
+        .bind(record.complaint_id)
+        .bind(record.key)
+        .bind(inbound.message_id.as_deref())
+        .bind(inbound.in_reply_to.first().map(String::as_str))
+        .bind(json(&inbound.references))
+        .bind(from.and_then(|p| p.name.as_deref()))
+        .bind(from.and_then(|p| p.email.as_ref()).map(EmailAddress::as_str))
+        .bind(json(&inbound.to))
+        .bind(&inbound.subject)
+        .bind(inbound.date.map(rfc3339))
+        .bind(&inbound.body_text)
+        .bind(record.raw_sha256)
+        .bind(record.quarantine_reason)
+        .bind(record.note)
+        .bind(rfc3339(record.now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.record_attachments(id, &inbound.attachments).await?;
+        Ok(id)
+    }
+
+    async fn record_attachments(&mut self, message_row: i64, attachments: &[Attachment]) -> Result<()> {
+        for (position, attachment) in attachments.iter().enumerate() {
+            self.put_blob(&attachment.sha256, &attachment.bytes).await?;
+            sqlx::query(
+                "INSERT INTO attachments (message_row, position, filename, content_type, disposition, size, sha256)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(message_row)
+            .bind(position as i64)
+            .bind(attachment.filename.as_deref())
+            .bind(&attachment.content_type)
+            .bind(attachment.disposition)
+            .bind(attachment.size as i64)
+            .bind(&attachment.sha256)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn record_receipt(
+        &mut self,
+        mailbox: &str,
+        uid_validity: u32,
+        uid: u32,
+        message_row: i64,
+        destination: Destination,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO imap_receipts (mailbox, uid_validity, uid, message_row, destination, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(mailbox)
+        .bind(uid_validity as i64)
+        .bind(uid as i64)
+        .bind(message_row)
+        .bind(destination.as_str())
+        .bind(rfc3339(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records an outgoing message and queues it for delivery, in this transaction.
+    pub async fn enqueue(&mut self, complaint_id: Option<i64>, outgoing: &Outgoing, now: DateTime<Utc>) -> Result<i64> {
+        let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
+        self.put_blob(&raw_sha256, &outgoing.raw).await?;
+        let to: Vec<Party> = outgoing
+            .recipients
+            .iter()
+            .map(|email| Party { name: outgoing.to_name.clone(), email: Some(email.clone()) })
+            .collect();
+        let message_row: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
+                                   from_email, to_json, subject, date, body_text, raw_sha256, recorded_at)
+             VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(outgoing.purpose)
+        .bind(complaint_id)
+        .bind(&outgoing.message_id)
+        .bind(&outgoing.message_id)
+        .bind(outgoing.in_reply_to.as_deref())
+        .bind(json(&outgoing.references))
+        .bind(outgoing.envelope_from.as_str())
+        .bind(json(&to))
+        .bind(&outgoing.subject)
+        .bind(rfc3339(now))
+        .bind(&outgoing.body_text)
+        .bind(&raw_sha256)
+        .bind(rfc3339(now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let recipients: Vec<&str> = outgoing.recipients.iter().map(EmailAddress::as_str).collect();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
+                                 raw_sha256, status, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+        )
+        .bind(message_row)
+        .bind(complaint_id)
+        .bind(outgoing.purpose)
+        .bind(outgoing.envelope_from.as_str())
+        .bind(json(&recipients))
+        .bind(recipients.first().copied().unwrap_or(""))
+        .bind(&raw_sha256)
+        .bind(rfc3339(now))
+        .bind(rfc3339(now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn add_event(&mut self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, action: &str, detail: &str) -> Result<()> {
+        insert_event(&mut *self.tx, complaint_id, at, actor, action, detail).await
+    }
+}
+
+async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    executor: E,
+    complaint_id: Option<i64>,
+    at: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(complaint_id)
+        .bind(rfc3339(at))
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+fn complaint_ref(row: &sqlx::sqlite::SqliteRow) -> ComplaintRef {
+    let number: String = row.get(1);
+    let status: String = row.get(2);
+    ComplaintRef {
+        id: row.get(0),
+        number: RegisterNumber::from_stored(number),
+        status: Status::parse(&status).unwrap_or(Status::MenungguDisposisi),
+    }
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}

@@ -1,0 +1,185 @@
+//! Outbox rows: what is waiting to be delivered, and the record of each attempt.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Result, Store, insert_event};
+use crate::clock::rfc3339;
+
+/// One queued message, with the exact bytes to send.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub complaint_id: Option<i64>,
+    pub purpose: String,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub attempts: i64,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParkedAs {
+    Failed,
+    Uncertain,
+}
+
+impl ParkedAs {
+    fn as_str(self) -> &'static str {
+        match self {
+            ParkedAs::Failed => "failed",
+            ParkedAs::Uncertain => "uncertain",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutboxSummary {
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub uncertain: i64,
+}
+
+impl Store {
+    /// Pending rows whose next attempt is due, oldest first.
+    pub async fn due_outbox(&self, now: DateTime<Utc>, after_id: i64, limit: usize) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts, b.data
+             FROM outbox o JOIN messages m ON m.id = o.message_row JOIN blobs b ON b.sha256 = o.raw_sha256
+             WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.id > ?
+             ORDER BY o.id LIMIT ?",
+        )
+        .bind(rfc3339(now))
+        .bind(after_id)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let recipients: String = row.get(5);
+                OutboxRow {
+                    id: row.get(0),
+                    complaint_id: row.get(1),
+                    purpose: row.get(2),
+                    message_id: row.get::<Option<String>, _>(3).unwrap_or_default(),
+                    envelope_from: row.get(4),
+                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                    attempts: row.get(6),
+                    raw: row.get(7),
+                }
+            })
+            .collect())
+    }
+
+    /// Claims a row for delivery. Returns false when it is no longer pending. From here
+    /// until [`Store::outbox_sent`], a crash leaves the row `sending`: delivery uncertain.
+    pub async fn outbox_claim(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn outbox_sent(&self, row: &OutboxRow, at: DateTime<Utc>, reply: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?")
+            .bind(rfc3339(at))
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        if row.complaint_id.is_some() {
+            let detail = format!("message {} accepted by SMTP: {reply}", row.message_id);
+            insert_event(&mut *tx, row.complaint_id, at, "worker", &format!("{}_sent", row.purpose), &detail).await?;
+        }
+        tx.commit().await
+    }
+
+    /// A transient failure: back to pending, retried at `next_attempt_at`.
+    pub async fn outbox_retry_later(&self, id: i64, next_attempt_at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?")
+            .bind(rfc3339(next_attempt_at))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A transient failure before the row was claimed (server unreachable): the attempt
+    /// counts, the row stays pending.
+    pub async fn outbox_defer(&self, id: i64, next_attempt_at: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
+            .bind(rfc3339(next_attempt_at))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Parks a row that must not be retried by itself: rejected permanently (with the
+    /// server's reply), or interrupted so that delivery is uncertain.
+    pub async fn outbox_park(&self, row: &OutboxRow, parked: ParkedAs, at: DateTime<Utc>, error: &str) -> Result<()> {
+        let status = parked.as_str();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?")
+            .bind(status)
+            .bind(error)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("message {}: {error}", row.message_id);
+        insert_event(&mut *tx, row.complaint_id, at, "worker", &format!("{}_{status}", row.purpose), &detail).await?;
+        tx.commit().await
+    }
+
+    /// Rows left `sending` by a worker that died mid-delivery. The server may or may not
+    /// have accepted them; sending again could answer twice, so they are parked as
+    /// `uncertain` for an operator to check, never resent automatically.
+    pub async fn outbox_park_interrupted(&self, at: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query("SELECT id, complaint_id, purpose FROM outbox WHERE status = 'sending'")
+            .fetch_all(&mut *tx)
+            .await?;
+        for row in &rows {
+            let id: i64 = row.get(0);
+            let purpose: String = row.get(2);
+            sqlx::query(
+                "UPDATE outbox SET status = 'uncertain',
+                 last_error = 'worker stopped during delivery: the server may have accepted it; not resent' WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!("outbox #{id}: worker stopped during delivery; not resent automatically");
+            insert_event(&mut *tx, row.get(1), at, "worker", &format!("{purpose}_uncertain"), &detail).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    pub async fn outbox_summary(&self) -> Result<OutboxSummary> {
+        let rows = sqlx::query("SELECT status, count(*) FROM outbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut summary = OutboxSummary::default();
+        for row in rows {
+            let status: String = row.get(0);
+            let count: i64 = row.get(1);
+            match status.as_str() {
+                "pending" => summary.pending = count,
+                "sending" => summary.sending = count,
+                "sent" => summary.sent = count,
+                "failed" => summary.failed = count,
+                _ => summary.uncertain = count,
+            }
+        }
+        Ok(summary)
+    }
+}

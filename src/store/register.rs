@@ -1,0 +1,171 @@
+//! Reading the register back: what `list` and `show` print.
+
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Result, Store};
+use crate::domain::Status;
+use crate::mail::parse::Party;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintSummary {
+    pub number: String,
+    pub status: String,
+    pub channel: String,
+    pub reporter_name: Option<String>,
+    pub reporter_email: String,
+    pub subject: String,
+    pub received_at: String,
+    pub deadline_at: String,
+    pub message_count: i64,
+    pub attachment_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplaintDetail {
+    #[serde(flatten)]
+    pub summary: ComplaintSummary,
+    pub messages: Vec<MessageView>,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub direction: String,
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub from: Party,
+    pub to: Vec<Party>,
+    pub subject: String,
+    pub date: Option<String>,
+    pub body_text: String,
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c.reporter_email, c.subject,
+    c.received_at, c.deadline_at,
+    (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
+    (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id)";
+
+/// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
+fn summary(row: &SqliteRow, at: usize) -> ComplaintSummary {
+    ComplaintSummary {
+        number: row.get(at),
+        status: row.get(at + 1),
+        channel: row.get(at + 2),
+        reporter_name: row.get(at + 3),
+        reporter_email: row.get(at + 4),
+        subject: row.get(at + 5),
+        received_at: row.get(at + 6),
+        deadline_at: row.get(at + 7),
+        message_count: row.get(at + 8),
+        attachment_count: row.get(at + 9),
+    }
+}
+
+impl Store {
+    /// The register in number order, optionally only one status.
+    pub async fn complaints(&self, status: Option<Status>) -> Result<Vec<ComplaintSummary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM complaints c WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.year, c.seq"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(status.map(Status::as_str))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|row| summary(row, 0)).collect())
+    }
+
+    pub async fn complaint(&self, number: &str) -> Result<Option<ComplaintDetail>> {
+        let sql = format!("SELECT c.id, {SUMMARY_COLUMNS} FROM complaints c WHERE c.number = ?");
+        let Some(row) = sqlx::query(&sql).bind(number).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let id: i64 = row.get(0);
+        let summary = summary(&row, 1);
+        let message_rows = sqlx::query(
+            "SELECT id, direction, kind, message_id, in_reply_to, from_name, from_email, to_json, subject, date, body_text
+             FROM messages WHERE complaint_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages = Vec::with_capacity(message_rows.len());
+        for row in message_rows {
+            let message_row: i64 = row.get(0);
+            let attachments = sqlx::query(
+                "SELECT filename, content_type, size, sha256 FROM attachments WHERE message_row = ? ORDER BY position",
+            )
+            .bind(message_row)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|a| AttachmentView {
+                filename: a.get(0),
+                content_type: a.get(1),
+                size: a.get(2),
+                sha256: a.get(3),
+            })
+            .collect();
+            let to: String = row.get(7);
+            let from_email: Option<String> = row.get(6);
+            messages.push(MessageView {
+                direction: row.get(1),
+                kind: row.get(2),
+                message_id: row.get(3),
+                in_reply_to: row.get(4),
+                from: Party {
+                    name: row.get(5),
+                    email: from_email.as_deref().and_then(crate::domain::EmailAddress::parse),
+                },
+                to: serde_json::from_str::<Vec<PartyRow>>(&to)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(PartyRow::into_party)
+                    .collect(),
+                subject: row.get(8),
+                date: row.get(9),
+                body_text: row.get(10),
+                attachments,
+            });
+        }
+        let events = sqlx::query("SELECT at, actor, action, detail FROM events WHERE complaint_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|e| EventView { at: e.get(0), actor: e.get(1), action: e.get(2), detail: e.get(3) })
+            .collect();
+        Ok(Some(ComplaintDetail { summary, messages, events }))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PartyRow {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+impl PartyRow {
+    fn into_party(self) -> Party {
+        Party { name: self.name, email: self.email.as_deref().and_then(crate::domain::EmailAddress::parse) }
+    }
+}

@@ -1,0 +1,218 @@
+//! One cycle of the worker, [`run_once`]: ingest the mailbox in batches, move what was
+//! recorded, then deliver the outbox. The cron job, the long-running loop and the tests
+//! all call it.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::InboundKind;
+use crate::imap::{Connection, Fetched, Selected};
+use crate::ingest::{self, Plan, Prepared};
+use crate::mail::compose::Composer;
+use crate::mail::templates::Templates;
+use crate::mail::{classify, parse};
+use crate::outbox::{self, DeliveryReport};
+use crate::store::{Destination, Store};
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CycleReport {
+    pub fetched: u64,
+    pub complaints: u64,
+    pub follow_ups: u64,
+    pub auto_replies: u64,
+    pub bounces: u64,
+    pub quarantined: u64,
+    pub already_recorded: u64,
+    pub moved: u64,
+    pub delivery: DeliveryReport,
+    pub duration_ms: u64,
+}
+
+/// Environment variable naming a point where the worker pauses (test hook for the kill
+/// tests: the test sees the marker on stderr and sends SIGKILL).
+pub const FAILPOINT_ENV: &str = "PENGADUAN_FAILPOINT";
+
+/// Pauses forever at `name` when the failpoint environment variable names it.
+pub async fn failpoint(name: &str) {
+    if std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == name) {
+        eprintln!("FAILPOINT {name}");
+        loop {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, err)]
+pub async fn run_once(settings: &Settings, store: &Store, clock: &Clock) -> anyhow::Result<CycleReport> {
+    let started = Instant::now();
+    let templates = Templates::load(&settings.office.templates_dir)?;
+    let mut report = CycleReport::default();
+
+    let mut imap = Connection::connect(&settings.imap).await?;
+    let selected = imap.select(&settings.imap.mailbox).await?;
+    let ingested = ingest_mailbox(settings, store, clock, &templates, &mut imap, &selected, &mut report).await;
+    imap.logout().await;
+    ingested?;
+
+    report.delivery = outbox::deliver(store, settings, clock).await?;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+async fn ingest_mailbox(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    templates: &Templates,
+    imap: &mut Connection,
+    selected: &Selected,
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    let mailbox = settings.imap.mailbox.as_str();
+    let sizes = imap.sizes(selected).await?;
+    if sizes.is_empty() {
+        return Ok(());
+    }
+    imap.ensure_folders(&[&settings.imap.processed_mailbox, &settings.imap.quarantine_mailbox])
+        .await?;
+
+    // Messages committed by an earlier run that died before moving them: move only.
+    let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
+    let receipts = store.receipts(mailbox, selected.uid_validity, &uids).await?;
+    if !receipts.is_empty() {
+        let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
+        report.already_recorded += moves.len() as u64;
+        move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
+    }
+
+    let pending: Vec<(u32, u64)> = sizes.into_iter().filter(|(uid, _)| !receipts.contains_key(uid)).collect();
+    let composer = Composer::new(settings, templates);
+    for batch in batches(&pending, settings.worker.batch_messages, settings.worker.batch_bytes) {
+        let prepared = fetch_and_parse(settings, imap, &batch).await?;
+        report.fetched += prepared.len() as u64;
+
+        let now = clock.now();
+        let mut tx = store.begin().await?;
+        let mut moves = Vec::with_capacity(prepared.len());
+        for item in &prepared {
+            let recorded =
+                ingest::record(&mut tx, item, (mailbox, selected.uid_validity), settings, &composer, now).await?;
+            count(report, &recorded.plan);
+            moves.push((recorded.uid, recorded.destination));
+        }
+        tx.commit().await.context("cannot commit the batch")?;
+        drop(prepared);
+        failpoint("committed").await;
+
+        move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
+    }
+    Ok(())
+}
+
+fn count(report: &mut CycleReport, plan: &Plan) {
+    match plan {
+        Plan::AlreadyRecorded(_) => report.already_recorded += 1,
+        Plan::Quarantine(_) => report.quarantined += 1,
+        Plan::Machine { kind: InboundKind::Bounce, .. } => report.bounces += 1,
+        Plan::Machine { .. } => report.auto_replies += 1,
+        Plan::FollowUp(_) => report.follow_ups += 1,
+        Plan::NewComplaint { .. } => report.complaints += 1,
+    }
+}
+
+/// Fetches one batch, parsing each message off the async reactor as it arrives.
+async fn fetch_and_parse(settings: &Settings, imap: &mut Connection, batch: &[u32]) -> anyhow::Result<Vec<Prepared>> {
+    let own_address = settings.smtp.from_address.clone();
+    let own_domain = settings.office.domain.clone();
+    let mut parsing = Vec::with_capacity(batch.len());
+    imap.fetch(batch, |fetched: Fetched| {
+        let own_address = own_address.clone();
+        let own_domain = own_domain.clone();
+        parsing.push(tokio::task::spawn_blocking(move || {
+            let raw_sha256 = parse::sha256_hex(&fetched.raw);
+            let inbound = parse(&fetched.raw);
+            let classification = classify(&inbound, &own_address, &own_domain);
+            Prepared {
+                uid: fetched.uid,
+                internal_date: fetched.internal_date,
+                raw: fetched.raw,
+                raw_sha256,
+                inbound,
+                classification,
+            }
+        }));
+    })
+    .await?;
+    failpoint("fetched").await;
+    let mut prepared = Vec::with_capacity(parsing.len());
+    for task in parsing {
+        prepared.push(task.await.context("a parser thread failed")?);
+    }
+    prepared.sort_by_key(|p| p.uid);
+    Ok(prepared)
+}
+
+async fn move_recorded(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    imap: &mut Connection,
+    selected: &Selected,
+    moves: &[(u32, Destination)],
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    for (destination, folder) in [
+        (Destination::Processed, &settings.imap.processed_mailbox),
+        (Destination::Quarantine, &settings.imap.quarantine_mailbox),
+    ] {
+        let uids: Vec<u32> = moves.iter().filter(|(_, d)| *d == destination).map(|(uid, _)| *uid).collect();
+        if uids.is_empty() {
+            continue;
+        }
+        imap.move_to(&uids, folder).await?;
+        failpoint("moved").await;
+        store
+            .mark_moved(&settings.imap.mailbox, selected.uid_validity, &uids, clock.now())
+            .await?;
+        report.moved += uids.len() as u64;
+    }
+    Ok(())
+}
+
+/// Splits `(uid, size)` pairs into batches of at most `max_messages` and about
+/// `max_bytes` (a message larger than `max_bytes` forms a batch of its own).
+pub fn batches(sizes: &[(u32, u64)], max_messages: usize, max_bytes: u64) -> Vec<Vec<u32>> {
+    let mut batches = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in sizes {
+        if !current.is_empty() && (current.len() >= max_messages || bytes + size > max_bytes) {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(uid);
+        bytes += size;
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+
+    #[test]
+    fn batches_are_bounded_by_count_and_bytes() {
+        let sizes = [(1, 10), (2, 10), (3, 10), (4, 100), (5, 1)];
+        assert_eq!(batches(&sizes, 2, 1000), vec![vec![1, 2], vec![3, 4], vec![5]]);
+        assert_eq!(batches(&sizes, 10, 25), vec![vec![1, 2], vec![3], vec![4], vec![5]]);
+        assert!(batches(&[], 10, 10).is_empty());
+    }
+}
