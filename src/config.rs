@@ -228,8 +228,7 @@ impl Settings {
         let raw: Raw = built
             .try_deserialize()
             .map_err(|e| from_config_error(&file, e))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Validator { file, base }.settings(raw, path)
+        Validator { file }.settings(raw, path)
     }
 }
 
@@ -258,12 +257,11 @@ fn from_config_error(file: &str, error: config::ConfigError) -> ConfigError {
     }
 }
 
-struct Validator<'a> {
+struct Validator {
     file: String,
-    base: &'a Path,
 }
 
-impl Validator<'_> {
+impl Validator {
     fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
@@ -302,13 +300,9 @@ impl Validator<'_> {
         Ok(security)
     }
 
-    fn path(&self, path: PathBuf) -> PathBuf {
-        if path.is_absolute() { path } else { self.base.join(path) }
-    }
-
     fn existing_file(&self, key: &str, path: Option<PathBuf>) -> Result<Option<PathBuf>, ConfigError> {
         let Some(path) = path else { return Ok(None) };
-        let resolved = self.path(path);
+        let resolved = path;
         if !resolved.is_file() {
             return Err(self.error(key, format!("file {} does not exist", resolved.display())));
         }
@@ -326,7 +320,7 @@ impl Validator<'_> {
             (Some(_), Some(_)) => Err(self.error(key, format!("set either {key} or {key}_file, not both"))),
             (Some(value), None) => Ok(Some(SecretString::from(value))),
             (None, Some(path)) => {
-                let resolved = self.path(path);
+                let resolved = path;
                 let text = std::fs::read_to_string(&resolved).map_err(|e| {
                     self.error(&format!("{key}_file"), format!("cannot read {}: {e}", resolved.display()))
                 })?;
@@ -431,7 +425,7 @@ impl Validator<'_> {
             domain,
             number_prefix,
             timezone,
-            templates_dir: self.path(raw.office.templates_dir.unwrap_or_else(|| "templates".into())),
+            templates_dir: raw.office.templates_dir.unwrap_or_else(|| "templates".into()),
         };
 
         let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);
@@ -564,8 +558,9 @@ secret = "0123456789abcdef0123"
     #[test]
     fn secrets_come_from_files() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("imap.pw"), "from-file\n").expect("write");
-        let text = MINIMAL.replace("password = \"pw\"", "password_file = \"imap.pw\"");
+        let secret = dir.path().join("imap.pw");
+        std::fs::write(&secret, "from-file\n").expect("write");
+        let text = MINIMAL.replace("password = \"pw\"", &format!("password_file = {:?}", secret.display().to_string()));
         let path = dir.path().join("Settings.toml");
         std::fs::write(&path, text).expect("write");
         let s = Settings::load(&path).expect("valid");

@@ -276,11 +276,17 @@ pub fn html_to_text(html: &str) -> String {
         .unwrap_or_else(|_| html.to_string())
 }
 
-/// Unix line endings, no trailing whitespace on lines, no leading/trailing blank lines.
+/// Unix line endings, no-break spaces as spaces, no trailing whitespace on lines (but the
+/// signature delimiter `-- `), no leading/trailing blank lines.
 fn normalize_text(text: &str) -> String {
+    let text = text.replace('\u{a0}', " ");
     let lines: Vec<&str> = text
         .split('\n')
-        .map(|line| line.trim_end_matches(['\r', ' ', '\t']))
+        .map(|line| {
+            let line = line.trim_end_matches('\r');
+            // "-- " is the signature delimiter (RFC 3676); keep its space.
+            if line == "-- " { line } else { line.trim_end_matches([' ', '\t']) }
+        })
         .collect();
     lines.join("\n").trim_matches('\n').to_string()
 }
