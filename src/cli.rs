@@ -98,7 +98,11 @@ pub async fn main(cli: Cli) -> ExitCode {
 }
 
 fn one_line(error: &anyhow::Error) -> String {
-    error.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ")
+    error
+        .chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -128,7 +132,12 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
                 for c in &complaints {
                     println!(
                         "{:<16} {:<21} {} → {}  {}  {}",
-                        c.number, c.status, c.received_at, c.deadline_at, c.reporter_email, c.subject
+                        c.number,
+                        c.status,
+                        c.received_at,
+                        c.deadline_at,
+                        c.reporter_email,
+                        c.subject
                     );
                 }
             }
@@ -145,7 +154,11 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             } else {
                 let c = &detail.summary;
                 println!("{}  [{}]  {}", c.number, c.status, c.subject);
-                println!("reporter:  {} <{}>", c.reporter_name.as_deref().unwrap_or("-"), c.reporter_email);
+                println!(
+                    "reporter:  {} <{}>",
+                    c.reporter_name.as_deref().unwrap_or("-"),
+                    c.reporter_email
+                );
                 println!("received:  {}   deadline: {}", c.received_at, c.deadline_at);
                 println!("\nmessages:");
                 for m in &detail.messages {
@@ -190,7 +203,9 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
                 duration_ms = report.duration_ms,
                 "cycle complete"
             ),
-            Err(error) if !once => tracing::error!(error = %one_line(error), "cycle failed; retrying later"),
+            Err(error) if !once => {
+                tracing::error!(error = %one_line(error), "cycle failed; retrying later")
+            }
             Err(_) => {}
         }
         if once {
@@ -213,10 +228,13 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
 fn parse_file(cli: &Cli, file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // The configuration is optional here: it only names the worker's own address.
-    let own = Settings::load(&cli.config).ok().map(|s| (s.smtp.from_address, s.office.domain, s.office.number_prefix));
+    let own = Settings::load(&cli.config)
+        .ok()
+        .map(|s| (s.smtp.from_address, s.office.domain, s.office.number_prefix));
     let (address, domain, prefix) = own.unwrap_or_else(|| {
         (
-            crate::domain::EmailAddress::parse("diskominfo@kaltaraprov.go.id").expect("a valid built-in address"),
+            crate::domain::EmailAddress::parse("diskominfo@kaltaraprov.go.id")
+                .expect("a valid built-in address"),
             "kaltaraprov.go.id".to_string(),
             "ADU".to_string(),
         )
@@ -229,7 +247,10 @@ fn parse_file(cli: &Cli, file: &PathBuf, json: bool) -> anyhow::Result<ExitCode>
         if let Some(reason) = &report.quarantine_reason {
             println!("quarantine: {reason}");
         }
-        println!("message-id: {}", report.inbound.message_id.as_deref().unwrap_or("-"));
+        println!(
+            "message-id: {}",
+            report.inbound.message_id.as_deref().unwrap_or("-")
+        );
         println!("subject:    {}", report.inbound.subject);
         for a in &report.inbound.attachments {
             println!(
@@ -255,7 +276,12 @@ pub struct ParseReport {
 }
 
 impl ParseReport {
-    pub fn new(raw: &[u8], own_address: &crate::domain::EmailAddress, own_domain: &str, prefix: &str) -> ParseReport {
+    pub fn new(
+        raw: &[u8],
+        own_address: &crate::domain::EmailAddress,
+        own_domain: &str,
+        prefix: &str,
+    ) -> ParseReport {
         let inbound = parse(raw);
         let classification = classify(&inbound, own_address, own_domain);
         let names_thread = !inbound.thread_ids().is_empty()
@@ -267,7 +293,11 @@ impl ParseReport {
             Classification::Bounce(_) => ("bounce", None),
             Classification::Quarantine(reason) => ("quarantined", Some(reason)),
         };
-        ParseReport { kind, inbound, quarantine_reason }
+        ParseReport {
+            kind,
+            inbound,
+            quarantine_reason,
+        }
     }
 }
 
@@ -284,19 +314,44 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         failed |= !ok;
         println!("{} {item}: {detail}", if ok { "ok  " } else { "FAIL" });
     };
-    line(true, "configuration", format!("{} is valid (secrets not shown)", settings.source.display()));
+    line(
+        true,
+        "configuration",
+        format!("{} is valid (secrets not shown)", settings.source.display()),
+    );
 
     match Store::open(&settings.database.url).await {
         Ok(store) => match store.ping().await {
-            Ok(count) => line(true, "database", format!("{} reachable and migrated; {count} complaints", settings.database.url)),
+            Ok(count) => line(
+                true,
+                "database",
+                format!(
+                    "{} reachable and migrated; {count} complaints",
+                    settings.database.url
+                ),
+            ),
             Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
         },
-        Err(e) => line(false, "database", format!("{}; check database.url and that the directory is writable", one_line(&e))),
+        Err(e) => line(
+            false,
+            "database",
+            format!(
+                "{}; check database.url and that the directory is writable",
+                one_line(&e)
+            ),
+        ),
     }
 
     match imap::Connection::connect(&settings.imap).await {
         Ok(mut connection) => {
-            line(true, "imap", format!("logged in as {} at {}:{}", settings.imap.username, settings.imap.host, settings.imap.port));
+            line(
+                true,
+                "imap",
+                format!(
+                    "logged in as {} at {}:{}",
+                    settings.imap.username, settings.imap.host, settings.imap.port
+                ),
+            );
             match connection.folders().await {
                 Ok(folders) => {
                     for (key, name) in [
@@ -312,7 +367,9 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
                             if exists {
                                 format!("{name} ({key}) exists")
                             } else if created_later {
-                                format!("{name} ({key}) does not exist yet; the worker creates it on first use")
+                                format!(
+                                    "{name} ({key}) does not exist yet; the worker creates it on first use"
+                                )
                             } else {
                                 format!("{name} ({key}) does not exist; fix {key}")
                             },
@@ -323,14 +380,42 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
             connection.logout().await;
         }
-        Err(e) => line(false, "imap", format!("{}; check imap.host, imap.port, imap.security, imap.username and the password", one_line(&e))),
+        Err(e) => line(
+            false,
+            "imap",
+            format!(
+                "{}; check imap.host, imap.port, imap.security, imap.username and the password",
+                one_line(&e)
+            ),
+        ),
     }
 
     match outbox::transport(settings) {
         Ok(transport) => match transport.test_connection().await {
-            Ok(true) => line(true, "smtp", format!("{}:{} greets, TLS and authentication accepted", settings.smtp.host, settings.smtp.port)),
-            Ok(false) => line(false, "smtp", format!("{}:{} did not accept the connection", settings.smtp.host, settings.smtp.port)),
-            Err(e) => line(false, "smtp", format!("{}:{}: {e}; check smtp.host, smtp.port, smtp.security and the credentials", settings.smtp.host, settings.smtp.port)),
+            Ok(true) => line(
+                true,
+                "smtp",
+                format!(
+                    "{}:{} greets, TLS and authentication accepted",
+                    settings.smtp.host, settings.smtp.port
+                ),
+            ),
+            Ok(false) => line(
+                false,
+                "smtp",
+                format!(
+                    "{}:{} did not accept the connection",
+                    settings.smtp.host, settings.smtp.port
+                ),
+            ),
+            Err(e) => line(
+                false,
+                "smtp",
+                format!(
+                    "{}:{}: {e}; check smtp.host, smtp.port, smtp.security and the credentials",
+                    settings.smtp.host, settings.smtp.port
+                ),
+            ),
         },
         Err(e) => line(false, "smtp", one_line(&e)),
     }
@@ -340,13 +425,24 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             for name in Templates::names() {
                 match templates.render(name, sample_context(settings)) {
                     Ok(_) => line(true, "template", format!("{name} renders")),
-                    Err(e) => line(false, "template", format!("{e}; fix {}/{name}.txt", settings.office.templates_dir.display())),
+                    Err(e) => line(
+                        false,
+                        "template",
+                        format!(
+                            "{e}; fix {}/{name}.txt",
+                            settings.office.templates_dir.display()
+                        ),
+                    ),
                 }
             }
         }
         Err(e) => line(false, "templates", e.to_string()),
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn sample_context(settings: &Settings) -> minijinja::Value {

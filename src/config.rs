@@ -278,7 +278,12 @@ impl Validator {
         }
     }
 
-    fn security(&self, key: &str, value: Option<String>, host: &str) -> Result<Security, ConfigError> {
+    fn security(
+        &self,
+        key: &str,
+        value: Option<String>,
+        host: &str,
+    ) -> Result<Security, ConfigError> {
         let value = self.required(key, value)?;
         let security = match value.to_ascii_lowercase().as_str() {
             "tls" => Security::Tls,
@@ -300,7 +305,11 @@ impl Validator {
         Ok(security)
     }
 
-    fn existing_file(&self, key: &str, path: Option<PathBuf>) -> Result<Option<PathBuf>, ConfigError> {
+    fn existing_file(
+        &self,
+        key: &str,
+        path: Option<PathBuf>,
+    ) -> Result<Option<PathBuf>, ConfigError> {
         let Some(path) = path else { return Ok(None) };
         let resolved = path;
         if !resolved.is_file() {
@@ -317,14 +326,21 @@ impl Validator {
         file: Option<PathBuf>,
     ) -> Result<Option<SecretString>, ConfigError> {
         match (inline, file) {
-            (Some(_), Some(_)) => Err(self.error(key, format!("set either {key} or {key}_file, not both"))),
+            (Some(_), Some(_)) => {
+                Err(self.error(key, format!("set either {key} or {key}_file, not both")))
+            }
             (Some(value), None) => Ok(Some(SecretString::from(value))),
             (None, Some(path)) => {
                 let resolved = path;
                 let text = std::fs::read_to_string(&resolved).map_err(|e| {
-                    self.error(&format!("{key}_file"), format!("cannot read {}: {e}", resolved.display()))
+                    self.error(
+                        &format!("{key}_file"),
+                        format!("cannot read {}: {e}", resolved.display()),
+                    )
                 })?;
-                Ok(Some(SecretString::from(text.trim_end_matches(['\r', '\n']).to_string())))
+                Ok(Some(SecretString::from(
+                    text.trim_end_matches(['\r', '\n']).to_string(),
+                )))
             }
             (None, None) => Ok(None),
         }
@@ -342,7 +358,12 @@ impl Validator {
             username: self.required("imap.username", raw.imap.username)?,
             password: self
                 .secret("imap.password", raw.imap.password, raw.imap.password_file)?
-                .ok_or_else(|| self.error("imap.password", "missing (set PENGADUAN__IMAP__PASSWORD or imap.password_file)"))?,
+                .ok_or_else(|| {
+                    self.error(
+                        "imap.password",
+                        "missing (set PENGADUAN__IMAP__PASSWORD or imap.password_file)",
+                    )
+                })?,
             mailbox: raw.imap.mailbox.unwrap_or_else(|| "INBOX".into()),
             processed_mailbox: raw
                 .imap
@@ -375,11 +396,19 @@ impl Validator {
         let smtp_host = self.required("smtp.host", raw.smtp.host)?;
         let smtp_security = self.security("smtp.security", raw.smtp.security, &smtp_host)?;
         let from = self.required("smtp.from", raw.smtp.from)?;
-        let (from_name, from_address) = parse_mailbox(&from)
-            .ok_or_else(|| self.error("smtp.from", format!("{from:?} is not an address like \"Name <user@domain>\"")))?;
-        let smtp_password = self.secret("smtp.password", raw.smtp.password, raw.smtp.password_file)?;
+        let (from_name, from_address) = parse_mailbox(&from).ok_or_else(|| {
+            self.error(
+                "smtp.from",
+                format!("{from:?} is not an address like \"Name <user@domain>\""),
+            )
+        })?;
+        let smtp_password =
+            self.secret("smtp.password", raw.smtp.password, raw.smtp.password_file)?;
         if raw.smtp.username.is_some() != smtp_password.is_some() {
-            return Err(self.error("smtp.username", "set both smtp.username and smtp.password, or neither"));
+            return Err(self.error(
+                "smtp.username",
+                "set both smtp.username and smtp.password, or neither",
+            ));
         }
         let smtp = SmtpSettings {
             port: raw.smtp.port.unwrap_or(match smtp_security {
@@ -408,9 +437,15 @@ impl Validator {
             return Err(self.error("database.url", format!("{url:?} is not a sqlite: URL")));
         }
 
-        let timezone_name = raw.office.timezone.unwrap_or_else(|| "Asia/Makassar".into());
+        let timezone_name = raw
+            .office
+            .timezone
+            .unwrap_or_else(|| "Asia/Makassar".into());
         let timezone: Tz = timezone_name.parse().map_err(|_| {
-            self.error("office.timezone", format!("unknown time zone {timezone_name:?} (e.g. \"Asia/Makassar\")"))
+            self.error(
+                "office.timezone",
+                format!("unknown time zone {timezone_name:?} (e.g. \"Asia/Makassar\")"),
+            )
         })?;
         let domain = self.required("office.domain", raw.office.domain)?;
         if !domain.contains('.') || domain.contains(['@', ' ', '<', '>']) {
@@ -418,14 +453,20 @@ impl Validator {
         }
         let number_prefix = raw.office.number_prefix.unwrap_or_else(|| "ADU".into());
         if number_prefix.is_empty() || !number_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(self.error("office.number_prefix", format!("{number_prefix:?} must be upper-case letters A-Z")));
+            return Err(self.error(
+                "office.number_prefix",
+                format!("{number_prefix:?} must be upper-case letters A-Z"),
+            ));
         }
         let office = OfficeSettings {
             name: self.required("office.name", raw.office.name)?,
             domain,
             number_prefix,
             timezone,
-            templates_dir: raw.office.templates_dir.unwrap_or_else(|| "templates".into()),
+            templates_dir: raw
+                .office
+                .templates_dir
+                .unwrap_or_else(|| "templates".into()),
         };
 
         let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);
@@ -434,10 +475,22 @@ impl Validator {
         }
 
         let secret = self
-            .secret("security.secret", raw.security.secret, raw.security.secret_file)?
-            .ok_or_else(|| self.error("security.secret", "missing (set PENGADUAN__SECURITY__SECRET or security.secret_file)"))?;
+            .secret(
+                "security.secret",
+                raw.security.secret,
+                raw.security.secret_file,
+            )?
+            .ok_or_else(|| {
+                self.error(
+                    "security.secret",
+                    "missing (set PENGADUAN__SECURITY__SECRET or security.secret_file)",
+                )
+            })?;
         if secret.expose_secret().len() < 16 {
-            return Err(self.error("security.secret", "too short: use at least 16 random characters"));
+            return Err(self.error(
+                "security.secret",
+                "too short: use at least 16 random characters",
+            ));
         }
 
         let worker = WorkerSettings {
@@ -452,7 +505,9 @@ impl Validator {
             smtp,
             database: DatabaseSettings { url },
             office,
-            sla: SlaSettings { answer_within_hours },
+            sla: SlaSettings {
+                answer_within_hours,
+            },
             security: SecuritySettings { secret },
             acknowledgment: AcknowledgmentSettings {
                 max_per_sender_per_day: raw.acknowledgment.max_per_sender_per_day.unwrap_or(5),
@@ -531,14 +586,18 @@ secret = "0123456789abcdef0123"
         assert_eq!(missing.key, "imap.host");
         assert!(missing.file.ends_with("Settings.toml"));
 
-        let wrong_type = load(&MINIMAL.replace("security = \"tls\"", "security = \"tls\"\nport = \"abc\"")).unwrap_err();
+        let wrong_type =
+            load(&MINIMAL.replace("security = \"tls\"", "security = \"tls\"\nport = \"abc\""))
+                .unwrap_err();
         assert_eq!(wrong_type.key, "imap.port", "{wrong_type}");
 
-        let clear = load(&MINIMAL.replace("security = \"tls\"", "security = \"none\"")).unwrap_err();
+        let clear =
+            load(&MINIMAL.replace("security = \"tls\"", "security = \"none\"")).unwrap_err();
         assert_eq!(clear.key, "imap.security");
         assert!(clear.problem.contains("loopback"), "{clear}");
 
-        let bad_zone = load(&MINIMAL.replace("[office]", "[office]\ntimezone = \"Mars/Base\"")).unwrap_err();
+        let bad_zone =
+            load(&MINIMAL.replace("[office]", "[office]\ntimezone = \"Mars/Base\"")).unwrap_err();
         assert_eq!(bad_zone.key, "office.timezone");
 
         let short_secret = load(&MINIMAL.replace("0123456789abcdef0123", "short")).unwrap_err();
@@ -560,11 +619,17 @@ secret = "0123456789abcdef0123"
         let dir = tempfile::tempdir().expect("tempdir");
         let secret = dir.path().join("imap.pw");
         std::fs::write(&secret, "from-file\n").expect("write");
-        let text = MINIMAL.replace("password = \"pw\"", &format!("password_file = {:?}", secret.display().to_string()));
+        let text = MINIMAL.replace(
+            "password = \"pw\"",
+            &format!("password_file = {:?}", secret.display().to_string()),
+        );
         let path = dir.path().join("Settings.toml");
         std::fs::write(&path, text).expect("write");
         let s = Settings::load(&path).expect("valid");
         assert_eq!(s.imap.password.expose_secret(), "from-file");
-        assert!(!format!("{:?}", s.imap).contains("from-file"), "secrets never print");
+        assert!(
+            !format!("{:?}", s.imap).contains("from-file"),
+            "secrets never print"
+        );
     }
 }

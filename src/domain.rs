@@ -180,11 +180,20 @@ mod tests {
 
     #[test]
     fn register_number_is_zero_padded_and_found_in_subjects() {
-        assert_eq!(RegisterNumber::new("ADU", 2026, 42).as_str(), "ADU-2026-00042");
+        assert_eq!(
+            RegisterNumber::new("ADU", 2026, 42).as_str(),
+            "ADU-2026-00042"
+        );
         let found = RegisterNumber::find_in_subject("ADU", "Re: Lampu [x] mati [ADU-2026-00001]");
         assert_eq!(found.map(|n| n.to_string()), Some("ADU-2026-00001".into()));
-        assert_eq!(RegisterNumber::find_in_subject("ADU", "Re: [ADU-26-1]"), None);
-        assert_eq!(RegisterNumber::find_in_subject("ADU", "ADU-2026-00001 no brackets"), None);
+        assert_eq!(
+            RegisterNumber::find_in_subject("ADU", "Re: [ADU-26-1]"),
+            None
+        );
+        assert_eq!(
+            RegisterNumber::find_in_subject("ADU", "ADU-2026-00001 no brackets"),
+            None
+        );
         let lower = RegisterNumber::find_in_subject("ADU", "[adu-2026-00007]");
         assert_eq!(lower.map(|n| n.to_string()), Some("ADU-2026-00007".into()));
     }

@@ -38,16 +38,25 @@ pub enum Plan {
     AlreadyRecorded(Destination),
     Quarantine(String),
     /// Machine mail: recorded (in its complaint's thread when it has one), never answered.
-    Machine { kind: InboundKind, note: &'static str, thread: Option<ComplaintRef> },
+    Machine {
+        kind: InboundKind,
+        note: &'static str,
+        thread: Option<ComplaintRef>,
+    },
     FollowUp(ComplaintRef),
-    NewComplaint { acknowledge: Acknowledgment },
+    NewComplaint {
+        acknowledge: Acknowledgment,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Acknowledgment {
     Send,
     /// Too many acknowledgments to this sender recently: register, but stay silent.
-    Suppressed { recent: u32, limit: u32 },
+    Suppressed {
+        recent: u32,
+        limit: u32,
+    },
 }
 
 /// What the register already knows about a message.
@@ -64,14 +73,27 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
     }
     match classification {
         Classification::Quarantine(reason) => Plan::Quarantine(reason.clone()),
-        Classification::AutoReply(note) => Plan::Machine { kind: InboundKind::AutoReply, note, thread: known.thread },
-        Classification::Bounce(note) => Plan::Machine { kind: InboundKind::Bounce, note, thread: known.thread },
+        Classification::AutoReply(note) => Plan::Machine {
+            kind: InboundKind::AutoReply,
+            note,
+            thread: known.thread,
+        },
+        Classification::Bounce(note) => Plan::Machine {
+            kind: InboundKind::Bounce,
+            note,
+            thread: known.thread,
+        },
         Classification::Person => match known.thread {
             Some(thread) => Plan::FollowUp(thread),
             None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Suppressed { recent: known.recent_acknowledgments, limit: ack_limit },
+                acknowledge: Acknowledgment::Suppressed {
+                    recent: known.recent_acknowledgments,
+                    limit: ack_limit,
+                },
             },
-            None => Plan::NewComplaint { acknowledge: Acknowledgment::Send },
+            None => Plan::NewComplaint {
+                acknowledge: Acknowledgment::Send,
+            },
         },
     }
 }
@@ -97,9 +119,16 @@ pub async fn record(
 ) -> anyhow::Result<Recorded> {
     let key = item.key();
     let known = lookup(batch, item, &key, settings, now).await?;
-    let plan = decide(&item.classification, known, settings.acknowledgment.max_per_sender_per_day);
+    let plan = decide(
+        &item.classification,
+        known,
+        settings.acknowledgment.max_per_sender_per_day,
+    );
     let inbound = &item.inbound;
-    let sender = inbound.sender().map(|a| a.as_str().to_string()).unwrap_or_else(|| "unknown".into());
+    let sender = inbound
+        .sender()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_else(|| "unknown".into());
     let base = InboundRecord {
         key: &key,
         kind: InboundKind::Quarantined,
@@ -122,10 +151,19 @@ pub async fn record(
         }
         Plan::Quarantine(reason) => {
             let row = batch
-                .record_inbound(&InboundRecord { quarantine_reason: Some(reason), ..base })
+                .record_inbound(&InboundRecord {
+                    quarantine_reason: Some(reason),
+                    ..base
+                })
                 .await?;
             batch
-                .add_event(None, now, "worker", "quarantined", &format!("message {key}: {reason}"))
+                .add_event(
+                    None,
+                    now,
+                    "worker",
+                    "quarantined",
+                    &format!("message {key}: {reason}"),
+                )
                 .await?;
             tracing::warn!(reason = %reason, "quarantined");
             (row, Destination::Quarantine, None)
@@ -133,35 +171,69 @@ pub async fn record(
         Plan::Machine { kind, note, thread } => {
             let complaint_id = thread.as_ref().map(|t| t.id);
             let row = batch
-                .record_inbound(&InboundRecord { kind: *kind, complaint_id, note: Some(note), ..base })
+                .record_inbound(&InboundRecord {
+                    kind: *kind,
+                    complaint_id,
+                    note: Some(note),
+                    ..base
+                })
                 .await?;
             if complaint_id.is_some() {
                 let action = format!("{}_recorded", kind.as_str());
                 batch
-                    .add_event(complaint_id, now, &sender, &action, &format!("message {key}: {note}; not answered"))
+                    .add_event(
+                        complaint_id,
+                        now,
+                        &sender,
+                        &action,
+                        &format!("message {key}: {note}; not answered"),
+                    )
                     .await?;
             }
-            tracing::info!(kind = kind.as_str(), note, "machine mail recorded, not answered");
-            (row, Destination::Processed, thread.as_ref().map(|t| t.number.clone()))
+            tracing::info!(
+                kind = kind.as_str(),
+                note,
+                "machine mail recorded, not answered"
+            );
+            (
+                row,
+                Destination::Processed,
+                thread.as_ref().map(|t| t.number.clone()),
+            )
         }
         Plan::FollowUp(thread) => {
             let row = batch
-                .record_inbound(&InboundRecord { kind: InboundKind::FollowUp, complaint_id: Some(thread.id), ..base })
+                .record_inbound(&InboundRecord {
+                    kind: InboundKind::FollowUp,
+                    complaint_id: Some(thread.id),
+                    ..base
+                })
                 .await?;
             batch
-                .add_event(Some(thread.id), now, &sender, "follow_up", &format!("message {key}"))
+                .add_event(
+                    Some(thread.id),
+                    now,
+                    &sender,
+                    "follow_up",
+                    &format!("message {key}"),
+                )
                 .await?;
             tracing::info!(number = %thread.number, "follow-up recorded");
             (row, Destination::Processed, Some(thread.number.clone()))
         }
         Plan::NewComplaint { acknowledge } => {
-            let reporter = inbound
-                .sender()
-                .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
+            let reporter = inbound.sender().ok_or_else(|| {
+                anyhow::anyhow!("a complaint without sender passed classification")
+            })?;
             let received_at = item.internal_date.unwrap_or(now);
-            let deadline_at = received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
+            let deadline_at =
+                received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
             let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
-            let subject = if inbound.subject.is_empty() { "(tanpa subjek)" } else { &inbound.subject };
+            let subject = if inbound.subject.is_empty() {
+                "(tanpa subjek)"
+            } else {
+                &inbound.subject
+            };
             let complaint = batch
                 .register_complaint(&NewComplaint {
                     prefix: &settings.office.number_prefix,
@@ -176,10 +248,22 @@ pub async fn record(
                 })
                 .await?;
             let row = batch
-                .record_inbound(&InboundRecord { kind: InboundKind::Complaint, complaint_id: Some(complaint.id), ..base })
+                .record_inbound(&InboundRecord {
+                    kind: InboundKind::Complaint,
+                    complaint_id: Some(complaint.id),
+                    ..base
+                })
                 .await?;
             let detail = format!("message {key}; {} attachment(s)", inbound.attachments.len());
-            batch.add_event(Some(complaint.id), now, reporter.as_str(), "registered", &detail).await?;
+            batch
+                .add_event(
+                    Some(complaint.id),
+                    now,
+                    reporter.as_str(),
+                    "registered",
+                    &detail,
+                )
+                .await?;
             match acknowledge {
                 Acknowledgment::Send => {
                     let outgoing = composer.acknowledgment(
@@ -197,11 +281,17 @@ pub async fn record(
                     )?;
                     batch.enqueue(Some(complaint.id), &outgoing, now).await?;
                     let detail = format!("message {}", outgoing.message_id);
-                    batch.add_event(Some(complaint.id), now, "worker", "ack_queued", &detail).await?;
+                    batch
+                        .add_event(Some(complaint.id), now, "worker", "ack_queued", &detail)
+                        .await?;
                 }
                 Acknowledgment::Suppressed { recent, limit } => {
-                    let detail = format!("{recent} acknowledgments to this sender in the last 24 hours (limit {limit})");
-                    batch.add_event(Some(complaint.id), now, "worker", "ack_suppressed", &detail).await?;
+                    let detail = format!(
+                        "{recent} acknowledgments to this sender in the last 24 hours (limit {limit})"
+                    );
+                    batch
+                        .add_event(Some(complaint.id), now, "worker", "ack_suppressed", &detail)
+                        .await?;
                 }
             }
             tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
@@ -209,21 +299,46 @@ pub async fn record(
         }
     };
     batch
-        .record_receipt(mailbox.0, mailbox.1, item.uid, message_row, destination, now)
+        .record_receipt(
+            mailbox.0,
+            mailbox.1,
+            item.uid,
+            message_row,
+            destination,
+            now,
+        )
         .await?;
-    Ok(Recorded { uid: item.uid, destination, plan, number })
+    Ok(Recorded {
+        uid: item.uid,
+        destination,
+        plan,
+        number,
+    })
 }
 
-async fn lookup(batch: &mut Batch, item: &Prepared, key: &str, settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<Known> {
+async fn lookup(
+    batch: &mut Batch,
+    item: &Prepared,
+    key: &str,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Known> {
     let mut known = Known {
-        already_recorded: batch.message_by_key(key).await?.map(|(_, destination)| destination),
+        already_recorded: batch
+            .message_by_key(key)
+            .await?
+            .map(|(_, destination)| destination),
         ..Known::default()
     };
-    if known.already_recorded.is_some() || matches!(item.classification, Classification::Quarantine(_)) {
+    if known.already_recorded.is_some()
+        || matches!(item.classification, Classification::Quarantine(_))
+    {
         return Ok(known);
     }
     let inbound = &item.inbound;
-    known.thread = batch.complaint_by_message_ids(&inbound.thread_ids()).await?;
+    known.thread = batch
+        .complaint_by_message_ids(&inbound.thread_ids())
+        .await?;
     if known.thread.is_none()
         && let (Some(number), Some(sender)) = (
             RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject),
@@ -236,7 +351,9 @@ async fn lookup(batch: &mut Batch, item: &Prepared, key: &str, settings: &Settin
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
     {
-        known.recent_acknowledgments = batch.acknowledgments_since(sender, now - chrono::Duration::hours(24)).await?;
+        known.recent_acknowledgments = batch
+            .acknowledgments_since(sender, now - chrono::Duration::hours(24))
+            .await?;
     }
     Ok(known)
 }
@@ -247,44 +364,86 @@ mod tests {
     use crate::domain::Status;
 
     fn thread() -> ComplaintRef {
-        ComplaintRef { id: 1, number: RegisterNumber::new("ADU", 2026, 1), status: Status::MenungguDisposisi }
+        ComplaintRef {
+            id: 1,
+            number: RegisterNumber::new("ADU", 2026, 1),
+            status: Status::MenungguDisposisi,
+        }
     }
 
     #[test]
     fn people_become_complaints_or_follow_ups() {
         assert_eq!(
             decide(&Classification::Person, Known::default(), 5),
-            Plan::NewComplaint { acknowledge: Acknowledgment::Send }
+            Plan::NewComplaint {
+                acknowledge: Acknowledgment::Send
+            }
         );
-        let known = Known { thread: Some(thread()), ..Known::default() };
-        assert_eq!(decide(&Classification::Person, known, 5), Plan::FollowUp(thread()));
+        let known = Known {
+            thread: Some(thread()),
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known, 5),
+            Plan::FollowUp(thread())
+        );
     }
 
     #[test]
     fn acknowledgments_are_rate_limited() {
-        let known = Known { recent_acknowledgments: 5, ..Known::default() };
+        let known = Known {
+            recent_acknowledgments: 5,
+            ..Known::default()
+        };
         assert_eq!(
             decide(&Classification::Person, known, 5),
-            Plan::NewComplaint { acknowledge: Acknowledgment::Suppressed { recent: 5, limit: 5 } }
+            Plan::NewComplaint {
+                acknowledge: Acknowledgment::Suppressed {
+                    recent: 5,
+                    limit: 5
+                }
+            }
         );
     }
 
     #[test]
     fn recorded_messages_are_only_moved() {
-        let known = Known { already_recorded: Some(Destination::Quarantine), thread: Some(thread()), ..Known::default() };
-        assert_eq!(decide(&Classification::Person, known, 5), Plan::AlreadyRecorded(Destination::Quarantine));
+        let known = Known {
+            already_recorded: Some(Destination::Quarantine),
+            thread: Some(thread()),
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known, 5),
+            Plan::AlreadyRecorded(Destination::Quarantine)
+        );
     }
 
     #[test]
     fn machines_are_never_answered() {
-        let known = Known { thread: Some(thread()), ..Known::default() };
+        let known = Known {
+            thread: Some(thread()),
+            ..Known::default()
+        };
         assert!(matches!(
             decide(&Classification::AutoReply("Auto-Submitted"), known, 5),
-            Plan::Machine { kind: InboundKind::AutoReply, thread: Some(_), .. }
+            Plan::Machine {
+                kind: InboundKind::AutoReply,
+                thread: Some(_),
+                ..
+            }
         ));
         assert!(matches!(
-            decide(&Classification::Bounce("null return path"), Known::default(), 5),
-            Plan::Machine { kind: InboundKind::Bounce, thread: None, .. }
+            decide(
+                &Classification::Bounce("null return path"),
+                Known::default(),
+                5
+            ),
+            Plan::Machine {
+                kind: InboundKind::Bounce,
+                thread: None,
+                ..
+            }
         ));
         assert_eq!(
             decide(&Classification::Quarantine("x".into()), Known::default(), 5),

@@ -32,15 +32,21 @@ pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
     let tls_parameters = || -> anyhow::Result<TlsParameters> {
         let mut builder = TlsParameters::builder(smtp.host.clone());
         if let Some(path) = &smtp.ca_file {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read CA file {}", path.display()))?;
-            let cert = Certificate::from_pem(&pem).with_context(|| format!("invalid CA file {}", path.display()))?;
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read CA file {}", path.display()))?;
+            let cert = Certificate::from_pem(&pem)
+                .with_context(|| format!("invalid CA file {}", path.display()))?;
             builder = builder.add_root_certificate(cert);
         }
         builder.build_rustls().context("cannot configure SMTP TLS")
     };
     let builder = match smtp.security {
-        Security::Tls => Transport::builder_dangerous(&smtp.host).tls(Tls::Wrapper(tls_parameters()?)),
-        Security::StartTls => Transport::builder_dangerous(&smtp.host).tls(Tls::Required(tls_parameters()?)),
+        Security::Tls => {
+            Transport::builder_dangerous(&smtp.host).tls(Tls::Wrapper(tls_parameters()?))
+        }
+        Security::StartTls => {
+            Transport::builder_dangerous(&smtp.host).tls(Tls::Required(tls_parameters()?))
+        }
         Security::None => Transport::builder_dangerous(&smtp.host),
     };
     let mut builder = builder
@@ -48,18 +54,28 @@ pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
         .timeout(Some(smtp.timeout))
         .hello_name(ClientId::Domain(settings.office.domain.clone()));
     if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-        builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_string()));
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            password.expose_secret().to_string(),
+        ));
     }
     Ok(builder.build())
 }
 
 /// Delivers every due outbox row (up to `worker.send_limit`).
 #[tracing::instrument(skip_all, err)]
-pub async fn deliver(store: &Store, settings: &Settings, clock: &Clock) -> anyhow::Result<DeliveryReport> {
+pub async fn deliver(
+    store: &Store,
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<DeliveryReport> {
     let mut report = DeliveryReport::default();
     let parked = store.outbox_park_interrupted(clock.now()).await?;
     if parked > 0 {
-        tracing::warn!(parked, "outgoing mail interrupted mid-delivery by an earlier run is parked as uncertain");
+        tracing::warn!(
+            parked,
+            "outgoing mail interrupted mid-delivery by an earlier run is parked as uncertain"
+        );
     }
     let first = store.due_outbox(clock.now(), 0, 1).await?;
     if first.is_empty() {
@@ -67,13 +83,18 @@ pub async fn deliver(store: &Store, settings: &Settings, clock: &Clock) -> anyho
     }
     let transport = transport(settings)?;
     if let Err(error) = transport.test_connection().await {
-        let error = format!("SMTP server {}:{} unreachable: {error}", settings.smtp.host, settings.smtp.port);
+        let error = format!(
+            "SMTP server {}:{} unreachable: {error}",
+            settings.smtp.host, settings.smtp.port
+        );
         tracing::warn!(%error, "outgoing mail stays queued");
         report.unreachable = Some(error);
         return Ok(report);
     }
     let mut after = 0;
-    'pages: while (report.sent + report.failed + report.deferred + report.uncertain) < settings.worker.send_limit as u64 {
+    'pages: while (report.sent + report.failed + report.deferred + report.uncertain)
+        < settings.worker.send_limit as u64
+    {
         let rows = store.due_outbox(clock.now(), after, 100).await?;
         if rows.is_empty() {
             break;
@@ -106,7 +127,12 @@ enum Attempt {
 }
 
 #[tracing::instrument(skip_all, fields(outbox = row.id, message_id = %row.message_id, purpose = %row.purpose))]
-async fn send_one(store: &Store, transport: &Transport, row: &OutboxRow, clock: &Clock) -> anyhow::Result<Attempt> {
+async fn send_one(
+    store: &Store,
+    transport: &Transport,
+    row: &OutboxRow,
+    clock: &Clock,
+) -> anyhow::Result<Attempt> {
     let envelope = envelope(row)?;
     if !store.outbox_claim(row.id).await? {
         return Ok(Attempt::Deferred);
@@ -125,7 +151,9 @@ async fn send_one(store: &Store, transport: &Transport, row: &OutboxRow, clock: 
         }
         Err(error) if error.is_permanent() => {
             let text = error.to_string();
-            store.outbox_park(row, ParkedAs::Failed, clock.now(), &text).await?;
+            store
+                .outbox_park(row, ParkedAs::Failed, clock.now(), &text)
+                .await?;
             tracing::warn!(error = %text, "rejected permanently");
             Ok(Attempt::Failed)
         }
@@ -134,13 +162,19 @@ async fn send_one(store: &Store, transport: &Transport, row: &OutboxRow, clock: 
             let next = clock.now() + backoff(row.attempts + 1);
             store.outbox_retry_later(row.id, next, &text).await?;
             tracing::warn!(error = %text, next_attempt_at = %next, "deferred");
-            if error.is_transient() { Ok(Attempt::Deferred) } else { Ok(Attempt::Unreachable(text)) }
+            if error.is_transient() {
+                Ok(Attempt::Deferred)
+            } else {
+                Ok(Attempt::Unreachable(text))
+            }
         }
         Err(error) => {
             // The connection broke mid-transaction: the server may have accepted the
             // message. Sending again could answer twice, so the row is parked.
             let text = format!("delivery interrupted, server may have accepted it: {error}");
-            store.outbox_park(row, ParkedAs::Uncertain, clock.now(), &text).await?;
+            store
+                .outbox_park(row, ParkedAs::Uncertain, clock.now(), &text)
+                .await?;
             tracing::error!(error = %text, "delivery uncertain; parked");
             Ok(Attempt::Uncertain)
         }
@@ -167,7 +201,14 @@ fn never_reached_server(error: &lettre::transport::smtp::Error) -> bool {
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
-            return matches!(io.kind(), ConnectionRefused | NotConnected | AddrNotAvailable | HostUnreachable | NetworkUnreachable);
+            return matches!(
+                io.kind(),
+                ConnectionRefused
+                    | NotConnected
+                    | AddrNotAvailable
+                    | HostUnreachable
+                    | NetworkUnreachable
+            );
         }
         source = cause.source();
     }

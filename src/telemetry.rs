@@ -26,7 +26,11 @@ pub fn init(format: LogFormat, to_stdout: bool) {
     };
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match (json, to_stdout) {
-        (true, true) => builder.json().flatten_event(true).with_current_span(false).init(),
+        (true, true) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
         (true, false) => builder
             .json()
             .flatten_event(true)

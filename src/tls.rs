@@ -21,8 +21,11 @@ pub fn client_config(ca_file: Option<&Path>) -> anyhow::Result<Arc<ClientConfig>
     }
     if let Some(path) = ca_file {
         let mut added = 0;
-        for cert in CertificateDer::pem_file_iter(path).with_context(|| format!("cannot read CA file {}", path.display()))? {
-            let cert = cert.with_context(|| format!("invalid PEM in CA file {}", path.display()))?;
+        for cert in CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("cannot read CA file {}", path.display()))?
+        {
+            let cert =
+                cert.with_context(|| format!("invalid PEM in CA file {}", path.display()))?;
             roots
                 .add(cert)
                 .with_context(|| format!("invalid certificate in CA file {}", path.display()))?;

@@ -48,14 +48,27 @@ pub async fn failpoint(name: &str) {
 }
 
 #[tracing::instrument(skip_all, err)]
-pub async fn run_once(settings: &Settings, store: &Store, clock: &Clock) -> anyhow::Result<CycleReport> {
+pub async fn run_once(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+) -> anyhow::Result<CycleReport> {
     let started = Instant::now();
     let templates = Templates::load(&settings.office.templates_dir)?;
     let mut report = CycleReport::default();
 
     let mut imap = Connection::connect(&settings.imap).await?;
     let selected = imap.select(&settings.imap.mailbox).await?;
-    let ingested = ingest_mailbox(settings, store, clock, &templates, &mut imap, &selected, &mut report).await;
+    let ingested = ingest_mailbox(
+        settings,
+        store,
+        clock,
+        &templates,
+        &mut imap,
+        &selected,
+        &mut report,
+    )
+    .await;
     imap.logout().await;
     ingested?;
 
@@ -78,21 +91,33 @@ async fn ingest_mailbox(
     if sizes.is_empty() {
         return Ok(());
     }
-    imap.ensure_folders(&[&settings.imap.processed_mailbox, &settings.imap.quarantine_mailbox])
-        .await?;
+    imap.ensure_folders(&[
+        &settings.imap.processed_mailbox,
+        &settings.imap.quarantine_mailbox,
+    ])
+    .await?;
 
     // Messages committed by an earlier run that died before moving them: move only.
     let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
-    let receipts = store.receipts(mailbox, selected.uid_validity, &uids).await?;
+    let receipts = store
+        .receipts(mailbox, selected.uid_validity, &uids)
+        .await?;
     if !receipts.is_empty() {
         let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
         report.already_recorded += moves.len() as u64;
         move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
     }
 
-    let pending: Vec<(u32, u64)> = sizes.into_iter().filter(|(uid, _)| !receipts.contains_key(uid)).collect();
+    let pending: Vec<(u32, u64)> = sizes
+        .into_iter()
+        .filter(|(uid, _)| !receipts.contains_key(uid))
+        .collect();
     let composer = Composer::new(settings, templates);
-    for batch in batches(&pending, settings.worker.batch_messages, settings.worker.batch_bytes) {
+    for batch in batches(
+        &pending,
+        settings.worker.batch_messages,
+        settings.worker.batch_bytes,
+    ) {
         let prepared = fetch_and_parse(settings, imap, &batch).await?;
         report.fetched += prepared.len() as u64;
 
@@ -100,8 +125,15 @@ async fn ingest_mailbox(
         let mut tx = store.begin().await?;
         let mut moves = Vec::with_capacity(prepared.len());
         for item in &prepared {
-            let recorded =
-                ingest::record(&mut tx, item, (mailbox, selected.uid_validity), settings, &composer, now).await?;
+            let recorded = ingest::record(
+                &mut tx,
+                item,
+                (mailbox, selected.uid_validity),
+                settings,
+                &composer,
+                now,
+            )
+            .await?;
             count(report, &recorded.plan);
             moves.push((recorded.uid, recorded.destination));
         }
@@ -118,7 +150,10 @@ fn count(report: &mut CycleReport, plan: &Plan) {
     match plan {
         Plan::AlreadyRecorded(_) => report.already_recorded += 1,
         Plan::Quarantine(_) => report.quarantined += 1,
-        Plan::Machine { kind: InboundKind::Bounce, .. } => report.bounces += 1,
+        Plan::Machine {
+            kind: InboundKind::Bounce,
+            ..
+        } => report.bounces += 1,
         Plan::Machine { .. } => report.auto_replies += 1,
         Plan::FollowUp(_) => report.follow_ups += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
@@ -126,7 +161,11 @@ fn count(report: &mut CycleReport, plan: &Plan) {
 }
 
 /// Fetches one batch, parsing each message off the async reactor as it arrives.
-async fn fetch_and_parse(settings: &Settings, imap: &mut Connection, batch: &[u32]) -> anyhow::Result<Vec<Prepared>> {
+async fn fetch_and_parse(
+    settings: &Settings,
+    imap: &mut Connection,
+    batch: &[u32],
+) -> anyhow::Result<Vec<Prepared>> {
     let own_address = settings.smtp.from_address.clone();
     let own_domain = settings.office.domain.clone();
     let mut parsing = Vec::with_capacity(batch.len());
@@ -170,14 +209,23 @@ async fn move_recorded(
         (Destination::Processed, &settings.imap.processed_mailbox),
         (Destination::Quarantine, &settings.imap.quarantine_mailbox),
     ] {
-        let uids: Vec<u32> = moves.iter().filter(|(_, d)| *d == destination).map(|(uid, _)| *uid).collect();
+        let uids: Vec<u32> = moves
+            .iter()
+            .filter(|(_, d)| *d == destination)
+            .map(|(uid, _)| *uid)
+            .collect();
         if uids.is_empty() {
             continue;
         }
         imap.move_to(&uids, folder).await?;
         failpoint("moved").await;
         store
-            .mark_moved(&settings.imap.mailbox, selected.uid_validity, &uids, clock.now())
+            .mark_moved(
+                &settings.imap.mailbox,
+                selected.uid_validity,
+                &uids,
+                clock.now(),
+            )
             .await?;
         report.moved += uids.len() as u64;
     }
@@ -211,8 +259,14 @@ mod tests {
     #[test]
     fn batches_are_bounded_by_count_and_bytes() {
         let sizes = [(1, 10), (2, 10), (3, 10), (4, 100), (5, 1)];
-        assert_eq!(batches(&sizes, 2, 1000), vec![vec![1, 2], vec![3, 4], vec![5]]);
-        assert_eq!(batches(&sizes, 10, 25), vec![vec![1, 2], vec![3], vec![4], vec![5]]);
+        assert_eq!(
+            batches(&sizes, 2, 1000),
+            vec![vec![1, 2], vec![3, 4], vec![5]]
+        );
+        assert_eq!(
+            batches(&sizes, 10, 25),
+            vec![vec![1, 2], vec![3], vec![4], vec![5]]
+        );
         assert!(batches(&[], 10, 10).is_empty());
     }
 }

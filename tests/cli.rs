@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 
 fn pengaduan(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pengaduan"));
-    command.current_dir(dir).args(args).env_remove("PENGADUAN_CONFIG");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("PENGADUAN_CONFIG");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -47,24 +50,37 @@ fn assert_config_error(output: &Output, key: &str) {
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one clear line, got: {stderr}");
-    assert!(lines[0].contains("Settings.toml"), "names the file: {stderr}");
+    assert!(
+        lines[0].contains("Settings.toml"),
+        "names the file: {stderr}"
+    );
     assert!(lines[0].contains(key), "names the key {key}: {stderr}");
 }
 
 #[test]
 fn configuration_errors_name_the_key_and_the_file() {
-    let missing = config_dir(&VALID.replace("host = \"127.0.0.1\"\nport = 1\nsecurity = \"none\"\nusername", "port = 1\nsecurity = \"none\"\nusername"));
+    let missing = config_dir(&VALID.replace(
+        "host = \"127.0.0.1\"\nport = 1\nsecurity = \"none\"\nusername",
+        "port = 1\nsecurity = \"none\"\nusername",
+    ));
     assert_config_error(&pengaduan(missing.path(), &["list"], &[]), "imap.host");
 
     let dir = config_dir(VALID);
     let bad_port = pengaduan(dir.path(), &["list"], &[("PENGADUAN__IMAP__PORT", "abc")]);
     assert_config_error(&bad_port, "imap.port");
 
-    let remote_plain = pengaduan(dir.path(), &["list"], &[("PENGADUAN__SMTP__HOST", "smtp.example.net")]);
+    let remote_plain = pengaduan(
+        dir.path(),
+        &["list"],
+        &[("PENGADUAN__SMTP__HOST", "smtp.example.net")],
+    );
     assert_config_error(&remote_plain, "smtp.security");
 
     let no_secret = config_dir(&VALID.replace("secret = \"0123456789abcdef0123\"", ""));
-    assert_config_error(&pengaduan(no_secret.path(), &["run", "--once"], &[]), "security.secret");
+    assert_config_error(
+        &pengaduan(no_secret.path(), &["run", "--once"], &[]),
+        "security.secret",
+    );
 
     let no_file = tempfile::tempdir().expect("tempdir");
     assert_config_error(&pengaduan(no_file.path(), &["list"], &[]), "Settings.toml");
@@ -74,16 +90,32 @@ fn configuration_errors_name_the_key_and_the_file() {
 fn environment_overrides_the_file() {
     let dir = config_dir(VALID);
     // The file's database is register.db; the environment moves it.
-    let output = pengaduan(dir.path(), &["list", "--json"], &[("PENGADUAN__DATABASE__URL", "sqlite://other.db")]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = pengaduan(
+        dir.path(),
+        &["list", "--json"],
+        &[("PENGADUAN__DATABASE__URL", "sqlite://other.db")],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "[]");
     assert!(dir.path().join("other.db").exists());
     assert!(!dir.path().join("register.db").exists());
     // PENGADUAN_CONFIG names the file.
     let elsewhere = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("Settings.toml");
-    let output = pengaduan(elsewhere.path(), &["list"], &[("PENGADUAN_CONFIG", config.to_str().expect("utf-8 path"))]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = pengaduan(
+        elsewhere.path(),
+        &["list"],
+        &[("PENGADUAN_CONFIG", config.to_str().expect("utf-8 path"))],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -94,7 +126,10 @@ fn connection_errors_fail_the_cycle_with_one_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
-    assert!(errors[0].contains("cannot connect to IMAP server 127.0.0.1:1"), "{stderr}");
+    assert!(
+        errors[0].contains("cannot connect to IMAP server 127.0.0.1:1"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("secret"), "no secret in output: {stderr}");
 }
 
@@ -103,22 +138,53 @@ fn parse_explains_what_the_worker_would_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ingest");
     let garbage = fixtures.join("12-garbage-not-email.eml");
-    let output = pengaduan(dir.path(), &["parse", garbage.to_str().expect("utf-8"), "--json"], &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = pengaduan(
+        dir.path(),
+        &["parse", garbage.to_str().expect("utf-8"), "--json"],
+        &[],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["kind"], "quarantined");
-    assert!(report["quarantine_reason"].as_str().expect("reason").contains("not an email"));
+    assert!(
+        report["quarantine_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("not an email")
+    );
 
     let attachments = fixtures.join("04-mixed-pdf-jpeg.eml");
-    let output = pengaduan(dir.path(), &["parse", attachments.to_str().expect("utf-8"), "--json"], &[]);
+    let output = pengaduan(
+        dir.path(),
+        &["parse", attachments.to_str().expect("utf-8"), "--json"],
+        &[],
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["kind"], "complaint");
     assert_eq!(report["from"]["email"], "ahmad.fauzi@example.net");
-    assert_eq!(report["attachments"].as_array().expect("attachments").len(), 2);
+    assert_eq!(
+        report["attachments"].as_array().expect("attachments").len(),
+        2
+    );
     assert_eq!(report["attachments"][0]["size"], 1010);
     assert!(report["quarantine_reason"].is_null());
-    for key in ["message_id", "in_reply_to", "references", "to", "subject", "date", "body_text"] {
+    for key in [
+        "message_id",
+        "in_reply_to",
+        "references",
+        "to",
+        "subject",
+        "date",
+        "body_text",
+    ] {
         assert!(report.get(key).is_some(), "parse --json has {key}");
     }
-    assert!(!dir.path().join("var").exists(), "parse touches no database");
+    assert!(
+        !dir.path().join("var").exists(),
+        "parse touches no database"
+    );
 }

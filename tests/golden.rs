@@ -50,7 +50,11 @@ fn golden_corpus() {
             }
         }
     }
-    assert!(files.len() > 20, "the corpus ran only {} cases", files.len());
+    assert!(
+        files.len() > 20,
+        "the corpus ran only {} cases",
+        files.len()
+    );
     assert!(
         mismatches.is_empty(),
         "{} of {} fixtures differ from their .json (see the .actual.json beside each): {mismatches:#?}",

@@ -131,7 +131,11 @@ impl Connection {
         let Some(uid_validity) = selected.uid_validity else {
             bail!("mailbox {mailbox} has no UIDVALIDITY: the server does not support UIDs");
         };
-        Ok(Selected { uid_validity, uid_next: selected.uid_next, exists: selected.exists })
+        Ok(Selected {
+            uid_validity,
+            uid_next: selected.uid_next,
+            exists: selected.exists,
+        })
     }
 
     /// UID and size of every message in the selected mailbox, in UID order.
@@ -157,15 +161,23 @@ impl Connection {
     /// Fetches the bodies of `uids` (without setting \Seen), handing each message to
     /// `on_message` as it arrives.
     #[tracing::instrument(skip_all, fields(count = uids.len()), err)]
-    pub async fn fetch(&mut self, uids: &[u32], mut on_message: impl FnMut(Fetched)) -> anyhow::Result<()> {
+    pub async fn fetch(
+        &mut self,
+        uids: &[u32],
+        mut on_message: impl FnMut(Fetched),
+    ) -> anyhow::Result<()> {
         if uids.is_empty() {
             return Ok(());
         }
         let timeout = self.timeout;
         let set = uid_set(uids);
-        let mut stream = within(timeout, self.session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"))
-            .await
-            .context("cannot fetch messages")?;
+        let mut stream = within(
+            timeout,
+            self.session
+                .uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])"),
+        )
+        .await
+        .context("cannot fetch messages")?;
         while let Some(item) = within_opt(timeout, stream.next()).await? {
             let fetch = item.context("cannot fetch messages")?;
             let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
@@ -195,15 +207,20 @@ impl Connection {
                 .with_context(|| format!("cannot move messages to {destination}"));
         }
         if !self.has_uidplus {
-            bail!("the IMAP server supports neither MOVE nor UIDPLUS: cannot move messages without expunging others");
+            bail!(
+                "the IMAP server supports neither MOVE nor UIDPLUS: cannot move messages without expunging others"
+            );
         }
         within(timeout, self.session.uid_copy(&set, destination))
             .await
             .with_context(|| format!("cannot copy messages to {destination}"))?;
         {
-            let stored = within(timeout, self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)"))
-                .await
-                .context("cannot flag moved messages")?;
+            let stored = within(
+                timeout,
+                self.session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)"),
+            )
+            .await
+            .context("cannot flag moved messages")?;
             let _: Vec<_> = stored.collect().await;
         }
         let expunged = within(timeout, self.session.uid_expunge(&set))
@@ -225,17 +242,26 @@ async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     let config = crate::tls::client_config(settings.ca_file.as_deref())?;
     let name = ServerName::try_from(settings.host.clone())
         .with_context(|| format!("invalid IMAP host name {}", settings.host))?;
-    tokio::time::timeout(settings.timeout, TlsConnector::from(config).connect(name, stream))
-        .await
-        .with_context(|| format!("TLS handshake with {} timed out", settings.host))?
-        .with_context(|| format!("TLS handshake with IMAP server {} failed", settings.host))
+    tokio::time::timeout(
+        settings.timeout,
+        TlsConnector::from(config).connect(name, stream),
+    )
+    .await
+    .with_context(|| format!("TLS handshake with {} timed out", settings.host))?
+    .with_context(|| format!("TLS handshake with IMAP server {} failed", settings.host))
 }
 
-async fn greeting<T: Transport>(client: &mut async_imap::Client<T>, timeout: Duration, address: &str) -> anyhow::Result<()> {
+async fn greeting<T: Transport>(
+    client: &mut async_imap::Client<T>,
+    timeout: Duration,
+    address: &str,
+) -> anyhow::Result<()> {
     match tokio::time::timeout(timeout, client.read_response()).await {
         Ok(Ok(Some(_))) => Ok(()),
         Ok(Ok(None)) => bail!("IMAP server {address} closed the connection before its greeting"),
-        Ok(Err(e)) => Err(e).with_context(|| format!("cannot read the greeting of IMAP server {address}")),
+        Ok(Err(e)) => {
+            Err(e).with_context(|| format!("cannot read the greeting of IMAP server {address}"))
+        }
         Err(_) => bail!("IMAP server {address} sent no greeting within {timeout:?}"),
     }
 }
@@ -250,7 +276,10 @@ async fn within<T, E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
-async fn within_opt<T>(timeout: Duration, future: impl Future<Output = Option<T>>) -> anyhow::Result<Option<T>> {
+async fn within_opt<T>(
+    timeout: Duration,
+    future: impl Future<Output = Option<T>>,
+) -> anyhow::Result<Option<T>> {
     tokio::time::timeout(timeout, future)
         .await
         .map_err(|_| anyhow::anyhow!("the IMAP server did not answer within {timeout:?}"))
@@ -270,7 +299,11 @@ pub fn uid_set(uids: &[u32]) -> String {
             i += 1;
             end = sorted[i];
         }
-        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
         i += 1;
     }
     parts.join(",")

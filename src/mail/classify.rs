@@ -26,14 +26,19 @@ pub fn classify(inbound: &Inbound, own_address: &EmailAddress, own_domain: &str)
         return Classification::Quarantine(defect.clone());
     }
     let signals = &inbound.signals;
-    let sender_local = inbound.sender().map(|a| a.local_part().to_ascii_lowercase());
+    let sender_local = inbound
+        .sender()
+        .map(|a| a.local_part().to_ascii_lowercase());
     if signals.is_delivery_report {
         return Classification::Bounce("multipart/report delivery status");
     }
     if signals.null_return_path {
         return Classification::Bounce("null return path");
     }
-    if matches!(sender_local.as_deref(), Some("mailer-daemon" | "postmaster")) {
+    if matches!(
+        sender_local.as_deref(),
+        Some("mailer-daemon" | "postmaster")
+    ) {
         return Classification::Bounce("sent by a mailer daemon");
     }
     if inbound.sender() == Some(own_address)
@@ -64,8 +69,13 @@ pub fn classify(inbound: &Inbound, own_address: &EmailAddress, own_domain: &str)
     if inbound.sender().is_none() {
         return Classification::Quarantine("no usable From address".to_string());
     }
-    if inbound.subject.is_empty() && inbound.body_text.trim().is_empty() && inbound.attachments.is_empty() {
-        return Classification::Quarantine("empty message: no subject, text or attachments".to_string());
+    if inbound.subject.is_empty()
+        && inbound.body_text.trim().is_empty()
+        && inbound.attachments.is_empty()
+    {
+        return Classification::Quarantine(
+            "empty message: no subject, text or attachments".to_string(),
+        );
     }
     Classification::Person
 }
@@ -82,7 +92,10 @@ mod tests {
 
     #[test]
     fn people_and_machines() {
-        assert_eq!(kind("From: a@example.net\r\nSubject: x\r\n\r\nhalo"), Classification::Person);
+        assert_eq!(
+            kind("From: a@example.net\r\nSubject: x\r\n\r\nhalo"),
+            Classification::Person
+        );
         assert_eq!(
             kind("From: a@example.net\r\nAuto-Submitted: no\r\nSubject: x\r\n\r\nhalo"),
             Classification::Person
@@ -120,7 +133,9 @@ mod tests {
             Classification::Bounce(_)
         ));
         assert!(matches!(
-            kind("From: a@example.net\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"),
+            kind(
+                "From: a@example.net\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n"
+            ),
             Classification::Bounce(_)
         ));
     }

@@ -2,9 +2,9 @@
 //! headers and the rendered templates.
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::Mailbox;
 use lettre::Message;
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use rand::RngCore;
 
 use crate::config::Settings;
@@ -59,10 +59,17 @@ pub struct Composer<'a> {
 
 impl<'a> Composer<'a> {
     pub fn new(settings: &'a Settings, templates: &'a Templates) -> Composer<'a> {
-        Composer { settings, templates }
+        Composer {
+            settings,
+            templates,
+        }
     }
 
-    pub fn acknowledgment(&self, ack: &Acknowledge<'_>, now: DateTime<Utc>) -> Result<Outgoing, ComposeError> {
+    pub fn acknowledgment(
+        &self,
+        ack: &Acknowledge<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Outgoing, ComposeError> {
         let zone = self.settings.office.timezone;
         let rendered = self.templates.render(
             "acknowledgment",
@@ -99,8 +106,14 @@ impl<'a> Composer<'a> {
     fn build(&self, draft: Draft<'_>) -> Result<Outgoing, ComposeError> {
         let smtp = &self.settings.smtp;
         let message_id = new_message_id(draft.purpose, draft.number, &self.settings.office.domain);
-        let from = Mailbox::new(smtp.from_name.clone(), parse_lettre_address(&smtp.from_address)?);
-        let to = Mailbox::new(draft.to_name.map(str::to_string), parse_lettre_address(draft.to)?);
+        let from = Mailbox::new(
+            smtp.from_name.clone(),
+            parse_lettre_address(&smtp.from_address)?,
+        );
+        let to = Mailbox::new(
+            draft.to_name.map(str::to_string),
+            parse_lettre_address(draft.to)?,
+        );
         let mut builder = Message::builder()
             .from(from)
             .to(to)
@@ -173,7 +186,11 @@ pub fn reply_subject(original: &str, number: &RegisterNumber) -> String {
     let tag = format!("[{number}]");
     let base = base.replace(&tag, "");
     let base = base.trim();
-    if base.is_empty() { format!("Re: Pengaduan {tag}") } else { format!("Re: {base} {tag}") }
+    if base.is_empty() {
+        format!("Re: Pengaduan {tag}")
+    } else {
+        format!("Re: {base} {tag}")
+    }
 }
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets).
@@ -185,14 +202,18 @@ pub fn new_message_id(purpose: &str, number: &RegisterNumber, domain: &str) -> S
 
 /// Whether a Message-ID has the shape of one the worker generated.
 pub fn is_own_message_id(id: &str, domain: &str) -> bool {
-    let Some((local, id_domain)) = id.rsplit_once('@') else { return false };
+    let Some((local, id_domain)) = id.rsplit_once('@') else {
+        return false;
+    };
     if !id_domain.eq_ignore_ascii_case(domain) {
         return false;
     }
     let mut labels = local.split('.');
     let purpose_known = labels.next().is_some_and(|p| PURPOSES.contains(&p));
     let has_number = labels.next().is_some_and(|n| n.contains('-'));
-    let has_token = labels.next().is_some_and(|t| t.len() >= 16 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    let has_token = labels
+        .next()
+        .is_some_and(|t| t.len() >= 16 && t.bytes().all(|b| b.is_ascii_hexdigit()));
     purpose_known && has_number && has_token
 }
 
@@ -203,8 +224,14 @@ mod tests {
     #[test]
     fn reply_subjects() {
         let n = RegisterNumber::new("ADU", 2026, 1);
-        assert_eq!(reply_subject("Lampu mati", &n), "Re: Lampu mati [ADU-2026-00001]");
-        assert_eq!(reply_subject("RE: Re: Lampu mati [ADU-2026-00001]", &n), "Re: Lampu mati [ADU-2026-00001]");
+        assert_eq!(
+            reply_subject("Lampu mati", &n),
+            "Re: Lampu mati [ADU-2026-00001]"
+        );
+        assert_eq!(
+            reply_subject("RE: Re: Lampu mati [ADU-2026-00001]", &n),
+            "Re: Lampu mati [ADU-2026-00001]"
+        );
         assert_eq!(reply_subject("", &n), "Re: Pengaduan [ADU-2026-00001]");
     }
 
@@ -214,7 +241,13 @@ mod tests {
         let id = new_message_id("ack", &n, "kaltaraprov.go.id");
         assert!(is_own_message_id(&id, "kaltaraprov.go.id"), "{id}");
         assert!(!is_own_message_id(&id, "example.net"));
-        assert!(!is_own_message_id("CAF=abc@mail.gmail.com", "kaltaraprov.go.id"));
-        assert!(!is_own_message_id("12345.staff@kaltaraprov.go.id", "kaltaraprov.go.id"));
+        assert!(!is_own_message_id(
+            "CAF=abc@mail.gmail.com",
+            "kaltaraprov.go.id"
+        ));
+        assert!(!is_own_message_id(
+            "12345.staff@kaltaraprov.go.id",
+            "kaltaraprov.go.id"
+        ));
     }
 }

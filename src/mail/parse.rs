@@ -98,16 +98,16 @@ pub fn parse(raw: &[u8]) -> Inbound {
     };
 
     let mut defect = None;
-    if let Some(ct) = message.root_part().content_type() {
-        if ct.c_type.eq_ignore_ascii_case("multipart") {
-            if ct.attribute("boundary").is_none_or(|b| b.is_empty()) {
-                defect = Some("malformed MIME: multipart without boundary".to_string());
-            }
-            signals.is_delivery_report = ct
-                .c_subtype
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"));
+    if let Some(ct) = message.root_part().content_type()
+        && ct.c_type.eq_ignore_ascii_case("multipart")
+    {
+        if ct.attribute("boundary").is_none_or(|b| b.is_empty()) {
+            defect = Some("malformed MIME: multipart without boundary".to_string());
         }
+        signals.is_delivery_report = ct
+            .c_subtype
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"));
     }
 
     let from = message.from().and_then(first_party);
@@ -152,7 +152,10 @@ pub fn parse(raw: &[u8]) -> Inbound {
         .collect();
 
     Inbound {
-        message_id: message.message_id().map(|id| id.trim().to_string()).filter(|id| !id.is_empty()),
+        message_id: message
+            .message_id()
+            .map(|id| id.trim().to_string())
+            .filter(|id| !id.is_empty()),
         in_reply_to: message_ids(message.in_reply_to()),
         references: message_ids(message.references()),
         from,
@@ -230,7 +233,12 @@ fn message_ids(value: &HeaderValue<'_>) -> Vec<String> {
         _ => Vec::new(),
     };
     ids.into_iter()
-        .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        .map(|id| {
+            id.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
         .filter(|id| !id.is_empty())
         .collect()
 }
@@ -240,7 +248,9 @@ fn first_party(address: &Address<'_>) -> Option<Party> {
 }
 
 fn parties(address: Option<&Address<'_>>) -> Vec<Party> {
-    address.map(|a| a.iter().map(party).collect()).unwrap_or_default()
+    address
+        .map(|a| a.iter().map(party).collect())
+        .unwrap_or_default()
 }
 
 fn party(addr: &mail_parser::Addr<'_>) -> Party {
@@ -258,7 +268,9 @@ fn party(addr: &mail_parser::Addr<'_>) -> Party {
 fn body_text(message: &mail_parser::Message<'_>) -> String {
     let mut pieces: Vec<String> = Vec::new();
     for &id in &message.text_body {
-        let Some(part) = message.parts.get(id as usize) else { continue };
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
         match &part.body {
             PartType::Text(text) => pieces.push(text.to_string()),
             PartType::Html(html) => pieces.push(html_to_text(html)),
@@ -285,7 +297,11 @@ fn normalize_text(text: &str) -> String {
         .map(|line| {
             let line = line.trim_end_matches('\r');
             // "-- " is the signature delimiter (RFC 3676); keep its space.
-            if line == "-- " { line } else { line.trim_end_matches([' ', '\t']) }
+            if line == "-- " {
+                line
+            } else {
+                line.trim_end_matches([' ', '\t'])
+            }
         })
         .collect();
     lines.join("\n").trim_matches('\n').to_string()
@@ -302,15 +318,25 @@ mod tests {
         assert_eq!(m.defect, None);
         assert_eq!(m.message_id.as_deref(), Some("a1@example.net"));
         assert_eq!(m.sender().map(|a| a.as_str()), Some("budi@example.net"));
-        assert_eq!(m.from.as_ref().and_then(|p| p.name.as_deref()), Some("Budi"));
+        assert_eq!(
+            m.from.as_ref().and_then(|p| p.name.as_deref()),
+            Some("Budi")
+        );
         assert_eq!(m.subject, "Lampu mati");
         assert_eq!(m.body_text, "Lampu jalan mati.");
-        assert_eq!(m.date.map(|d| d.to_rfc3339()), Some("2026-11-30T02:00:00+00:00".into()));
+        assert_eq!(
+            m.date.map(|d| d.to_rfc3339()),
+            Some("2026-11-30T02:00:00+00:00".into())
+        );
     }
 
     #[test]
     fn junk_is_defective() {
-        assert!(parse(b"\x00\x01\x02 garbage without headers").defect.is_some());
+        assert!(
+            parse(b"\x00\x01\x02 garbage without headers")
+                .defect
+                .is_some()
+        );
         assert!(parse(b"").defect.is_some());
     }
 

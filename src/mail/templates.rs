@@ -12,7 +12,10 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Built-in copies of the templates in `templates/`.
-const BUILT_IN: &[(&str, &str)] = &[("acknowledgment", include_str!("../../templates/acknowledgment.txt"))];
+const BUILT_IN: &[(&str, &str)] = &[(
+    "acknowledgment",
+    include_str!("../../templates/acknowledgment.txt"),
+)];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -55,17 +58,27 @@ impl Templates {
                 Ok(text) => text,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => built_in.to_string(),
                 Err(source) => {
-                    return Err(TemplateError::Read { name: name.to_string(), path, source });
+                    return Err(TemplateError::Read {
+                        name: name.to_string(),
+                        path,
+                        source,
+                    });
                 }
             };
             env.add_template_owned(name.to_string(), source)
-                .map_err(|source| TemplateError::Render { name: name.to_string(), source })?;
+                .map_err(|source| TemplateError::Render {
+                    name: name.to_string(),
+                    source,
+                })?;
         }
         Ok(Templates { env })
     }
 
     pub fn render(&self, name: &str, context: impl Serialize) -> Result<Rendered, TemplateError> {
-        let error = |source| TemplateError::Render { name: name.to_string(), source };
+        let error = |source| TemplateError::Render {
+            name: name.to_string(),
+            source,
+        };
         let text = self
             .env
             .get_template(name)
@@ -75,7 +88,9 @@ impl Templates {
         let (first, body) = text.split_once('\n').unwrap_or((text, ""));
         let subject = first
             .strip_prefix("Subject:")
-            .ok_or_else(|| TemplateError::NoSubject { name: name.to_string() })?
+            .ok_or_else(|| TemplateError::NoSubject {
+                name: name.to_string(),
+            })?
             .trim()
             .to_string();
         let body = body.trim_start_matches(['\r', '\n']).trim_end().to_string() + "\n";
@@ -88,10 +103,22 @@ impl Templates {
     }
 }
 
-const HARI: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const HARI: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
 const BULAN: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 /// `Kamis, 3 Desember 2026 pukul 10.52 WITA`: how a date is written to people.
@@ -115,18 +142,29 @@ mod tests {
 
     #[test]
     fn dates_are_written_in_indonesian_wita() {
-        let at = DateTime::parse_from_rfc3339("2026-12-03T02:52:00Z").expect("valid").with_timezone(&Utc);
-        assert_eq!(tanggal(at, chrono_tz::Asia::Makassar), "Kamis, 3 Desember 2026 pukul 10.52 WITA");
+        let at = DateTime::parse_from_rfc3339("2026-12-03T02:52:00Z")
+            .expect("valid")
+            .with_timezone(&Utc);
+        assert_eq!(
+            tanggal(at, chrono_tz::Asia::Makassar),
+            "Kamis, 3 Desember 2026 pukul 10.52 WITA"
+        );
     }
 
     #[test]
     fn office_templates_override_built_in_ones() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("acknowledgment.txt"), "Subject: Nomor {{ number }}\n\nIsi {{ number }}\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("acknowledgment.txt"),
+            "Subject: Nomor {{ number }}\n\nIsi {{ number }}\n",
+        )
+        .expect("write");
         let templates = Templates::load(dir.path()).expect("load");
         let rendered = templates
-            .render("acknowledgment", minijinja::context! { number => "ADU-2026-00001" })
+            .render(
+                "acknowledgment",
+                minijinja::context! { number => "ADU-2026-00001" },
+            )
             .expect("render");
         assert_eq!(rendered.subject, "Nomor ADU-2026-00001");
         assert_eq!(rendered.body, "Isi ADU-2026-00001\n");
@@ -137,7 +175,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("acknowledgment.txt"), "Halo\n").expect("write");
         let templates = Templates::load(dir.path()).expect("load");
-        let err = templates.render("acknowledgment", minijinja::context! {}).unwrap_err();
+        let err = templates
+            .render("acknowledgment", minijinja::context! {})
+            .unwrap_err();
         assert!(matches!(err, TemplateError::NoSubject { .. }));
     }
 }

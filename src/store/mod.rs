@@ -43,7 +43,11 @@ impl Destination {
     }
 
     fn parse(text: &str) -> Destination {
-        if text == "quarantine" { Destination::Quarantine } else { Destination::Processed }
+        if text == "quarantine" {
+            Destination::Quarantine
+        } else {
+            Destination::Processed
+        }
     }
 }
 
@@ -96,8 +100,9 @@ impl Store {
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("cannot create the database directory {}", parent.display())
+            })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -116,11 +121,18 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Batch> {
-        Ok(Batch { tx: self.pool.begin().await? })
+        Ok(Batch {
+            tx: self.pool.begin().await?,
+        })
     }
 
     /// Receipts already recorded for these UIDs: the messages that only need moving.
-    pub async fn receipts(&self, mailbox: &str, uid_validity: u32, uids: &[u32]) -> Result<HashMap<u32, Destination>> {
+    pub async fn receipts(
+        &self,
+        mailbox: &str,
+        uid_validity: u32,
+        uids: &[u32],
+    ) -> Result<HashMap<u32, Destination>> {
         let mut found = HashMap::new();
         for chunk in uids.chunks(500) {
             let placeholders = vec!["?"; chunk.len()].join(",");
@@ -140,7 +152,13 @@ impl Store {
         Ok(found)
     }
 
-    pub async fn mark_moved(&self, mailbox: &str, uid_validity: u32, uids: &[u32], at: DateTime<Utc>) -> Result<()> {
+    pub async fn mark_moved(
+        &self,
+        mailbox: &str,
+        uid_validity: u32,
+        uids: &[u32],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for uid in uids {
             sqlx::query("UPDATE imap_receipts SET moved_at = ? WHERE mailbox = ? AND uid_validity = ? AND uid = ?")
@@ -154,13 +172,22 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn add_event(&self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, action: &str, detail: &str) -> Result<()> {
+    pub async fn add_event(
+        &self,
+        complaint_id: Option<i64>,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
         insert_event(&self.pool, complaint_id, at, actor, action, detail).await
     }
 
     /// Whether the database answers and its schema is current (for `check`).
     pub async fn ping(&self) -> Result<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM complaints").fetch_one(&self.pool).await
+        sqlx::query_scalar("SELECT count(*) FROM complaints")
+            .fetch_one(&self.pool)
+            .await
     }
 }
 
@@ -209,17 +236,27 @@ impl Batch {
     }
 
     /// The complaint with this number, if it was reported by this address.
-    pub async fn complaint_by_number_from(&mut self, number: &RegisterNumber, reporter: &EmailAddress) -> Result<Option<ComplaintRef>> {
-        let row = sqlx::query("SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?")
-            .bind(number.as_str())
-            .bind(reporter.as_str())
-            .fetch_optional(&mut *self.tx)
-            .await?;
+    pub async fn complaint_by_number_from(
+        &mut self,
+        number: &RegisterNumber,
+        reporter: &EmailAddress,
+    ) -> Result<Option<ComplaintRef>> {
+        let row = sqlx::query(
+            "SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?",
+        )
+        .bind(number.as_str())
+        .bind(reporter.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
         Ok(row.as_ref().map(complaint_ref))
     }
 
     /// How many acknowledgments were queued to this address since `since`.
-    pub async fn acknowledgments_since(&mut self, to: &EmailAddress, since: DateTime<Utc>) -> Result<u32> {
+    pub async fn acknowledgments_since(
+        &mut self,
+        to: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<u32> {
         let count: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
         )
@@ -306,7 +343,11 @@ impl Batch {
         Ok(id)
     }
 
-    async fn record_attachments(&mut self, message_row: i64, attachments: &[Attachment]) -> Result<()> {
+    async fn record_attachments(
+        &mut self,
+        message_row: i64,
+        attachments: &[Attachment],
+    ) -> Result<()> {
         for (position, attachment) in attachments.iter().enumerate() {
             self.put_blob(&attachment.sha256, &attachment.bytes).await?;
             sqlx::query(
@@ -351,13 +392,21 @@ impl Batch {
     }
 
     /// Records an outgoing message and queues it for delivery, in this transaction.
-    pub async fn enqueue(&mut self, complaint_id: Option<i64>, outgoing: &Outgoing, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn enqueue(
+        &mut self,
+        complaint_id: Option<i64>,
+        outgoing: &Outgoing,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
         self.put_blob(&raw_sha256, &outgoing.raw).await?;
         let to: Vec<Party> = outgoing
             .recipients
             .iter()
-            .map(|email| Party { name: outgoing.to_name.clone(), email: Some(email.clone()) })
+            .map(|email| Party {
+                name: outgoing.to_name.clone(),
+                email: Some(email.clone()),
+            })
             .collect();
         let message_row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
@@ -379,7 +428,11 @@ impl Batch {
         .bind(rfc3339(now))
         .fetch_one(&mut *self.tx)
         .await?;
-        let recipients: Vec<&str> = outgoing.recipients.iter().map(EmailAddress::as_str).collect();
+        let recipients: Vec<&str> = outgoing
+            .recipients
+            .iter()
+            .map(EmailAddress::as_str)
+            .collect();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
                                  raw_sha256, status, next_attempt_at, created_at)
@@ -399,7 +452,14 @@ impl Batch {
         Ok(id)
     }
 
-    pub async fn add_event(&mut self, complaint_id: Option<i64>, at: DateTime<Utc>, actor: &str, action: &str, detail: &str) -> Result<()> {
+    pub async fn add_event(
+        &mut self,
+        complaint_id: Option<i64>,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
         insert_event(&mut *self.tx, complaint_id, at, actor, action, detail).await
     }
 }
@@ -412,14 +472,16 @@ async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     action: &str,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
-        .bind(complaint_id)
-        .bind(rfc3339(at))
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(executor)
-        .await?;
+    sqlx::query(
+        "INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(complaint_id)
+    .bind(rfc3339(at))
+    .bind(actor)
+    .bind(action)
+    .bind(detail)
+    .execute(executor)
+    .await?;
     Ok(())
 }
 

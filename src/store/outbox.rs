@@ -46,7 +46,12 @@ pub struct OutboxSummary {
 
 impl Store {
     /// Pending rows whose next attempt is due, oldest first.
-    pub async fn due_outbox(&self, now: DateTime<Utc>, after_id: i64, limit: usize) -> Result<Vec<OutboxRow>> {
+    pub async fn due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
             "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts, b.data
              FROM outbox o JOIN messages m ON m.id = o.message_row JOIN blobs b ON b.sha256 = o.raw_sha256
@@ -88,20 +93,35 @@ impl Store {
 
     pub async fn outbox_sent(&self, row: &OutboxRow, at: DateTime<Utc>, reply: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?")
-            .bind(rfc3339(at))
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+        )
+        .bind(rfc3339(at))
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
         if row.complaint_id.is_some() {
             let detail = format!("message {} accepted by SMTP: {reply}", row.message_id);
-            insert_event(&mut *tx, row.complaint_id, at, "worker", &format!("{}_sent", row.purpose), &detail).await?;
+            insert_event(
+                &mut *tx,
+                row.complaint_id,
+                at,
+                "worker",
+                &format!("{}_sent", row.purpose),
+                &detail,
+            )
+            .await?;
         }
         tx.commit().await
     }
 
     /// A transient failure: back to pending, retried at `next_attempt_at`.
-    pub async fn outbox_retry_later(&self, id: i64, next_attempt_at: DateTime<Utc>, error: &str) -> Result<()> {
+    pub async fn outbox_retry_later(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?")
             .bind(rfc3339(next_attempt_at))
             .bind(error)
@@ -113,7 +133,12 @@ impl Store {
 
     /// A transient failure before the row was claimed (server unreachable): the attempt
     /// counts, the row stays pending.
-    pub async fn outbox_defer(&self, id: i64, next_attempt_at: DateTime<Utc>, error: &str) -> Result<()> {
+    pub async fn outbox_defer(
+        &self,
+        id: i64,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
             .bind(rfc3339(next_attempt_at))
             .bind(error)
@@ -125,7 +150,13 @@ impl Store {
 
     /// Parks a row that must not be retried by itself: rejected permanently (with the
     /// server's reply), or interrupted so that delivery is uncertain.
-    pub async fn outbox_park(&self, row: &OutboxRow, parked: ParkedAs, at: DateTime<Utc>, error: &str) -> Result<()> {
+    pub async fn outbox_park(
+        &self,
+        row: &OutboxRow,
+        parked: ParkedAs,
+        at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
         let status = parked.as_str();
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?")
@@ -135,7 +166,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let detail = format!("message {}: {error}", row.message_id);
-        insert_event(&mut *tx, row.complaint_id, at, "worker", &format!("{}_{status}", row.purpose), &detail).await?;
+        insert_event(
+            &mut *tx,
+            row.complaint_id,
+            at,
+            "worker",
+            &format!("{}_{status}", row.purpose),
+            &detail,
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -144,9 +183,10 @@ impl Store {
     /// `uncertain` for an operator to check, never resent automatically.
     pub async fn outbox_park_interrupted(&self, at: DateTime<Utc>) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query("SELECT id, complaint_id, purpose FROM outbox WHERE status = 'sending'")
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, complaint_id, purpose FROM outbox WHERE status = 'sending'")
+                .fetch_all(&mut *tx)
+                .await?;
         for row in &rows {
             let id: i64 = row.get(0);
             let purpose: String = row.get(2);
@@ -157,8 +197,17 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            let detail = format!("outbox #{id}: worker stopped during delivery; not resent automatically");
-            insert_event(&mut *tx, row.get(1), at, "worker", &format!("{purpose}_uncertain"), &detail).await?;
+            let detail =
+                format!("outbox #{id}: worker stopped during delivery; not resent automatically");
+            insert_event(
+                &mut *tx,
+                row.get(1),
+                at,
+                "worker",
+                &format!("{purpose}_uncertain"),
+                &detail,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)

@@ -96,7 +96,11 @@ impl Store {
 
     pub async fn complaint(&self, number: &str) -> Result<Option<ComplaintDetail>> {
         let sql = format!("SELECT c.id, {SUMMARY_COLUMNS} FROM complaints c WHERE c.number = ?");
-        let Some(row) = sqlx::query(&sql).bind(number).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let id: i64 = row.get(0);
@@ -134,7 +138,9 @@ impl Store {
                 in_reply_to: row.get(4),
                 from: Party {
                     name: row.get(5),
-                    email: from_email.as_deref().and_then(crate::domain::EmailAddress::parse),
+                    email: from_email
+                        .as_deref()
+                        .and_then(crate::domain::EmailAddress::parse),
                 },
                 to: serde_json::from_str::<Vec<PartyRow>>(&to)
                     .unwrap_or_default()
@@ -147,14 +153,25 @@ impl Store {
                 attachments,
             });
         }
-        let events = sqlx::query("SELECT at, actor, action, detail FROM events WHERE complaint_id = ? ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|e| EventView { at: e.get(0), actor: e.get(1), action: e.get(2), detail: e.get(3) })
-            .collect();
-        Ok(Some(ComplaintDetail { summary, messages, events }))
+        let events = sqlx::query(
+            "SELECT at, actor, action, detail FROM events WHERE complaint_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|e| EventView {
+            at: e.get(0),
+            actor: e.get(1),
+            action: e.get(2),
+            detail: e.get(3),
+        })
+        .collect();
+        Ok(Some(ComplaintDetail {
+            summary,
+            messages,
+            events,
+        }))
     }
 }
 
@@ -166,6 +183,12 @@ struct PartyRow {
 
 impl PartyRow {
     fn into_party(self) -> Party {
-        Party { name: self.name, email: self.email.as_deref().and_then(crate::domain::EmailAddress::parse) }
+        Party {
+            name: self.name,
+            email: self
+                .email
+                .as_deref()
+                .and_then(crate::domain::EmailAddress::parse),
+        }
     }
 }

@@ -1,0 +1,257 @@
+//! Nothing lost, nothing twice: the worker is killed with SIGKILL at chosen points of a
+//! run and at random moments, and every message must end recorded exactly once, moved
+//! out of the inbox exactly once, and every acknowledgment sent at most once.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use support::office::{OFFICE, Office};
+
+const COMPLAINTS: usize = 16;
+
+/// 16 complaints from 16 citizens, 2 second copies of earlier ones, 2 auto-replies and
+/// 2 messages that must be quarantined: 22 messages, 20 distinct.
+async fn load_corpus(office: &Office) -> usize {
+    let mut messages = Vec::new();
+    for n in 1..=COMPLAINTS {
+        messages.push(format!(
+            "From: Warga {n} <warga{n}@example.net>\r\nTo: {OFFICE}\r\nSubject: Pengaduan nomor {n}\r\n\
+             Message-ID: <complaint-{n}@example.net>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0800\r\n\r\nJalan rusak di RT {n}.\r\n"
+        ));
+        if n == 5 || n == 11 {
+            // The same message again (same Message-ID), e.g. delivered twice.
+            messages.push(
+                messages
+                    .last()
+                    .expect("just pushed")
+                    .replace("Jalan rusak", "Jalan rusak "),
+            );
+        }
+        if n == 3 || n == 9 {
+            messages.push(format!(
+                "From: Kantor {n} <kantor{n}@example.net>\r\nTo: {OFFICE}\r\nSubject: Otomatis: cuti\r\n\
+                 Auto-Submitted: auto-replied\r\nMessage-ID: <ooo-{n}@example.net>\r\n\r\nSaya sedang cuti.\r\n"
+            ));
+        }
+        if n == 7 || n == 13 {
+            messages.push(format!("\u{1}\u{2} junk {n} without any header\r\n"));
+        }
+    }
+    for raw in &messages {
+        office.stack.append(OFFICE, "INBOX", raw.as_bytes()).await;
+    }
+    messages.len()
+}
+
+/// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
+fn kill_at(office: &Office, failpoint: &str) {
+    let mut child = office
+        .command(&["run", "--once"])
+        .env("PENGADUAN_FAILPOINT", failpoint)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start pengaduan");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = mpsc::channel();
+    let marker = format!("FAILPOINT {failpoint}");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains(&marker) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let reached = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("wait");
+    assert!(
+        reached,
+        "the worker never reached failpoint {failpoint} (exit {status})"
+    );
+}
+
+/// Kills a cycle after `delay`, whatever it is doing (it may also have finished).
+fn kill_after(office: &Office, delay: Duration) {
+    let mut child = office
+        .command(&["run", "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start pengaduan");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The invariants that must hold once a run has completed after any number of kills.
+async fn assert_exactly_once(office: &Office, total: usize) {
+    assert!(
+        office.stack.messages(OFFICE, "INBOX").await.is_empty(),
+        "the inbox is drained"
+    );
+    let processed = office
+        .stack
+        .messages(OFFICE, "Pengaduan/Diproses")
+        .await
+        .len();
+    let quarantined = office
+        .stack
+        .messages(OFFICE, "Pengaduan/Karantina")
+        .await
+        .len();
+    assert_eq!(quarantined, 2, "junk is quarantined, once each");
+    assert_eq!(
+        processed + quarantined,
+        total,
+        "every message moved exactly once, none lost"
+    );
+
+    assert_eq!(
+        office.count("SELECT count(*) FROM imap_receipts").await,
+        total as i64
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
+            .await,
+        total as i64 - 2
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'quarantined'")
+            .await,
+        2
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'auto_reply'")
+            .await,
+        2
+    );
+
+    let list = office.list();
+    assert_eq!(
+        list.len(),
+        COMPLAINTS,
+        "each complaint recorded exactly once"
+    );
+    let mut numbers: Vec<String> = list
+        .iter()
+        .map(|c| c["number"].as_str().expect("number").to_string())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=COMPLAINTS)
+        .map(|n| format!("ADU-2026-{n:05}"))
+        .collect();
+    assert_eq!(numbers, expected, "no gaps, no reuse");
+    let mut subjects: Vec<String> = list
+        .iter()
+        .map(|c| c["subject"].as_str().expect("subject").to_string())
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), COMPLAINTS, "no complaint registered twice");
+
+    assert_eq!(
+        office.count("SELECT count(*) FROM outbox").await,
+        COMPLAINTS as i64,
+        "one acknowledgment queued per complaint"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
+            .await,
+        0
+    );
+    // Let Postfix finish delivering what was accepted, then count per citizen.
+    let sent = office
+        .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .await;
+    let mut delivered = 0;
+    for n in 1..=COMPLAINTS {
+        let citizen = format!("warga{n}@example.net");
+        let status = office
+            .text(&format!(
+                "SELECT status FROM outbox WHERE first_recipient = '{citizen}'"
+            ))
+            .await;
+        if status == ["sent"] {
+            office
+                .stack
+                .wait_for_messages(&citizen, "INBOX", 1, Duration::from_secs(20))
+                .await;
+        }
+        let acks = office.stack.messages(&citizen, "INBOX").await.len();
+        assert!(acks <= 1, "{citizen} got {acks} acknowledgments");
+        delivered += acks as i64;
+    }
+    assert!(
+        delivered >= sent,
+        "every acknowledgment marked sent arrived ({delivered} < {sent})"
+    );
+}
+
+#[tokio::test]
+async fn kills_at_every_stage_lose_nothing_and_repeat_nothing() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__WORKER__BATCH_MESSAGES", "5");
+    let total = load_corpus(&office).await;
+
+    // During the fetch of the first batch: nothing committed yet.
+    kill_at(&office, "fetched");
+    assert_eq!(office.count("SELECT count(*) FROM messages").await, 0);
+    // After the first batch is committed, before it is moved.
+    kill_at(&office, "committed");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM imap_receipts WHERE moved_at IS NULL")
+            .await,
+        5
+    );
+    // The next run moves that batch first; killed right after the MOVE.
+    kill_at(&office, "moved");
+    // Everything ingested; killed with the first acknowledgment claimed, not yet sent.
+    kill_at(&office, "sending");
+    // The next run parks that one as uncertain and is killed after the next is accepted.
+    kill_at(&office, "sent");
+
+    office.run_once();
+    assert_exactly_once(&office, total).await;
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'uncertain'")
+            .await,
+        2,
+        "the two acknowledgments interrupted mid-delivery are parked, not resent"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        COMPLAINTS as i64 - 2
+    );
+}
+
+#[tokio::test]
+async fn random_kills_lose_nothing_and_repeat_nothing() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__WORKER__BATCH_MESSAGES", "3");
+    let total = load_corpus(&office).await;
+    // A fixed pseudo-random schedule, so a failure can be reproduced.
+    let mut seed: u64 = 0x5eed_1234;
+    for _ in 0..10 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = Duration::from_millis(20 + (seed >> 33) % 400);
+        kill_after(&office, delay);
+    }
+    office.run_once();
+    office.run_once();
+    assert_exactly_once(&office, total).await;
+}

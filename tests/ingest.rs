@@ -1,0 +1,582 @@
+//! Ingest end to end: citizens' mail goes through a real Postfix into a real Dovecot; the
+//! real binary records it and acknowledges it; acknowledgments are read back over IMAP.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::office::{OFFICE, Office, Wire, fixture, header};
+
+fn numbers(list: &[Value]) -> Vec<String> {
+    list.iter()
+        .map(|c| c["number"].as_str().expect("number").to_string())
+        .collect()
+}
+
+fn by_subject<'a>(list: &'a [Value], needle: &str) -> &'a Value {
+    list.iter()
+        .find(|c| c["subject"].as_str().is_some_and(|s| s.contains(needle)))
+        .unwrap_or_else(|| panic!("no complaint with subject containing {needle:?} in {list:#?}"))
+}
+
+/// The worker's acknowledgment in a citizen's INBOX, checked for threading and content.
+async fn acknowledgment(office: &Office, citizen: &str, original: &[u8], number: &str) -> Vec<u8> {
+    let messages = office
+        .stack
+        .wait_for_messages(citizen, "INBOX", 1, Duration::from_secs(20))
+        .await;
+    assert_eq!(
+        messages.len(),
+        1,
+        "{citizen} must get exactly one acknowledgment"
+    );
+    let ack = messages.into_iter().next().expect("one message");
+    let subject = header(&ack, "Subject").expect("Subject");
+    assert!(
+        subject.contains(&format!("[{number}]")),
+        "subject {subject:?} lacks [{number}]"
+    );
+    assert!(subject.starts_with("Re:"), "subject {subject:?}");
+    assert_eq!(
+        header(&ack, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let message_id = header(&ack, "Message-ID").expect("Message-ID");
+    assert!(message_id.ends_with("@kaltaraprov.go.id>"), "{message_id}");
+    assert!(message_id.contains(number), "{message_id}");
+    if let Some(parent) = header(original, "Message-ID") {
+        assert_eq!(
+            header(&ack, "In-Reply-To").as_deref(),
+            Some(parent.as_str())
+        );
+        assert!(
+            header(&ack, "References")
+                .expect("References")
+                .contains(&parent)
+        );
+    } else {
+        assert_eq!(header(&ack, "In-Reply-To"), None);
+    }
+    let parsed = pengaduan::mail::parse(&ack);
+    let body = &parsed.body_text;
+    assert!(body.contains(number), "{body}");
+    assert!(body.contains("WITA"), "deadline in WITA: {body}");
+    assert!(body.contains("KTP"), "requirements: {body}");
+    assert!(
+        body.contains("tidak dipungut biaya"),
+        "free of charge: {body}"
+    );
+    assert_eq!(
+        parsed.sender().map(|a| a.to_string()).as_deref(),
+        Some(OFFICE)
+    );
+    ack
+}
+
+#[tokio::test]
+async fn complaints_are_registered_and_acknowledged_in_their_thread() {
+    let office = Office::start().await;
+    let cases = [
+        "01-plain-text-utf8.eml",
+        "02-html-only.eml",
+        "03-alternative-prefers-text.eml",
+        "04-mixed-pdf-jpeg.eml",
+        "07-rfc2047-headers-rfc2231-filename.eml",
+        "08-latin1-quoted-printable.eml",
+        "09-windows1252-8bit.eml",
+        "10-no-message-id.eml",
+    ];
+    let mut sent = Vec::new();
+    for name in cases {
+        sent.push(office.submit_fixture(name).await);
+    }
+    office.wait_inbox(cases.len()).await;
+    office.run_once();
+
+    let list = office.list();
+    assert_eq!(list.len(), cases.len(), "{list:#?}");
+    let mut expected: Vec<String> = (1..=cases.len())
+        .map(|n| format!("ADU-2026-{n:05}"))
+        .collect();
+    expected.sort();
+    let mut got = numbers(&list);
+    got.sort();
+    assert_eq!(got, expected, "numbers are a gapless per-year sequence");
+    for c in &list {
+        assert_eq!(c["status"], "menunggu_disposisi");
+        assert_eq!(c["channel"], "email");
+        let received =
+            chrono::DateTime::parse_from_rfc3339(c["received_at"].as_str().expect("received_at"))
+                .expect("RFC 3339");
+        let deadline =
+            chrono::DateTime::parse_from_rfc3339(c["deadline_at"].as_str().expect("deadline_at"))
+                .expect("RFC 3339");
+        assert_eq!(deadline - received, chrono::Duration::hours(72));
+    }
+
+    // Parsing, as stored: text/plain preferred, HTML converted, charsets decoded.
+    let alternative = office.show(
+        by_subject(&list, "Drainase")["number"]
+            .as_str()
+            .expect("number"),
+    );
+    let body = alternative["messages"][0]["body_text"]
+        .as_str()
+        .expect("body");
+    assert!(body.contains("Jl. Mulawarman"), "{body}");
+    let html = office.show(
+        by_subject(&list, "bansos")["number"]
+            .as_str()
+            .expect("number"),
+    );
+    let body = html["messages"][0]["body_text"].as_str().expect("body");
+    assert!(
+        !body.contains("<p>") && body.contains("Yth. Admin"),
+        "{body}"
+    );
+    let latin1 = office.show(
+        by_subject(&list, "Jenderal Sudirman")["number"]
+            .as_str()
+            .expect("number"),
+    );
+    assert!(
+        latin1["messages"][0]["body_text"]
+            .as_str()
+            .expect("body")
+            .contains("Café Sélera")
+    );
+    let cp1252 = office.show(
+        by_subject(&list, "Sebatik")["number"]
+            .as_str()
+            .expect("number"),
+    );
+    let body = cp1252["messages"][0]["body_text"].as_str().expect("body");
+    assert!(body.contains("“P-Care”") && body.contains("€120"), "{body}");
+    let encoded = by_subject(&list, "PPID");
+    assert_eq!(encoded["reporter_name"], "André Pangaribuan");
+    assert!(encoded["subject"].as_str().expect("subject").contains("😞"));
+    let attachments = by_subject(&list, "Agatis");
+    assert_eq!(attachments["attachment_count"], 2);
+    let shown = office.show(attachments["number"].as_str().expect("number"));
+    let files = &shown["messages"][0]["attachments"];
+    assert_eq!(files[0]["filename"], "Surat_Pengaduan_Jalan_Agatis.pdf");
+    assert_eq!(files[0]["content_type"], "application/pdf");
+    assert_eq!(files[1]["content_type"], "image/jpeg");
+    let events: Vec<&str> = shown["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(events, ["registered", "ack_queued", "ack_sent"]);
+
+    // Every citizen gets exactly one acknowledgment, threaded under their message.
+    for raw in &sent {
+        let citizen = support::office::envelope_sender(raw);
+        let parsed = pengaduan::mail::parse(raw);
+        let complaint = by_subject(&list, &parsed.subject);
+        acknowledgment(
+            &office,
+            &citizen,
+            raw,
+            complaint["number"].as_str().expect("number"),
+        )
+        .await;
+    }
+
+    // The inbox is empty; every message was moved, none deleted.
+    assert!(office.stack.messages(OFFICE, "INBOX").await.is_empty());
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Diproses")
+            .await
+            .len(),
+        cases.len()
+    );
+}
+
+#[tokio::test]
+async fn machines_and_junk_are_recorded_never_answered() {
+    let office = Office::start().await;
+    let machine = [
+        "14-auto-reply-out-of-office.eml",
+        "15-bulk-newsletter.eml",
+        "16-x-autoreply.eml",
+        "22-postmaster-plain-bounce.eml",
+    ];
+    let junk = ["11-multipart-without-boundary.eml", "13-no-from.eml"];
+    for name in machine.iter().chain(&junk) {
+        let raw = fixture(name);
+        // Junk without a usable sender still travels with some envelope sender.
+        let from = support::office::envelope_sender(&raw);
+        let from = if from.is_empty() {
+            "someone@example.net".to_string()
+        } else {
+            from
+        };
+        office.submit(&from, &raw).await;
+    }
+    // A delivery status notification travels with the null return path.
+    office.submit("", &fixture("17-bounce-dsn.eml")).await;
+    // The worker's own mail coming back.
+    let own = format!(
+        "From: Diskominfo Kaltara <{OFFICE}>\r\nTo: {OFFICE}\r\nSubject: Re: x\r\nMessage-ID: <own-1@kaltaraprov.go.id>\r\n\r\nhalo\r\n"
+    );
+    office.submit(OFFICE, own.as_bytes()).await;
+    // Bytes that are not an email at all cannot travel through SMTP (the server adds a
+    // Received header); a broken client can still APPEND them.
+    office
+        .stack
+        .append(OFFICE, "INBOX", &fixture("12-garbage-not-email.eml"))
+        .await;
+    let total = machine.len() + junk.len() + 3;
+    office.wait_inbox(total).await;
+    office.run_once();
+
+    assert!(
+        office.list().is_empty(),
+        "no complaint may come from machines or junk"
+    );
+    assert_eq!(
+        office.count("SELECT count(*) FROM outbox").await,
+        0,
+        "nothing is answered"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'auto_reply'")
+            .await,
+        4
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'bounce'")
+            .await,
+        2
+    );
+    let reasons = office
+        .text("SELECT quarantine_reason FROM messages WHERE kind = 'quarantined' ORDER BY id")
+        .await;
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("without boundary")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("not an email")),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().any(|r| r.contains("From")), "{reasons:?}");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM events WHERE action = 'quarantined'")
+            .await,
+        3
+    );
+
+    assert!(office.stack.messages(OFFICE, "INBOX").await.is_empty());
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Karantina")
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Diproses")
+            .await
+            .len(),
+        total - 3
+    );
+}
+
+#[tokio::test]
+async fn follow_ups_join_their_complaint_without_a_new_acknowledgment() {
+    let office = Office::start().await;
+    let citizen = "budi.santoso@gmail.com";
+    let original = office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let ack = acknowledgment(&office, citizen, &original, "ADU-2026-00001").await;
+    let ack_id = header(&ack, "Message-ID").expect("Message-ID");
+
+    // A reply to the acknowledgment, as a mail client makes it.
+    let reply = format!(
+        "From: Budi Santoso <{citizen}>\r\nTo: {OFFICE}\r\nSubject: Re: Lampu jalan mati [ADU-2026-00001]\r\n\
+         Message-ID: <reply-1@mail.gmail.com>\r\nIn-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\r\n\
+         Lampunya masih mati sampai malam ini.\r\n"
+    );
+    office.submit(citizen, reply.as_bytes()).await;
+    // Webmail that drops the threading headers: the number in the subject, same sender.
+    let subject_only = format!(
+        "From: {citizen}\r\nTo: {OFFICE}\r\nSubject: Tambahan foto [ADU-2026-00001]\r\nMessage-ID: <reply-2@mail.gmail.com>\r\n\r\nFoto menyusul.\r\n"
+    );
+    office.submit(citizen, subject_only.as_bytes()).await;
+    // The same number in the subject from someone else is not enough: a new complaint.
+    let stranger = format!(
+        "From: orang.lain@example.net\r\nTo: {OFFICE}\r\nSubject: Soal [ADU-2026-00001]\r\nMessage-ID: <other-1@example.net>\r\n\r\nSaya juga melihat lampu mati.\r\n"
+    );
+    office
+        .submit("orang.lain@example.net", stranger.as_bytes())
+        .await;
+    office.wait_inbox(3).await;
+    office.run_once();
+
+    let list = office.list();
+    assert_eq!(numbers(&list), ["ADU-2026-00001", "ADU-2026-00002"]);
+    let first = office.show("ADU-2026-00001");
+    let kinds: Vec<&str> = first["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["complaint", "ack", "follow_up", "follow_up"]);
+    assert_eq!(first["message_count"], 4);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE first_recipient = 'budi.santoso@gmail.com'")
+            .await,
+        1
+    );
+    assert_eq!(
+        office.stack.messages(citizen, "INBOX").await.len(),
+        1,
+        "no second acknowledgment"
+    );
+    assert_eq!(
+        office.show("ADU-2026-00002")["reporter_email"],
+        "orang.lain@example.net"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_run_changes_nothing() {
+    let office = Office::start().await;
+    let raw = office.submit_fixture("04-mixed-pdf-jpeg.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let before = office.show("ADU-2026-00001");
+    office.run_once();
+    office.run_once();
+    assert_eq!(office.show("ADU-2026-00001"), before);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
+            .await,
+        1
+    );
+    assert_eq!(office.count("SELECT count(*) FROM outbox").await, 1);
+    let citizen = support::office::envelope_sender(&raw);
+    acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
+
+    // The same message delivered again (a second copy, a new UID) is recognised.
+    office.submit(&citizen, &raw).await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(office.list().len(), 1);
+    assert_eq!(office.count("SELECT count(*) FROM imap_receipts").await, 2);
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Diproses")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(office.stack.messages(&citizen, "INBOX").await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_acknowledgment_waits_for_the_smtp_server_to_come_back() {
+    let office = Office::start().await;
+    let raw = office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.stack.stop_smtp();
+    let output = office.run_once();
+    let logs = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        logs.contains("unreachable"),
+        "the cycle says why nothing was sent: {logs}"
+    );
+    assert_eq!(office.list().len(), 1, "ingest does not depend on SMTP");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'pending'")
+            .await,
+        1
+    );
+
+    office.stack.start_smtp();
+    office.run_once();
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        1
+    );
+    acknowledgment(&office, "budi.santoso@gmail.com", &raw, "ADU-2026-00001").await;
+}
+
+#[tokio::test]
+async fn smtp_failures_are_retried_or_parked() {
+    let office = Office::start().await;
+    for local in ["tempfail-warga", "reject-warga"] {
+        let raw = format!(
+            "From: {local}@example.net\r\nTo: {OFFICE}\r\nSubject: Pengaduan {local}\r\nMessage-ID: <{local}@example.net>\r\n\r\nJalan rusak.\r\n"
+        );
+        office
+            .submit(&format!("{local}@example.net"), raw.as_bytes())
+            .await;
+    }
+    office.wait_inbox(2).await;
+    office.run_once();
+    assert_eq!(office.list().len(), 2);
+    let transient = office
+        .text("SELECT status || ' ' || attempts || ' ' || last_error FROM outbox WHERE first_recipient LIKE 'tempfail-%'")
+        .await;
+    assert!(transient[0].starts_with("pending 1 "), "{transient:?}");
+    assert!(transient[0].contains("450"), "{transient:?}");
+    let due_later = office
+        .count("SELECT count(*) FROM outbox WHERE first_recipient LIKE 'tempfail-%' AND next_attempt_at > created_at")
+        .await;
+    assert_eq!(
+        due_later, 1,
+        "a transient failure is retried later, with backoff"
+    );
+    let permanent = office
+        .text(
+            "SELECT status || ' ' || last_error FROM outbox WHERE first_recipient LIKE 'reject-%'",
+        )
+        .await;
+    assert!(permanent[0].starts_with("failed "), "{permanent:?}");
+    assert!(
+        permanent[0].contains("554"),
+        "the server's reply is kept: {permanent:?}"
+    );
+    let rejected = office
+        .list()
+        .into_iter()
+        .find(|c| c["reporter_email"] == "reject-warga@example.net")
+        .expect("complaint");
+    let events = office.show(rejected["number"].as_str().expect("number"))["events"].clone();
+    assert!(
+        events
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["action"] == "ack_failed"),
+        "{events:#?}"
+    );
+
+    // A later run does not retry before the backoff has passed, nor retry the failed one.
+    office.run_once();
+    assert_eq!(office.count("SELECT sum(attempts) FROM outbox").await, 2);
+}
+
+#[tokio::test]
+async fn mail_is_sent_over_starttls_submission_and_read_over_imaps() {
+    let office = Office::start_with(Wire::StartTlsSubmission).await;
+    let raw = office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    acknowledgment(&office, "budi.santoso@gmail.com", &raw, "ADU-2026-00001").await;
+}
+
+#[tokio::test]
+async fn mail_is_sent_over_implicit_tls() {
+    let office = Office::start_with(Wire::ImplicitTls).await;
+    let raw = office
+        .submit_fixture("03-alternative-prefers-text.eml")
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let citizen = support::office::envelope_sender(&raw);
+    acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
+}
+
+#[tokio::test]
+async fn a_20_mb_attachment_is_stored_once_with_its_hash() {
+    let office = Office::start().await;
+    let mut data = vec![0u8; 20 * 1024 * 1024];
+    let mut x: u32 = 12345;
+    for byte in data.iter_mut() {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *byte = (x >> 16) as u8;
+    }
+    let sha = pengaduan::mail::parse::sha256_hex(&data);
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+    let wrapped: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    for n in 1..=2 {
+        let raw = format!(
+            "From: Siti <siti{n}@example.net>\r\nTo: {OFFICE}\r\nSubject: Rekaman CCTV {n}\r\nMessage-ID: <cctv-{n}@example.net>\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             Rekaman terlampir.\r\n--b\r\nContent-Type: video/mp4; name=\"cctv.mp4\"\r\nContent-Disposition: attachment; filename=\"cctv.mp4\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            wrapped.join("\r\n")
+        );
+        office
+            .submit(&format!("siti{n}@example.net"), raw.as_bytes())
+            .await;
+    }
+    office.wait_inbox(2).await;
+    office.run_once();
+    let list = office.list();
+    assert_eq!(list.len(), 2);
+    for c in &list {
+        let shown = office.show(c["number"].as_str().expect("number"));
+        let attachment = &shown["messages"][0]["attachments"][0];
+        assert_eq!(attachment["filename"], "cctv.mp4");
+        assert_eq!(attachment["size"], data.len());
+        assert_eq!(attachment["sha256"], sha.as_str());
+    }
+    assert_eq!(
+        office
+            .count(&format!(
+                "SELECT count(*) FROM blobs WHERE sha256 = '{sha}'"
+            ))
+            .await,
+        1,
+        "the same file is stored once"
+    );
+    assert_eq!(
+        office
+            .count(&format!(
+                "SELECT length(data) FROM blobs WHERE sha256 = '{sha}'"
+            ))
+            .await,
+        data.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn acknowledgments_are_rate_limited_per_sender() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__ACKNOWLEDGMENT__MAX_PER_SENDER_PER_DAY", "2");
+    for n in 1..=3 {
+        let raw = format!(
+            "From: warga@example.net\r\nTo: {OFFICE}\r\nSubject: Pengaduan ke-{n}\r\nMessage-ID: <rate-{n}@example.net>\r\n\r\nIsi {n}.\r\n"
+        );
+        office.submit("warga@example.net", raw.as_bytes()).await;
+    }
+    office.wait_inbox(3).await;
+    office.run_once();
+    assert_eq!(office.list().len(), 3, "every complaint is registered");
+    assert_eq!(office.count("SELECT count(*) FROM outbox").await, 2);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM events WHERE action = 'ack_suppressed'")
+            .await,
+        1
+    );
+}

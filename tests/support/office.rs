@@ -1,0 +1,244 @@
+//! An office under test: a private mail stack, a Settings.toml pointing at it, a database
+//! in a temporary directory, and the real `pengaduan` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::MailStack;
+
+pub const OFFICE: &str = "diskominfo@kaltaraprov.go.id";
+
+pub struct Office {
+    pub stack: MailStack,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// How the worker reaches the servers.
+#[derive(Debug, Clone, Copy)]
+pub enum Wire {
+    /// IMAP with STARTTLS (trusting ca.pem), SMTP plain on loopback.
+    Default,
+    /// IMAPS, and SMTP submission with STARTTLS + AUTH.
+    StartTlsSubmission,
+    /// IMAP STARTTLS, SMTPS (implicit TLS) + AUTH.
+    ImplicitTls,
+}
+
+impl Office {
+    pub async fn start() -> Office {
+        Office::start_with(Wire::Default).await
+    }
+
+    pub async fn start_with(wire: Wire) -> Office {
+        let stack = MailStack::start().await;
+        let dir = tempfile::Builder::new()
+            .prefix("office")
+            .tempdir()
+            .expect("cannot make a temp dir");
+        let secret = dir.path().join("token.secret");
+        std::fs::write(&secret, "test-secret-0123456789abcdef").expect("cannot write the secret");
+        let (imap_port, imap_security) = match wire {
+            Wire::StartTlsSubmission => (stack.imaps_port(), "tls"),
+            _ => (stack.imap_port(), "starttls"),
+        };
+        let smtp = match wire {
+            Wire::Default => format!(
+                "port = {}\nsecurity = \"none\"\nhost = \"127.0.0.1\"",
+                stack.smtp_port()
+            ),
+            Wire::StartTlsSubmission => format!(
+                "port = {}\nsecurity = \"starttls\"\nhost = \"localhost\"\nusername = \"{OFFICE}\"\npassword = \"secret\"",
+                stack.submission_port()
+            ),
+            Wire::ImplicitTls => format!(
+                "port = {}\nsecurity = \"tls\"\nhost = \"localhost\"\nusername = \"{OFFICE}\"\npassword = \"secret\"",
+                stack.smtps_port()
+            ),
+        };
+        let settings = format!(
+            r#"
+[imap]
+host = "localhost"
+port = {imap_port}
+security = "{imap_security}"
+username = "{OFFICE}"
+password = "secret"
+ca_file = "{ca}"
+timeout_seconds = 20
+
+[smtp]
+{smtp}
+from = "Diskominfo Kaltara <{OFFICE}>"
+timeout_seconds = 20
+
+[database]
+url = "sqlite://{db}"
+
+[office]
+name = "Dinas Komunikasi, Informatika, Statistik dan Persandian Provinsi Kalimantan Utara"
+domain = "kaltaraprov.go.id"
+templates_dir = "{templates}"
+
+[security]
+secret_file = "{secret}"
+"#,
+            ca = stack.ca_file().display(),
+            db = dir.path().join("pengaduan.db").display(),
+            templates = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .display(),
+            secret = secret.display(),
+        );
+        let config = dir.path().join("Settings.toml");
+        std::fs::write(&config, settings).expect("cannot write Settings.toml");
+        Office {
+            stack,
+            dir,
+            config,
+            env: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable for every later command.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("pengaduan.db")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pengaduan"));
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--log-format")
+            .arg("json")
+            .args(args)
+            .env_remove("PENGADUAN_FAILPOINT")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("cannot run pengaduan")
+    }
+
+    /// One cycle, which must succeed.
+    pub fn run_once(&self) -> Output {
+        let output = self.output(&["run", "--once"]);
+        assert!(
+            output.status.success(),
+            "run --once failed ({}):\nstdout: {}\nstderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    pub fn list(&self) -> Vec<Value> {
+        let output = self.output(&["list", "--json"]);
+        assert!(
+            output.status.success(),
+            "list failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("list --json prints a JSON array")
+    }
+
+    pub fn show(&self, number: &str) -> Value {
+        let output = self.output(&["show", number, "--json"]);
+        assert!(
+            output.status.success(),
+            "show failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("show --json prints JSON")
+    }
+
+    /// A citizen's email, read from `fixtures/`, delivered to the office over SMTP.
+    pub async fn submit_fixture(&self, name: &str) -> Vec<u8> {
+        let raw = fixture(name);
+        let from = envelope_sender(&raw);
+        self.stack.send(&from, &[OFFICE], &raw).await;
+        raw
+    }
+
+    /// Delivers `raw` from `from` to the office over SMTP.
+    pub async fn submit(&self, from: &str, raw: &[u8]) {
+        self.stack.send(from, &[OFFICE], raw).await;
+    }
+
+    /// Waits until the office INBOX holds `n` messages (delivery is asynchronous).
+    pub async fn wait_inbox(&self, n: usize) {
+        self.stack
+            .wait_for_messages(OFFICE, "INBOX", n, Duration::from_secs(20))
+            .await;
+    }
+
+    /// One number from the database (for what the CLI does not show, like the outbox).
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", self.database().display());
+        let mut connection = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("cannot open the database");
+        let value: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut connection)
+            .await
+            .expect("query failed");
+        connection.close().await.ok();
+        value
+    }
+
+    pub async fn text(&self, sql: &str) -> Vec<String> {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", self.database().display());
+        let mut connection = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("cannot open the database");
+        let values: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(&mut connection)
+            .await
+            .expect("query failed");
+        connection.close().await.ok();
+        values
+    }
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/ingest")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The From address of a raw message, as an envelope sender ("" when there is none).
+pub fn envelope_sender(raw: &[u8]) -> String {
+    let parsed = pengaduan::mail::parse(raw);
+    parsed.sender().map(|a| a.to_string()).unwrap_or_default()
+}
+
+/// A header's value from raw message bytes (unfolded), if present.
+pub fn header(raw: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.eq_ignore_ascii_case(name)
+            .then(|| value.trim().to_string())
+    })
+}
