@@ -137,11 +137,11 @@ async fn send_one(
     if !store.outbox_claim(row.id).await? {
         return Ok(Attempt::Deferred);
     }
-    failpoint("sending").await;
+    failpoint("sending");
     let result = transport.send_raw(&envelope, &row.raw).await;
     match result {
         Ok(response) => {
-            failpoint("sent").await;
+            failpoint("sent");
             let reply = response.message().collect::<Vec<_>>().join(" ");
             store
                 .outbox_sent(row, clock.now(), &format!("{} {reply}", response.code()))

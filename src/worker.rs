@@ -37,12 +37,13 @@ pub struct CycleReport {
 /// tests: the test sees the marker on stderr and sends SIGKILL).
 pub const FAILPOINT_ENV: &str = "PENGADUAN_FAILPOINT";
 
-/// Pauses forever at `name` when the failpoint environment variable names it.
-pub async fn failpoint(name: &str) {
+/// Pauses forever at `name` when the failpoint environment variable names it. It blocks
+/// the calling thread on purpose: nothing may progress once a failpoint is reached.
+pub fn failpoint(name: &str) {
     if std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == name) {
         eprintln!("FAILPOINT {name}");
         loop {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            std::thread::sleep(Duration::from_secs(3600));
         }
     }
 }
@@ -139,7 +140,7 @@ async fn ingest_mailbox(
         }
         tx.commit().await.context("cannot commit the batch")?;
         drop(prepared);
-        failpoint("committed").await;
+        failpoint("committed");
 
         move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
     }
@@ -172,6 +173,7 @@ async fn fetch_and_parse(
     imap.fetch(batch, |fetched: Fetched| {
         let own_address = own_address.clone();
         let own_domain = own_domain.clone();
+        failpoint("fetched");
         parsing.push(tokio::task::spawn_blocking(move || {
             let raw_sha256 = parse::sha256_hex(&fetched.raw);
             let inbound = parse(&fetched.raw);
@@ -187,7 +189,6 @@ async fn fetch_and_parse(
         }));
     })
     .await?;
-    failpoint("fetched").await;
     let mut prepared = Vec::with_capacity(parsing.len());
     for task in parsing {
         prepared.push(task.await.context("a parser thread failed")?);
@@ -218,7 +219,7 @@ async fn move_recorded(
             continue;
         }
         imap.move_to(&uids, folder).await?;
-        failpoint("moved").await;
+        failpoint("moved");
         store
             .mark_moved(
                 &settings.imap.mailbox,

@@ -4,9 +4,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use support::office::{OFFICE, Office};
@@ -45,34 +43,6 @@ async fn load_corpus(office: &Office) -> usize {
         office.stack.append(OFFICE, "INBOX", raw.as_bytes()).await;
     }
     messages.len()
-}
-
-/// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
-fn kill_at(office: &Office, failpoint: &str) {
-    let mut child = office
-        .command(&["run", "--once"])
-        .env("PENGADUAN_FAILPOINT", failpoint)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start pengaduan");
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = mpsc::channel();
-    let marker = format!("FAILPOINT {failpoint}");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains(&marker) {
-                let _ = tx.send(());
-            }
-        }
-    });
-    let reached = rx.recv_timeout(Duration::from_secs(60)).is_ok();
-    child.kill().expect("SIGKILL");
-    let status = child.wait().expect("wait");
-    assert!(
-        reached,
-        "the worker never reached failpoint {failpoint} (exit {status})"
-    );
 }
 
 /// Kills a cycle after `delay`, whatever it is doing (it may also have finished).
@@ -203,10 +173,10 @@ async fn kills_at_every_stage_lose_nothing_and_repeat_nothing() {
     let total = load_corpus(&office).await;
 
     // During the fetch of the first batch: nothing committed yet.
-    kill_at(&office, "fetched");
+    office.kill_at("fetched");
     assert_eq!(office.count("SELECT count(*) FROM messages").await, 0);
     // After the first batch is committed, before it is moved.
-    kill_at(&office, "committed");
+    office.kill_at("committed");
     assert_eq!(
         office
             .count("SELECT count(*) FROM imap_receipts WHERE moved_at IS NULL")
@@ -214,11 +184,11 @@ async fn kills_at_every_stage_lose_nothing_and_repeat_nothing() {
         5
     );
     // The next run moves that batch first; killed right after the MOVE.
-    kill_at(&office, "moved");
+    office.kill_at("moved");
     // Everything ingested; killed with the first acknowledgment claimed, not yet sent.
-    kill_at(&office, "sending");
+    office.kill_at("sending");
     // The next run parks that one as uncertain and is killed after the next is accepted.
-    kill_at(&office, "sent");
+    office.kill_at("sent");
 
     office.run_once();
     assert_exactly_once(&office, total).await;

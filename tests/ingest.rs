@@ -580,3 +580,94 @@ async fn acknowledgments_are_rate_limited_per_sender() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_uidvalidity_change_does_not_reprocess() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__IMAP__MAILBOX", "Masuk");
+    let raw = fixture("01-plain-text-utf8.eml");
+    office.stack.append(OFFICE, "Masuk", &raw).await;
+    // Recorded, then killed before the move: the message stays in the mailbox...
+    office.kill_at("committed");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM imap_receipts WHERE moved_at IS NULL")
+            .await,
+        1
+    );
+    // ...and the server recreates the mailbox: a new UIDVALIDITY, the same message, UID 1.
+    let mut session = office.stack.imap_session(OFFICE).await;
+    session.rename("Masuk", "Lama").await.expect("RENAME");
+    session.create("Masuk").await.expect("CREATE");
+    session.logout().await.expect("LOGOUT");
+    office.stack.append(OFFICE, "Masuk", &raw).await;
+
+    office.run_once();
+    assert_eq!(office.list().len(), 1, "not registered twice");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
+            .await,
+        1
+    );
+    assert_eq!(
+        office.count("SELECT count(*) FROM outbox").await,
+        1,
+        "acknowledged once"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(DISTINCT uid_validity) FROM imap_receipts")
+            .await,
+        2
+    );
+    assert!(office.stack.messages(OFFICE, "Masuk").await.is_empty());
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Diproses")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        office.stack.messages(OFFICE, "Lama").await.len(),
+        1,
+        "other folders are left alone"
+    );
+}
+
+#[tokio::test]
+async fn check_reports_one_line_per_item() {
+    let mut office = Office::start_with(Wire::StartTlsSubmission).await;
+    let output = office.output(&["check"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    for item in ["configuration", "database", "imap", "smtp", "template"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(item)),
+            "{item}: {stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("0123456789abcdef"),
+        "the token secret is not shown: {stdout}"
+    );
+
+    office.set_env("PENGADUAN__SMTP__PASSWORD", "wrong");
+    office.set_env("PENGADUAN__IMAP__MAILBOX", "Tidak-Ada");
+    let output = office.output(&["check"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let failures: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert_eq!(failures.len(), 2, "{stdout}");
+    assert!(failures.iter().any(|l| l.contains("smtp")), "{stdout}");
+    assert!(
+        failures
+            .iter()
+            .any(|l| l.contains("Tidak-Ada") && l.contains("imap.mailbox")),
+        "{stdout}"
+    );
+}

@@ -135,6 +135,35 @@ secret_file = "{secret}"
         self.command(args).output().expect("cannot run pengaduan")
     }
 
+    /// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
+    pub fn kill_at(&self, failpoint: &str) {
+        use std::io::{BufRead, BufReader};
+        let mut child = self
+            .command(&["run", "--once"])
+            .env("PENGADUAN_FAILPOINT", failpoint)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start pengaduan");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let marker = format!("FAILPOINT {failpoint}");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains(&marker) {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let reached = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("wait");
+        assert!(
+            reached,
+            "the worker never reached failpoint {failpoint} (exit {status})"
+        );
+    }
+
     /// One cycle, which must succeed.
     pub fn run_once(&self) -> Output {
         let output = self.output(&["run", "--once"]);
