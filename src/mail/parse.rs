@@ -21,6 +21,10 @@ pub struct Inbound {
     pub subject: String,
     pub date: Option<DateTime<Utc>>,
     pub body_text: String,
+    /// The HTML the text was converted from, when the message had no text/plain body.
+    /// Reply extraction cuts quoted history out of it before converting.
+    #[serde(skip)]
+    pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     #[serde(skip)]
     pub signals: LoopSignals,
@@ -111,7 +115,7 @@ pub fn parse(raw: &[u8]) -> Inbound {
     }
 
     let from = message.from().and_then(first_party);
-    let body_text = body_text(&message);
+    let (body_text, body_html) = body_text(&message);
     let attachments = message
         .attachments()
         .map(|part| {
@@ -166,6 +170,7 @@ pub fn parse(raw: &[u8]) -> Inbound {
             .date()
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
         body_text,
+        body_html,
         attachments,
         signals,
         defect,
@@ -184,6 +189,7 @@ impl Inbound {
             subject: String::new(),
             date: None,
             body_text: String::new(),
+            body_html: None,
             attachments: Vec::new(),
             signals: LoopSignals::default(),
             defect: Some(reason.to_string()),
@@ -264,21 +270,23 @@ fn party(addr: &mail_parser::Addr<'_>) -> Party {
 }
 
 /// The message's text: every text/plain body part; HTML converted only where a body has
-/// no plain-text alternative.
-fn body_text(message: &mail_parser::Message<'_>) -> String {
+/// no plain-text alternative. Also returns that HTML, when HTML was converted.
+fn body_text(message: &mail_parser::Message<'_>) -> (String, Option<String>) {
     let mut pieces: Vec<String> = Vec::new();
+    let mut html_pieces: Vec<&str> = Vec::new();
     for &id in &message.text_body {
-        let Some(part) = message.parts.get(id as usize) else {
-            continue;
-        };
+        let Some(part) = message.parts.get(id as usize) else { continue };
         match &part.body {
             PartType::Text(text) => pieces.push(text.to_string()),
-            PartType::Html(html) => pieces.push(html_to_text(html)),
+            PartType::Html(html) => {
+                pieces.push(html_to_text(html));
+                html_pieces.push(html);
+            }
             _ => {}
         }
     }
-    let text = pieces.join("\n\n");
-    normalize_text(&text)
+    let html = (!html_pieces.is_empty()).then(|| html_pieces.join("\n"));
+    (normalize_text(&pieces.join("\n\n")), html)
 }
 
 /// The single HTML → text path of the worker.
@@ -290,7 +298,7 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Unix line endings, no-break spaces as spaces, no trailing whitespace on lines (but the
 /// signature delimiter `-- `), no leading/trailing blank lines.
-fn normalize_text(text: &str) -> String {
+pub fn normalize_text(text: &str) -> String {
     let text = text.replace('\u{a0}', " ");
     let lines: Vec<&str> = text
         .split('\n')
