@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::MailStack;
 use support::office::{OFFICE, Office, Wire, fixture, header};
 
 fn numbers(list: &[Value]) -> Vec<String> {
@@ -669,5 +670,51 @@ async fn check_reports_one_line_per_item() {
             .iter()
             .any(|l| l.contains("Tidak-Ada") && l.contains("imap.mailbox")),
         "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn without_move_messages_are_copied_and_expunged_by_uid() {
+    let capabilities = "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE UIDPLUS UNSELECT CHILDREN NAMESPACE";
+    let stack = MailStack::start_with(&[("MAILSTACK_IMAP_CAPABILITY", capabilities)]).await;
+    let mut session = stack.imap_session(OFFICE).await;
+    let advertised = session.capabilities().await.expect("CAPABILITY");
+    assert!(
+        !advertised.has_str("MOVE") && advertised.has_str("UIDPLUS"),
+        "the server must not offer MOVE"
+    );
+    session.logout().await.expect("LOGOUT");
+
+    let office = Office::on(stack, Wire::Default);
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office
+        .submit_fixture("03-alternative-prefers-text.eml")
+        .await;
+    office
+        .stack
+        .append(OFFICE, "INBOX", &fixture("12-garbage-not-email.eml"))
+        .await;
+    office.wait_inbox(3).await;
+    office.run_once();
+    assert_eq!(office.list().len(), 2);
+    assert!(
+        office.stack.messages(OFFICE, "INBOX").await.is_empty(),
+        "copied, flagged and expunged"
+    );
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Diproses")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Karantina")
+            .await
+            .len(),
+        1
     );
 }

@@ -275,7 +275,9 @@ fn body_text(message: &mail_parser::Message<'_>) -> (String, Option<String>) {
     let mut pieces: Vec<String> = Vec::new();
     let mut html_pieces: Vec<&str> = Vec::new();
     for &id in &message.text_body {
-        let Some(part) = message.parts.get(id as usize) else { continue };
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
         match &part.body {
             PartType::Text(text) => pieces.push(text.to_string()),
             PartType::Html(html) => {

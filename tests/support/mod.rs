@@ -158,13 +158,27 @@ impl MailStack {
     /// Starts a new stack without blocking the async runtime (the work runs on a blocking
     /// thread). Panics with the script's output if the stack cannot be started.
     pub async fn start() -> MailStack {
-        tokio::task::spawn_blocking(MailStack::start_blocking)
+        MailStack::start_with(&[]).await
+    }
+
+    /// Like [`MailStack::start`], with extra environment for `scripts/mailstack` (test
+    /// hooks such as `MAILSTACK_IMAP_CAPABILITY`).
+    pub async fn start_with(env: &[(&str, &str)]) -> MailStack {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        tokio::task::spawn_blocking(move || MailStack::start_blocking_with(&env))
             .await
             .expect("mail stack start task panicked")
     }
 
     /// Synchronous variant of [`MailStack::start`], for tests without a runtime.
     pub fn start_blocking() -> MailStack {
+        MailStack::start_blocking_with(&[])
+    }
+
+    fn start_blocking_with(extra_env: &[(String, String)]) -> MailStack {
         let mut failures = Vec::new();
         // A second attempt with new ports covers the race where another process grabs one
         // of the ports between our probe and the servers' bind.
@@ -184,6 +198,7 @@ impl MailStack {
                 .env("SMTPS_PORT", smtps.to_string())
                 // a later start stops this stack if this process dies without dropping it
                 .env("MAILSTACK_OWNER_PID", std::process::id().to_string())
+                .envs(extra_env.iter().map(|(k, v)| (k, v)))
                 .output()
                 .unwrap_or_else(|e| panic!("cannot run {} start: {e}", script().display()));
             if out.status.success() {

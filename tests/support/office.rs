@@ -35,7 +35,11 @@ impl Office {
     }
 
     pub async fn start_with(wire: Wire) -> Office {
-        let stack = MailStack::start().await;
+        Office::on(MailStack::start().await, wire)
+    }
+
+    /// An office on a stack started by the caller (e.g. with test hooks).
+    pub fn on(stack: MailStack, wire: Wire) -> Office {
         let dir = tempfile::Builder::new()
             .prefix("office")
             .tempdir()
