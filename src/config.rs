@@ -44,6 +44,81 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub acknowledgment: AcknowledgmentSettings,
     pub worker: WorkerSettings,
+    pub roles: Roles,
+}
+
+/// Who may act on a complaint, by reply. Each role may have several addresses (deputies).
+#[derive(Debug, Clone)]
+pub struct Roles {
+    /// Pengadministrasi Umum: in copy of new complaints; may close a complaint.
+    pub admin: Vec<EmailAddress>,
+    pub kepala_dinas: Vec<EmailAddress>,
+    pub kasubbag_umum: Vec<EmailAddress>,
+    /// Divisions that can receive a disposition, by the key officials type (`aptika`).
+    pub bidang: std::collections::BTreeMap<String, Vec<EmailAddress>>,
+}
+
+/// A role in the procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Admin,
+    KepalaDinas,
+    KasubbagUmum,
+    Bidang(String),
+}
+
+impl Role {
+    /// The stable name stored with notifications and used in tokens.
+    pub fn key(&self) -> String {
+        match self {
+            Role::Admin => "admin".into(),
+            Role::KepalaDinas => "kepala_dinas".into(),
+            Role::KasubbagUmum => "kasubbag_umum".into(),
+            Role::Bidang(key) => format!("bidang:{key}"),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Role> {
+        match key {
+            "admin" => Some(Role::Admin),
+            "kepala_dinas" => Some(Role::KepalaDinas),
+            "kasubbag_umum" => Some(Role::KasubbagUmum),
+            _ => key
+                .strip_prefix("bidang:")
+                .map(|k| Role::Bidang(k.to_string())),
+        }
+    }
+}
+
+impl Roles {
+    pub fn addresses(&self, role: &Role) -> &[EmailAddress] {
+        match role {
+            Role::Admin => &self.admin,
+            Role::KepalaDinas => &self.kepala_dinas,
+            Role::KasubbagUmum => &self.kasubbag_umum,
+            Role::Bidang(key) => self.bidang.get(key).map(Vec::as_slice).unwrap_or(&[]),
+        }
+    }
+
+    /// Every role this address holds.
+    pub fn roles_of(&self, address: &EmailAddress) -> Vec<Role> {
+        let mut roles = Vec::new();
+        for (role, addresses) in [
+            (Role::Admin, &self.admin),
+            (Role::KepalaDinas, &self.kepala_dinas),
+            (Role::KasubbagUmum, &self.kasubbag_umum),
+        ] {
+            if addresses.contains(address) {
+                roles.push(role);
+            }
+        }
+        for (key, addresses) in &self.bidang {
+            if addresses.contains(address) {
+                roles.push(Role::Bidang(key.clone()));
+            }
+        }
+        roles
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +162,8 @@ pub struct OfficeSettings {
     pub number_prefix: String,
     pub timezone: Tz,
     pub templates_dir: PathBuf,
+    /// Notifications to officials other than the admin show the reporter's name only.
+    pub confidential_reporter: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +174,9 @@ pub struct SlaSettings {
 #[derive(Debug, Clone)]
 pub struct SecuritySettings {
     pub secret: SecretString,
+    /// When set, a reply acts only if this server's Authentication-Results show DKIM or
+    /// SPF pass for the sender's domain.
+    pub trusted_authserv_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +208,7 @@ struct Raw {
     sla: RawSla,
     security: RawSecurity,
     acknowledgment: RawAcknowledgment,
+    roles: RawRoles,
     worker: RawWorker,
 }
 
@@ -175,6 +256,7 @@ struct RawOffice {
     number_prefix: Option<String>,
     timezone: Option<String>,
     templates_dir: Option<PathBuf>,
+    confidential_reporter: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,12 +270,44 @@ struct RawSla {
 struct RawSecurity {
     secret: Option<String>,
     secret_file: Option<PathBuf>,
+    trusted_authserv_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct RawAcknowledgment {
     max_per_sender_per_day: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawRoles {
+    admin: Option<Addresses>,
+    kepala_dinas: Option<Addresses>,
+    kasubbag_umum: Option<Addresses>,
+    bidang: std::collections::BTreeMap<String, Addresses>,
+}
+
+/// One address, a list, or a comma-separated string (how the environment gives lists).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Addresses {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Addresses {
+    fn items(&self) -> Vec<String> {
+        let raw: Vec<&str> = match self {
+            Addresses::One(text) => text.split(',').collect(),
+            Addresses::Many(list) => list.iter().flat_map(|t| t.split(',')).collect(),
+        };
+        raw.into_iter()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,6 +376,67 @@ struct Validator {
 }
 
 impl Validator {
+    fn addresses(
+        &self,
+        key: &str,
+        value: Option<&Addresses>,
+    ) -> Result<Vec<EmailAddress>, ConfigError> {
+        let Some(value) = value else {
+            return Err(self.error(
+                key,
+                "missing (required: the address of this role, or a list)",
+            ));
+        };
+        let items = value.items();
+        if items.is_empty() {
+            return Err(self.error(key, "must name at least one address"));
+        }
+        items
+            .iter()
+            .map(|item| {
+                EmailAddress::parse(item)
+                    .ok_or_else(|| self.error(key, format!("{item:?} is not an email address")))
+            })
+            .collect()
+    }
+
+    fn roles(&self, raw: &RawRoles, office: &EmailAddress) -> Result<Roles, ConfigError> {
+        let mut bidang = std::collections::BTreeMap::new();
+        for (key, addresses) in &raw.bidang {
+            let name = format!("roles.bidang.{key}");
+            let valid_key = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid_key {
+                return Err(self.error(&name, "a division key must be lower-case letters, digits or _ (it is what officials type)"));
+            }
+            bidang.insert(key.clone(), self.addresses(&name, Some(addresses))?);
+        }
+        if bidang.is_empty() {
+            return Err(self.error(
+                "roles.bidang",
+                "missing (required: at least one division, e.g. aptika = \"kabid.aptika@…\")",
+            ));
+        }
+        let roles = Roles {
+            admin: self.addresses("roles.admin", raw.admin.as_ref())?,
+            kepala_dinas: self.addresses("roles.kepala_dinas", raw.kepala_dinas.as_ref())?,
+            kasubbag_umum: self.addresses("roles.kasubbag_umum", raw.kasubbag_umum.as_ref())?,
+            bidang,
+        };
+        let all = [&roles.admin, &roles.kepala_dinas, &roles.kasubbag_umum]
+            .into_iter()
+            .chain(roles.bidang.values())
+            .flatten();
+        for address in all {
+            if address == office {
+                return Err(self.error("roles", format!("{address} is the worker's own address (smtp.from); officials need their own")));
+            }
+        }
+        Ok(roles)
+    }
+
     fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
@@ -467,6 +642,7 @@ impl Validator {
                 .office
                 .templates_dir
                 .unwrap_or_else(|| "templates".into()),
+            confidential_reporter: raw.office.confidential_reporter.unwrap_or(true),
         };
 
         let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);
@@ -499,6 +675,8 @@ impl Validator {
             send_limit: raw.worker.send_limit.unwrap_or(10_000).max(1),
         };
 
+        let roles = self.roles(&raw.roles, &smtp.from_address)?;
+
         Ok(Settings {
             source: source.to_path_buf(),
             imap,
@@ -508,11 +686,18 @@ impl Validator {
             sla: SlaSettings {
                 answer_within_hours,
             },
-            security: SecuritySettings { secret },
+            security: SecuritySettings {
+                secret,
+                trusted_authserv_id: raw
+                    .security
+                    .trusted_authserv_id
+                    .filter(|id| !id.trim().is_empty()),
+            },
             acknowledgment: AcknowledgmentSettings {
                 max_per_sender_per_day: raw.acknowledgment.max_per_sender_per_day.unwrap_or(5),
             },
             worker,
+            roles,
         })
     }
 }
@@ -558,6 +743,12 @@ name = "Diskominfo"
 domain = "kaltaraprov.go.id"
 [security]
 secret = "0123456789abcdef0123"
+[roles]
+admin = ["admin@kaltaraprov.go.id"]
+kepala_dinas = "kadis@kaltaraprov.go.id"
+kasubbag_umum = "kasubbag@kaltaraprov.go.id"
+[roles.bidang]
+aptika = "kabid.aptika@kaltaraprov.go.id"
 "#;
 
     fn load(text: &str) -> Result<Settings, ConfigError> {
@@ -602,6 +793,28 @@ secret = "0123456789abcdef0123"
 
         let short_secret = load(&MINIMAL.replace("0123456789abcdef0123", "short")).unwrap_err();
         assert_eq!(short_secret.key, "security.secret");
+    }
+
+    #[test]
+    fn roles_take_lists_and_comma_strings() {
+        let s = load(&MINIMAL.replace(
+            "kepala_dinas = \"kadis@kaltaraprov.go.id\"",
+            "kepala_dinas = \"kadis@kaltaraprov.go.id, wakil@kaltaraprov.go.id\"",
+        ))
+        .expect("valid");
+        assert_eq!(s.roles.kepala_dinas.len(), 2);
+        let wakil = EmailAddress::parse("wakil@kaltaraprov.go.id").expect("valid");
+        assert_eq!(s.roles.roles_of(&wakil), vec![Role::KepalaDinas]);
+        assert_eq!(s.roles.addresses(&Role::Bidang("aptika".into())).len(), 1);
+        let missing = load(&MINIMAL.replace("kasubbag_umum = \"kasubbag@kaltaraprov.go.id\"", ""))
+            .unwrap_err();
+        assert_eq!(missing.key, "roles.kasubbag_umum");
+        let bad = load(&MINIMAL.replace(
+            "aptika = \"kabid.aptika@kaltaraprov.go.id\"",
+            "aptika = \"not an address\"",
+        ))
+        .unwrap_err();
+        assert_eq!(bad.key, "roles.bidang.aptika");
     }
 
     #[test]

@@ -160,6 +160,10 @@ pub enum InboundKind {
     AutoReply,
     Bounce,
     Quarantined,
+    /// An official's reply that acted (or was read) on a complaint.
+    StaffReply,
+    /// A reply that tried to act without the right to.
+    Unauthorized,
 }
 
 impl InboundKind {
@@ -170,6 +174,8 @@ impl InboundKind {
             InboundKind::AutoReply => "auto_reply",
             InboundKind::Bounce => "bounce",
             InboundKind::Quarantined => "quarantined",
+            InboundKind::StaffReply => "staff_reply",
+            InboundKind::Unauthorized => "unauthorized",
         }
     }
 }

@@ -10,7 +10,19 @@ use crate::config::Settings;
 use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::compose::{Acknowledge, Composer};
 use crate::mail::{Classification, Inbound};
+use crate::procedure;
+use crate::security::{Referenced, Tokens, Verdict};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
+
+/// What recording needs besides the batch: settings, the one composer, the token key,
+/// and which mailbox the messages come from.
+pub struct Context<'a> {
+    pub settings: &'a Settings,
+    pub composer: Composer<'a>,
+    pub tokens: Tokens,
+    pub mailbox: &'a str,
+    pub uid_validity: u32,
+}
 
 /// A fetched and parsed message, ready to record.
 pub struct Prepared {
@@ -47,6 +59,11 @@ pub enum Plan {
     NewComplaint {
         acknowledge: Acknowledgment,
     },
+    /// A reply that tries to act on a complaint (it answers a notification, or comes from
+    /// an official and names a complaint): judged by `security`, never a follow-up.
+    StaffReply {
+        referenced: Vec<Referenced>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +82,10 @@ pub struct Known {
     pub already_recorded: Option<Destination>,
     pub thread: Option<ComplaintRef>,
     pub recent_acknowledgments: u32,
+    /// The worker's notifications the message names.
+    pub referenced: Vec<Referenced>,
+    /// The sender holds a role and the message names a complaint (thread or subject).
+    pub official_on_complaint: bool,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -83,6 +104,11 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
             note,
             thread: known.thread,
         },
+        Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
+            Plan::StaffReply {
+                referenced: known.referenced,
+            }
+        }
         Classification::Person => match known.thread {
             Some(thread) => Plan::FollowUp(thread),
             None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
@@ -112,11 +138,10 @@ pub struct Recorded {
 pub async fn record(
     batch: &mut Batch,
     item: &Prepared,
-    mailbox: (&str, u32),
-    settings: &Settings,
-    composer: &Composer<'_>,
+    ctx: &Context<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
+    let (settings, composer) = (ctx.settings, &ctx.composer);
     let key = item.key();
     let known = lookup(batch, item, &key, settings, now).await?;
     let plan = decide(
@@ -200,6 +225,30 @@ pub async fn record(
                 Destination::Processed,
                 thread.as_ref().map(|t| t.number.clone()),
             )
+        }
+        Plan::StaffReply { referenced } => {
+            let verdict = procedure::judge(batch, ctx, inbound, referenced).await?;
+            let (kind, complaint_id) = match &verdict {
+                Verdict::Unauthorized { complaint_id, .. } => {
+                    (InboundKind::Unauthorized, *complaint_id)
+                }
+                Verdict::Act { complaint_id, .. } | Verdict::Stale { complaint_id, .. } => {
+                    (InboundKind::StaffReply, Some(*complaint_id))
+                }
+            };
+            let row = batch
+                .record_inbound(&InboundRecord {
+                    kind,
+                    complaint_id,
+                    ..base
+                })
+                .await?;
+            procedure::carry_out(batch, ctx, &verdict, inbound, row, now).await?;
+            let number = match complaint_id {
+                Some(id) => Some(batch.brief(id).await?.number),
+                None => None,
+            };
+            (row, Destination::Processed, number)
         }
         Plan::FollowUp(thread) => {
             let row = batch
@@ -294,14 +343,15 @@ pub async fn record(
                         .await?;
                 }
             }
+            procedure::request_disposition(batch, ctx, complaint.id, now).await?;
             tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
             (row, Destination::Processed, Some(complaint.number))
         }
     };
     batch
         .record_receipt(
-            mailbox.0,
-            mailbox.1,
+            ctx.mailbox,
+            ctx.uid_validity,
             item.uid,
             message_row,
             destination,
@@ -336,14 +386,22 @@ async fn lookup(
         return Ok(known);
     }
     let inbound = &item.inbound;
-    known.thread = batch
-        .complaint_by_message_ids(&inbound.thread_ids())
-        .await?;
+    let thread_ids = inbound.thread_ids();
+    known.referenced = batch.notifications(&thread_ids).await?;
+    known.thread = batch.complaint_by_message_ids(&thread_ids).await?;
+    let subject_number =
+        RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject);
+    if let Some(sender) = inbound.sender()
+        && !settings.roles.roles_of(sender).is_empty()
+    {
+        let names_complaint = match &subject_number {
+            Some(number) => batch.complaint_id_by_number(number).await?.is_some(),
+            None => false,
+        };
+        known.official_on_complaint = known.thread.is_some() || names_complaint;
+    }
     if known.thread.is_none()
-        && let (Some(number), Some(sender)) = (
-            RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject),
-            inbound.sender(),
-        )
+        && let (Some(number), Some(sender)) = (subject_number, inbound.sender())
     {
         known.thread = batch.complaint_by_number_from(&number, sender).await?;
     }

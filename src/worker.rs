@@ -16,6 +16,7 @@ use crate::mail::compose::Composer;
 use crate::mail::templates::Templates;
 use crate::mail::{classify, parse};
 use crate::outbox::{self, DeliveryReport};
+use crate::security::Tokens;
 use crate::store::{Destination, Store};
 
 /// What one cycle did.
@@ -24,6 +25,7 @@ pub struct CycleReport {
     pub fetched: u64,
     pub complaints: u64,
     pub follow_ups: u64,
+    pub staff_replies: u64,
     pub auto_replies: u64,
     pub bounces: u64,
     pub quarantined: u64,
@@ -113,7 +115,13 @@ async fn ingest_mailbox(
         .into_iter()
         .filter(|(uid, _)| !receipts.contains_key(uid))
         .collect();
-    let composer = Composer::new(settings, templates);
+    let ctx = ingest::Context {
+        settings,
+        composer: Composer::new(settings, templates),
+        tokens: Tokens::new(&settings.security.secret),
+        mailbox,
+        uid_validity: selected.uid_validity,
+    };
     for batch in batches(
         &pending,
         settings.worker.batch_messages,
@@ -126,15 +134,7 @@ async fn ingest_mailbox(
         let mut tx = store.begin().await?;
         let mut moves = Vec::with_capacity(prepared.len());
         for item in &prepared {
-            let recorded = ingest::record(
-                &mut tx,
-                item,
-                (mailbox, selected.uid_validity),
-                settings,
-                &composer,
-                now,
-            )
-            .await?;
+            let recorded = ingest::record(&mut tx, item, &ctx, now).await?;
             count(report, &recorded.plan);
             moves.push((recorded.uid, recorded.destination));
         }
@@ -158,6 +158,7 @@ fn count(report: &mut CycleReport, plan: &Plan) {
         Plan::Machine { .. } => report.auto_replies += 1,
         Plan::FollowUp(_) => report.follow_ups += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
+        Plan::StaffReply { .. } => report.staff_replies += 1,
     }
 }
 

@@ -36,6 +36,13 @@ name = "Diskominfo"
 domain = "kaltaraprov.go.id"
 [security]
 secret = "0123456789abcdef0123"
+[roles]
+admin = ["admin@kaltaraprov.go.id"]
+kepala_dinas = "kadis@kaltaraprov.go.id"
+kasubbag_umum = "kasubbag@kaltaraprov.go.id"
+[roles.bidang]
+sekretariat = "sekretaris@kaltaraprov.go.id"
+aptika = "kabid.aptika@kaltaraprov.go.id"
 "#;
 
 fn config_dir(settings: &str) -> tempfile::TempDir {

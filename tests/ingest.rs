@@ -170,7 +170,16 @@ async fn complaints_are_registered_and_acknowledged_in_their_thread() {
         .iter()
         .map(|e| e["action"].as_str().expect("action"))
         .collect();
-    assert_eq!(events, ["registered", "ack_queued", "ack_sent"]);
+    assert_eq!(
+        events,
+        [
+            "registered",
+            "ack_queued",
+            "notified",
+            "ack_sent",
+            "disp_sent"
+        ]
+    );
 
     // Every citizen gets exactly one acknowledgment, threaded under their message.
     for raw in &sent {
@@ -337,8 +346,11 @@ async fn follow_ups_join_their_complaint_without_a_new_acknowledgment() {
         .iter()
         .map(|m| m["kind"].as_str().expect("kind"))
         .collect();
-    assert_eq!(kinds, ["complaint", "ack", "follow_up", "follow_up"]);
-    assert_eq!(first["message_count"], 4);
+    assert_eq!(
+        kinds,
+        ["complaint", "ack", "disp", "follow_up", "follow_up"]
+    );
+    assert_eq!(first["message_count"], 5);
     assert_eq!(
         office
             .count("SELECT count(*) FROM outbox WHERE first_recipient = 'budi.santoso@gmail.com'")
@@ -372,7 +384,12 @@ async fn a_repeated_run_changes_nothing() {
             .await,
         1
     );
-    assert_eq!(office.count("SELECT count(*) FROM outbox").await, 1);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
+            .await,
+        1
+    );
     let citizen = support::office::envelope_sender(&raw);
     acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
 
@@ -408,7 +425,7 @@ async fn an_acknowledgment_waits_for_the_smtp_server_to_come_back() {
     assert_eq!(office.list().len(), 1, "ingest does not depend on SMTP");
     assert_eq!(
         office
-            .count("SELECT count(*) FROM outbox WHERE status = 'pending'")
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'pending'")
             .await,
         1
     );
@@ -417,7 +434,7 @@ async fn an_acknowledgment_waits_for_the_smtp_server_to_come_back() {
     office.run_once();
     assert_eq!(
         office
-            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
             .await,
         1
     );
@@ -477,7 +494,12 @@ async fn smtp_failures_are_retried_or_parked() {
 
     // A later run does not retry before the backoff has passed, nor retry the failed one.
     office.run_once();
-    assert_eq!(office.count("SELECT sum(attempts) FROM outbox").await, 2);
+    assert_eq!(
+        office
+            .count("SELECT sum(attempts) FROM outbox WHERE purpose = 'ack'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -573,7 +595,12 @@ async fn acknowledgments_are_rate_limited_per_sender() {
     office.wait_inbox(3).await;
     office.run_once();
     assert_eq!(office.list().len(), 3, "every complaint is registered");
-    assert_eq!(office.count("SELECT count(*) FROM outbox").await, 2);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
+            .await,
+        2
+    );
     assert_eq!(
         office
             .count("SELECT count(*) FROM events WHERE action = 'ack_suppressed'")
@@ -612,7 +639,9 @@ async fn a_uidvalidity_change_does_not_reprocess() {
         1
     );
     assert_eq!(
-        office.count("SELECT count(*) FROM outbox").await,
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
+            .await,
         1,
         "acknowledged once"
     );

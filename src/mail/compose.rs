@@ -12,12 +12,16 @@ use crate::domain::{EmailAddress, RegisterNumber};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
-pub const PURPOSES: &[&str] = &["ack"];
+/// `disp`, `tugas`, `setuju` and `kembali` are notifications an official acts on by
+/// replying; their Message-IDs carry a token (see `security`).
+pub const PURPOSES: &[&str] = &["ack", "disp", "tugas", "setuju", "kembali", "jawab", "info"];
 
 /// A fully composed outgoing message, ready for the outbox.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub purpose: &'static str,
+    /// For notifications: the stage, role and recipient their token covers.
+    pub addressed: Option<Addressed>,
     /// Message-ID without angle brackets.
     pub message_id: String,
     pub envelope_from: EmailAddress,
@@ -28,6 +32,67 @@ pub struct Outgoing {
     pub references: Vec<String>,
     pub body_text: String,
     pub raw: Vec<u8>,
+}
+
+/// The stage, role and recipient of a notification (what its token covers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressed {
+    pub stage: String,
+    pub role: String,
+    pub recipient: EmailAddress,
+}
+
+/// A file sent with outgoing mail.
+#[derive(Clone)]
+pub struct OutAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for OutAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OutAttachment({}, {}, {} bytes)",
+            self.filename,
+            self.content_type,
+            self.bytes.len()
+        )
+    }
+}
+
+/// What notifications need to know about a complaint.
+#[derive(Debug, Clone)]
+pub struct Brief {
+    pub id: i64,
+    pub number: RegisterNumber,
+    pub subject: String,
+    pub reporter_name: Option<String>,
+    pub reporter_email: EmailAddress,
+    pub received_at: DateTime<Utc>,
+    pub deadline_at: DateTime<Utc>,
+    /// The text of the citizen's first message.
+    pub body_text: String,
+    /// Message-IDs of the citizen's thread (their messages and our replies), oldest first.
+    pub thread: Vec<String>,
+    /// The citizen's first Message-ID, if it had one.
+    pub first_message_id: Option<String>,
+    pub division: Option<String>,
+    pub instruction: Option<String>,
+}
+
+/// A notification to one official, who acts by replying to it.
+pub struct Notice<'a> {
+    pub template: &'static str,
+    pub purpose: &'static str,
+    pub brief: &'a Brief,
+    pub stage: &'a crate::workflow::Stage,
+    pub role: &'a crate::config::Role,
+    pub recipient: &'a EmailAddress,
+    pub cc: &'a [EmailAddress],
+    pub extra: minijinja::Value,
+    pub attachments: &'a [OutAttachment],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,20 +157,177 @@ impl<'a> Composer<'a> {
         self.build(Draft {
             purpose: "ack",
             number: ack.number,
+            token: None,
+            addressed: None,
             to: ack.reporter_email,
             to_name: ack.reporter_name,
+            cc: &[],
+            bcc: &[],
             subject: rendered.subject,
             body: rendered.body,
             in_reply_to: ack.parent_message_id.map(str::to_string),
             references,
-            auto_submitted: "auto-replied",
+            auto_submitted: Some("auto-replied"),
+            attachments: &[],
+            now,
+        })
+    }
+
+    /// The common template variables describing a complaint. The reporter's address is
+    /// shown only when `show_address` (confidentiality: officials see the name).
+    fn brief_context(&self, brief: &Brief, show_address: bool) -> minijinja::Value {
+        let zone = self.settings.office.timezone;
+        let name = brief
+            .reporter_name
+            .clone()
+            .unwrap_or_else(|| "(tanpa nama)".into());
+        let reporter = if show_address || !self.settings.office.confidential_reporter {
+            format!("{name} <{}>", brief.reporter_email)
+        } else {
+            name
+        };
+        let divisions: Vec<minijinja::Value> = self
+            .settings
+            .roles
+            .bidang
+            .iter()
+            .map(|(key, addresses)| {
+                let joined: Vec<&str> = addresses.iter().map(EmailAddress::as_str).collect();
+                minijinja::context! { key => key, addresses => joined.join(", ") }
+            })
+            .collect();
+        minijinja::context! {
+            number => brief.number.as_str(),
+            subject => &brief.subject,
+            reply_subject => reply_subject(&brief.subject, &brief.number),
+            reporter => reporter,
+            reporter_name => brief.reporter_name.as_deref().unwrap_or("Bapak/Ibu"),
+            received => templates::tanggal(brief.received_at, zone),
+            deadline => templates::tanggal(brief.deadline_at, zone),
+            body => &brief.body_text,
+            division => brief.division.as_deref().unwrap_or("-"),
+            instruction => brief.instruction.as_deref().unwrap_or(""),
+            divisions => divisions,
+            office_name => &self.settings.office.name,
+        }
+    }
+
+    /// A notification an official acts on by replying: its Message-ID carries the token
+    /// for (complaint, stage, role, recipient).
+    pub fn notice(
+        &self,
+        notice: &Notice<'_>,
+        tokens: &crate::security::Tokens,
+        now: DateTime<Utc>,
+    ) -> Result<Outgoing, ComposeError> {
+        let show_address = *notice.role == crate::config::Role::Admin;
+        let base = self.brief_context(notice.brief, show_address);
+        let count = minijinja::context! { attachment_count => notice.attachments.len() };
+        let context = minijinja::value::merge_maps([count, notice.extra.clone(), base]);
+        let rendered = self.templates.render(notice.template, context)?;
+        let stage = notice.stage.key();
+        let role = notice.role.key();
+        let token = tokens.token(
+            notice.brief.number.as_str(),
+            &stage,
+            &role,
+            notice.recipient.as_str(),
+        );
+        self.build(Draft {
+            purpose: notice.purpose,
+            number: &notice.brief.number,
+            token: Some(token),
+            addressed: Some(Addressed {
+                stage,
+                role,
+                recipient: notice.recipient.clone(),
+            }),
+            to: notice.recipient,
+            to_name: None,
+            cc: notice.cc,
+            bcc: &[],
+            subject: rendered.subject,
+            body: rendered.body,
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            attachments: notice.attachments,
+            now,
+        })
+    }
+
+    /// The approved answer, to the citizen, in their thread; admins in Bcc.
+    pub fn answer(
+        &self,
+        brief: &Brief,
+        text: &str,
+        attachments: &[OutAttachment],
+        now: DateTime<Utc>,
+    ) -> Result<Outgoing, ComposeError> {
+        let context = minijinja::context! { answer => text, ..self.brief_context(brief, true) };
+        let rendered = self.templates.render("jawaban", context)?;
+        self.build(Draft {
+            purpose: "jawab",
+            number: &brief.number,
+            token: None,
+            addressed: None,
+            to: &brief.reporter_email,
+            to_name: brief.reporter_name.as_deref(),
+            cc: &[],
+            bcc: &self.settings.roles.admin,
+            subject: rendered.subject,
+            body: rendered.body,
+            in_reply_to: brief
+                .first_message_id
+                .clone()
+                .or_else(|| brief.thread.last().cloned()),
+            references: brief.thread.clone(),
+            auto_submitted: None,
+            attachments,
+            now,
+        })
+    }
+
+    /// Information for an official or the admin that asks for no action.
+    pub fn info(
+        &self,
+        template: &'static str,
+        brief: &Brief,
+        to: &EmailAddress,
+        extra: minijinja::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Outgoing, ComposeError> {
+        let show_address = self.settings.roles.admin.contains(to);
+        let context =
+            minijinja::value::merge_maps([extra, self.brief_context(brief, show_address)]);
+        let rendered = self.templates.render(template, context)?;
+        self.build(Draft {
+            purpose: "info",
+            number: &brief.number,
+            token: None,
+            addressed: None,
+            to,
+            to_name: None,
+            cc: &[],
+            bcc: &[],
+            subject: rendered.subject,
+            body: rendered.body,
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            attachments: &[],
             now,
         })
     }
 
     fn build(&self, draft: Draft<'_>) -> Result<Outgoing, ComposeError> {
+        use lettre::message::{Attachment, MultiPart, SinglePart};
         let smtp = &self.settings.smtp;
-        let message_id = new_message_id(draft.purpose, draft.number, &self.settings.office.domain);
+        let domain = &self.settings.office.domain;
+        let message_id = match &draft.token {
+            Some(token) => format!("{}.{}.{token}@{domain}", draft.purpose, draft.number),
+            None => new_message_id(draft.purpose, draft.number, domain),
+        };
         let from = Mailbox::new(
             smtp.from_name.clone(),
             parse_lettre_address(&smtp.from_address)?,
@@ -119,11 +341,19 @@ impl<'a> Composer<'a> {
             .to(to)
             .subject(draft.subject.clone())
             .message_id(Some(format!("<{message_id}>")))
-            .date(draft.now.into())
-            .raw_header(HeaderValue::new(
+            .date(draft.now.into());
+        for cc in draft.cc {
+            builder = builder.cc(Mailbox::new(None, parse_lettre_address(cc)?));
+        }
+        for bcc in draft.bcc {
+            builder = builder.bcc(Mailbox::new(None, parse_lettre_address(bcc)?));
+        }
+        if let Some(value) = draft.auto_submitted {
+            builder = builder.raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Auto-Submitted"),
-                draft.auto_submitted.to_string(),
+                value.to_string(),
             ));
+        }
         if let Some(parent) = &draft.in_reply_to {
             builder = builder.in_reply_to(format!("<{parent}>"));
         }
@@ -131,15 +361,39 @@ impl<'a> Composer<'a> {
             let joined: Vec<String> = draft.references.iter().map(|r| format!("<{r}>")).collect();
             builder = builder.references(joined.join(" "));
         }
-        let message = builder
+        let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
-            .body(draft.body.clone())
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
+            .body(draft.body.clone());
+        let message = if draft.attachments.is_empty() {
+            builder.singlepart(text)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(text);
+            for attachment in draft.attachments {
+                let content_type =
+                    ContentType::parse(&attachment.content_type).unwrap_or_else(|_| {
+                        ContentType::parse("application/octet-stream")
+                            .expect("a valid content type")
+                    });
+                parts = parts.singlepart(
+                    Attachment::new(attachment.filename.clone())
+                        .body(attachment.bytes.clone(), content_type),
+                );
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let mut recipients = vec![draft.to.clone()];
+        for extra in draft.cc.iter().chain(draft.bcc) {
+            if !recipients.contains(extra) {
+                recipients.push(extra.clone());
+            }
+        }
         Ok(Outgoing {
             purpose: draft.purpose,
+            addressed: draft.addressed,
             message_id,
             envelope_from: smtp.from_address.clone(),
-            recipients: vec![draft.to.clone()],
+            recipients,
             to_name: draft.to_name.map(str::to_string),
             subject: draft.subject,
             in_reply_to: draft.in_reply_to,
@@ -153,13 +407,19 @@ impl<'a> Composer<'a> {
 struct Draft<'a> {
     purpose: &'static str,
     number: &'a RegisterNumber,
+    /// The notification token; `None` for a random Message-ID.
+    token: Option<String>,
+    addressed: Option<Addressed>,
     to: &'a EmailAddress,
     to_name: Option<&'a str>,
+    cc: &'a [EmailAddress],
+    bcc: &'a [EmailAddress],
     subject: String,
     body: String,
     in_reply_to: Option<String>,
     references: Vec<String>,
-    auto_submitted: &'static str,
+    auto_submitted: Option<&'static str>,
+    attachments: &'a [OutAttachment],
     now: DateTime<Utc>,
 }
 

@@ -3,6 +3,7 @@
 pub mod classify;
 pub mod compose;
 pub mod parse;
+pub mod reply;
 pub mod templates;
 
 pub use classify::{Classification, classify};

@@ -28,6 +28,9 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
     #[serde(skip)]
     pub signals: LoopSignals,
+    /// Raw `Authentication-Results` header values, as the receiving servers wrote them.
+    #[serde(skip)]
+    pub authentication_results: Vec<String>,
     /// Why this message cannot be understood, if it cannot.
     #[serde(skip)]
     pub defect: Option<String>,
@@ -172,6 +175,11 @@ pub fn parse(raw: &[u8]) -> Inbound {
         body_text,
         body_html,
         attachments,
+        authentication_results: message
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, value)| value.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect(),
         signals,
         defect,
     }
@@ -192,6 +200,7 @@ impl Inbound {
             body_html: None,
             attachments: Vec::new(),
             signals: LoopSignals::default(),
+            authentication_results: Vec::new(),
             defect: Some(reason.to_string()),
         }
     }

@@ -12,10 +12,35 @@ use minijinja::Environment;
 use serde::Serialize;
 
 /// Built-in copies of the templates in `templates/`.
-const BUILT_IN: &[(&str, &str)] = &[(
-    "acknowledgment",
-    include_str!("../../templates/acknowledgment.txt"),
-)];
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "acknowledgment",
+        include_str!("../../templates/acknowledgment.txt"),
+    ),
+    ("disposisi", include_str!("../../templates/disposisi.txt")),
+    ("tugas", include_str!("../../templates/tugas.txt")),
+    (
+        "persetujuan",
+        include_str!("../../templates/persetujuan.txt"),
+    ),
+    (
+        "dikembalikan",
+        include_str!("../../templates/dikembalikan.txt"),
+    ),
+    ("jawaban", include_str!("../../templates/jawaban.txt")),
+    (
+        "tidak_dipahami",
+        include_str!("../../templates/tidak_dipahami.txt"),
+    ),
+    (
+        "status_terkini",
+        include_str!("../../templates/status_terkini.txt"),
+    ),
+    (
+        "laporan_tidak_sah",
+        include_str!("../../templates/laporan_tidak_sah.txt"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {

@@ -2,6 +2,7 @@
 //! one transaction; no transaction is ever held across a network call.
 
 mod outbox;
+mod procedure;
 mod register;
 
 use std::collections::HashMap;
@@ -410,8 +411,9 @@ impl Batch {
             .collect();
         let message_row: i64 = sqlx::query_scalar(
             "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
-                                   from_email, to_json, subject, date, body_text, raw_sha256, recorded_at)
-             VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                   from_email, to_json, subject, date, body_text, raw_sha256, recorded_at,
+                                   stage, role, recipient)
+             VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(outgoing.purpose)
         .bind(complaint_id)
@@ -426,6 +428,9 @@ impl Batch {
         .bind(&outgoing.body_text)
         .bind(&raw_sha256)
         .bind(rfc3339(now))
+        .bind(outgoing.addressed.as_ref().map(|a| a.stage.as_str()))
+        .bind(outgoing.addressed.as_ref().map(|a| a.role.as_str()))
+        .bind(outgoing.addressed.as_ref().map(|a| a.recipient.as_str()))
         .fetch_one(&mut *self.tx)
         .await?;
         let recipients: Vec<&str> = outgoing

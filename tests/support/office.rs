@@ -90,6 +90,13 @@ templates_dir = "{templates}"
 
 [security]
 secret_file = "{secret}"
+[roles]
+admin = ["admin@kaltaraprov.go.id"]
+kepala_dinas = "kadis@kaltaraprov.go.id"
+kasubbag_umum = "kasubbag@kaltaraprov.go.id"
+[roles.bidang]
+sekretariat = "sekretaris@kaltaraprov.go.id"
+aptika = "kabid.aptika@kaltaraprov.go.id"
 "#,
             ca = stack.ca_file().display(),
             db = dir.path().join("pengaduan.db").display(),

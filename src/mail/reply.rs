@@ -1,0 +1,993 @@
+//! The new text of a reply: what an official (or a citizen) typed, without the quoted
+//! history, attribution lines, forwarded blocks and signatures their mail client added.
+//! Knows the English and Indonesian output of Gmail, Outlook (desktop, web, mobile),
+//! Thunderbird, Apple Mail and iOS, Samsung Email, Yahoo and Zimbra. Pure: text in,
+//! text out; never fails.
+//!
+//! HTML-only replies are cut in the HTML first (the quote containers those clients
+//! mark), then converted by the single HTML → text path in [`crate::mail::parse`], and
+//! then go through the same text rules as plain-text replies.
+
+use crate::mail::parse::{html_to_text, normalize_text};
+
+/// The new text an official (or citizen) wrote in a reply: quoted history, attribution
+/// lines, forwarded/original-message blocks, `-- ` signatures and mobile signatures removed.
+/// `body_text` is `Inbound::body_text` (text/plain preferred, or HTML converted to text);
+/// `body_html` is `Inbound::body_html` (Some only when the message had no text/plain body).
+///
+/// The result is trimmed, has Unix newlines, and every line in it is a line of the
+/// input, unchanged. A reply that is nothing but quote gives the empty string.
+pub fn reply_text(body_text: &str, body_html: Option<&str>) -> String {
+    let text = match body_html {
+        Some(html) => html_to_text(&cut_html(html)),
+        None => body_text.to_string(),
+    };
+    cut_text(&normalize_text(&unix_newlines(&text)))
+}
+
+/// CRLF and lone CR (old Mac mail) both become LF.
+fn unix_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+// ---------------------------------------------------------------------------------------
+// Text rules
+// ---------------------------------------------------------------------------------------
+
+/// Keeps the lines a person wrote. Walks the lines once:
+/// - `>` lines are dropped wherever they are, so answers written between quotes (or
+///   below them) are kept;
+/// - an attribution ("On … wrote:", "Pada … menulis:") that introduces a `>` block is
+///   dropped with it; one that introduces unquoted history ends the reply;
+/// - a `-- ` signature delimiter, an "Original Message"/"Pesan Asli"/forwarded
+///   separator, or a header block ("From:/Sent:", "Dari:/Dikirim:", …, possibly after a
+///   rule of underscores) ends the reply;
+/// - finally mobile signatures ("Sent from my iPhone", "Dikirim dari …") are taken off
+///   the end.
+fn cut_text(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    // Set when lines were dropped, so the blank lines around them collapse into one.
+    let mut after_gap = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if is_quoted(line) {
+            after_gap = true;
+            i += 1;
+            continue;
+        }
+        if let Some(len) = attribution_len(&lines[i..]) {
+            if next_content_is_quoted(&lines[i + len..]) {
+                after_gap = true;
+                i += len;
+                continue;
+            }
+            break;
+        }
+        if starts_history(&lines[i..]) {
+            break;
+        }
+        if line.trim().is_empty() {
+            if after_gap && kept.last().is_none_or(|l| l.trim().is_empty()) {
+                i += 1;
+                continue;
+            }
+        } else {
+            after_gap = false;
+        }
+        kept.push(line);
+        i += 1;
+    }
+    strip_mobile_signature(&mut kept);
+    kept.join("\n").trim().to_string()
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+fn is_quoted(line: &str) -> bool {
+    line.trim_start().starts_with('>')
+}
+
+fn next_content_is_quoted(lines: &[&str]) -> bool {
+    lines
+        .iter()
+        .find(|l| !is_blank(l))
+        .is_some_and(|l| is_quoted(l))
+}
+
+/// How many lines (1 or 2: Gmail wraps long attributions) an attribution at the start of
+/// `lines` takes, if there is one there.
+fn attribution_len(lines: &[&str]) -> Option<usize> {
+    let first = lines.first()?.trim();
+    if !(first.starts_with("On ") || first.starts_with("Pada ")) {
+        return None;
+    }
+    if is_attribution(first) {
+        return Some(1);
+    }
+    let second = lines.get(1)?.trim();
+    if second.is_empty() || is_quoted(second) {
+        return None;
+    }
+    is_attribution(&format!("{first} {second}")).then_some(2)
+}
+
+/// "On 30 Nov 2026, at 10:00, Name <a@b> wrote:" / "Pada … menulis:". The line must
+/// name an address or a time, so "Pada 1 Desember Bapak menulis:" in prose is not one.
+fn is_attribution(line: &str) -> bool {
+    (line.ends_with("wrote:") || line.ends_with("menulis:"))
+        && line.len() <= 400
+        && (line.contains('@') || has_clock_time(line))
+}
+
+/// Contains something like `10:00` or `10.00`.
+fn has_clock_time(line: &str) -> bool {
+    line.as_bytes().windows(4).any(|w| {
+        w[0].is_ascii_digit()
+            && (w[1] == b':' || w[1] == b'.')
+            && w[2].is_ascii_digit()
+            && w[3].is_ascii_digit()
+    })
+}
+
+/// Whether the quoted history (or a signature) starts at the first of `lines`.
+fn starts_history(lines: &[&str]) -> bool {
+    let Some(&line) = lines.first() else {
+        return false;
+    };
+    if line == "-- " || is_separator(line) || header_block_at(lines) {
+        return true;
+    }
+    if is_rule(line) {
+        let rest = &lines[1..];
+        let skip = rest.iter().take_while(|l| is_blank(l)).count();
+        return header_block_at(&rest[skip..]);
+    }
+    false
+}
+
+const FORWARD_SEPARATORS: &[&str] = &[
+    "original message",
+    "pesan asli",
+    "forwarded message",
+    "pesan yang diteruskan",
+    "pesan terusan",
+];
+
+const FORWARD_INTROS: &[&str] = &["begin forwarded message:", "awal pesan yang diteruskan:"];
+
+/// "-----Original Message-----", "-------- Pesan asli --------",
+/// "---------- Forwarded message ---------", "Begin forwarded message:".
+fn is_separator(line: &str) -> bool {
+    let line = line.trim();
+    let lower = line.to_lowercase();
+    if FORWARD_INTROS.contains(&lower.as_str()) {
+        return true;
+    }
+    let inner = lower.trim_start_matches('-');
+    let leading = lower.len() - inner.len();
+    let title = inner.trim_end_matches('-');
+    let trailing = inner.len() - title.len();
+    leading >= 2 && trailing >= 2 && FORWARD_SEPARATORS.contains(&title.trim())
+}
+
+/// A line of underscores or dashes (Outlook's "______…" above its header block; an HTML
+/// `<hr>` turned into text).
+fn is_rule(line: &str) -> bool {
+    let line = line.trim();
+    line.chars().count() >= 8 && line.chars().all(|c| matches!(c, '_' | '-' | '─'))
+}
+
+const FROM_LABELS: &[&str] = &["From:", "Dari:"];
+
+const HEADER_LABELS: &[&str] = &[
+    "Sent:",
+    "Date:",
+    "To:",
+    "Cc:",
+    "Subject:",
+    "Dikirim:",
+    "Terkirim:",
+    "Tanggal:",
+    "Kepada:",
+    "Perihal:",
+    "Subjek:",
+];
+
+/// An Outlook/Samsung/forwarding header block: "From:"/"Dari:" and, on the very next
+/// line, another header label. One "Dari: …" line in prose is not a header block.
+fn header_block_at(lines: &[&str]) -> bool {
+    match lines {
+        [first, second, ..] => has_label(first, FROM_LABELS) && has_label(second, HEADER_LABELS),
+        _ => false,
+    }
+}
+
+fn has_label(line: &str, labels: &[&str]) -> bool {
+    let line = line.trim_start();
+    labels.iter().any(|label| {
+        line.get(..label.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(label))
+    })
+}
+
+/// Takes "Sent from my iPhone" and its kin off the end, with the blank lines around them.
+/// HTML replies end with html2text's link footnotes (`[1]: https://…`): they are set
+/// aside while looking, and the footnotes of removed lines go with them.
+fn strip_mobile_signature(lines: &mut Vec<&str>) {
+    trim_blank_end(lines);
+    let body_len = lines.len()
+        - lines
+            .iter()
+            .rev()
+            .take_while(|l| is_blank(l) || is_footnote(l))
+            .count();
+    let footnotes: Vec<&str> = lines.split_off(body_len);
+    let before = lines.len();
+    loop {
+        trim_blank_end(lines);
+        match lines.last() {
+            Some(last) if is_mobile_signature(last) => {
+                lines.pop();
+            }
+            _ => break,
+        }
+    }
+    if lines.len() == before {
+        lines.extend(footnotes);
+        return;
+    }
+    let referenced: std::collections::HashSet<&str> =
+        lines.iter().flat_map(|l| footnote_marks(l)).collect();
+    let still_referenced: Vec<&str> = footnotes
+        .into_iter()
+        .filter(|note| {
+            let mark = note.trim().split(':').next().unwrap_or_default();
+            referenced.contains(mark)
+        })
+        .collect();
+    if !still_referenced.is_empty() {
+        lines.push("");
+        lines.extend(still_referenced);
+    }
+}
+
+fn trim_blank_end(lines: &mut Vec<&str>) {
+    while lines.last().is_some_and(|l| is_blank(l)) {
+        lines.pop();
+    }
+}
+
+/// The `[1]` marks html2text puts after link texts.
+fn footnote_marks(line: &str) -> impl Iterator<Item = &str> {
+    line.match_indices('[').filter_map(move |(at, _)| {
+        let rest = &line[at + 1..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        (digits > 0 && rest[digits..].starts_with(']')).then(|| &line[at..at + digits + 2])
+    })
+}
+
+/// `[1]: https://…`, as html2text lists the targets of links.
+fn is_footnote(line: &str) -> bool {
+    let Some(rest) = line.trim().strip_prefix('[') else {
+        return false;
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    digits > 0 && rest[digits..].starts_with("]: ")
+}
+
+/// Signatures phone and webmail apps add: English ones start "Sent from", "Sent via" or
+/// "Get Outlook for"; Indonesian "Dikirim dari" must name a device or an app (or end in
+/// "saya"), since "Dikirim dari kantor …" could be a sentence.
+fn is_mobile_signature(line: &str) -> bool {
+    let line = undecorate_link(line.trim()).trim_end_matches('.').trim();
+    if line.is_empty() || line.chars().count() > 90 {
+        return false;
+    }
+    let lower = line.to_lowercase();
+    const ENGLISH: &[&str] = &[
+        "sent from ",
+        "sent via ",
+        "get outlook for ",
+        "dapatkan outlook untuk ",
+    ];
+    const DEVICES: &[&str] = &[
+        "iphone",
+        "ipad",
+        "ponsel",
+        "perangkat",
+        "hp ",
+        "telepon",
+        "smartphone",
+        "android",
+        "samsung",
+        "galaxy",
+        "huawei",
+        "xiaomi",
+        "oppo",
+        "vivo",
+        "realme",
+        "yahoo",
+        "outlook",
+        "gmail",
+        "mail ",
+    ];
+    if ENGLISH.iter().any(|p| lower.starts_with(p)) {
+        return true;
+    }
+    lower
+        .strip_prefix("dikirim dari ")
+        .is_some_and(|rest| DEVICES.iter().any(|d| rest.starts_with(d)) || rest.ends_with(" saya"))
+}
+
+/// "[Get Outlook for iOS][1]" (a link as html2text writes it) → "Get Outlook for iOS";
+/// "Get Outlook for Android<https://aka.ms/…>" (Outlook's text part) → the text.
+fn undecorate_link(line: &str) -> &str {
+    let line = match line.find("<http") {
+        Some(at) if line.ends_with('>') => &line[..at],
+        _ => line,
+    };
+    let Some(inner) = line.strip_prefix('[') else {
+        return line;
+    };
+    match inner.rfind("][") {
+        Some(at) if inner.ends_with(']') => &inner[..at],
+        _ => inner.strip_suffix(']').unwrap_or(inner),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML: cut the quote containers before converting
+// ---------------------------------------------------------------------------------------
+
+/// What to do with an element that marks quoted history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// The element and everything after it (Gmail's gmail_quote, Outlook's
+    /// divRplyFwdMsg/appendonsend, Yahoo's yahoo_quoted, signature containers).
+    Rest,
+    /// Just the element (`<blockquote type="cite">`, Thunderbird's cite prefix), so
+    /// answers written between quotes survive.
+    Element,
+    /// The element and the rest, if nothing visible follows it (a plain `<blockquote>`
+    /// at the end).
+    ElementIfLast,
+    /// Not a quote but the writer's own indentation (Gmail's indent button makes a
+    /// borderless `<blockquote>`): becomes a `<div>`, so it does not turn into `>` lines.
+    Unwrap,
+}
+
+/// Removes quoted history from an HTML body. A tag scanner, not a DOM: what remains may
+/// have unclosed tags, which the HTML → text conversion tolerates. Linear in the size of
+/// the HTML: the tags are scanned once, and elements matched with a stack.
+fn cut_html(html: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so positions found in `lower` slice
+    // `html` at the same places (always at '<' or just after '>').
+    let lower = html.to_ascii_lowercase();
+    let tags = scan_tags(&lower);
+    let closes = matching_closes(&tags);
+    let visible_until = last_visible_text_end(&lower, &tags);
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    // Closing tags of unwrapped blockquotes, by index in `tags`.
+    let mut unwrapped = vec![false; tags.len()];
+    for (i, tag) in tags.iter().enumerate() {
+        if tag.start < copied {
+            continue; // inside an element already removed
+        }
+        if tag.kind == TagKind::Close && unwrapped[i] {
+            out.push_str(&html[copied..tag.start]);
+            out.push_str("</div>");
+            copied = tag.end;
+        }
+        if tag.kind != TagKind::Open {
+            continue;
+        }
+        let Some(cut) = quote_cut(tag) else {
+            continue;
+        };
+        let close = closes[i];
+        let end = close.map_or(lower.len(), |c| tags[c].end);
+        match cut {
+            Cut::Rest => {
+                out.push_str(&html[copied..tag.start]);
+                return out;
+            }
+            Cut::Element => {
+                out.push_str(&html[copied..tag.start]);
+                copied = end;
+            }
+            Cut::ElementIfLast if end >= visible_until => {
+                out.push_str(&html[copied..tag.start]);
+                return out;
+            }
+            Cut::ElementIfLast => {}
+            Cut::Unwrap => {
+                if let Some(c) = close {
+                    unwrapped[c] = true;
+                }
+                out.push_str(&html[copied..tag.start]);
+                out.push_str("<div>");
+                copied = tag.end;
+            }
+        }
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+const REST_IDS: &[&str] = &[
+    "divrplyfwdmsg",
+    "appendonsend",
+    "mail-editor-reference-message-container",
+    "zwchr",
+];
+
+const REST_CLASSES: &[&str] = &[
+    "gmail_quote",
+    "gmail_quote_container",
+    "gmail_attr",
+    "gmail_signature",
+    "gmail_signature_prefix",
+    "yahoo_quoted",
+    "protonmail_quote",
+    "moz-signature",
+];
+
+fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
+    let attrs = tag.attributes();
+    let value = |name: &str| {
+        attrs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+            .unwrap_or_default()
+    };
+    let id = value("id");
+    if REST_IDS.contains(&id) || id.starts_with("yahoo_quoted") {
+        return Some(Cut::Rest);
+    }
+    let mut classes = value("class").split_ascii_whitespace();
+    if classes
+        .clone()
+        .any(|c| REST_CLASSES.contains(&c) || c.starts_with("yahoo_quoted"))
+    {
+        return Some(Cut::Rest);
+    }
+    if classes.any(|c| c == "moz-cite-prefix") {
+        return Some(Cut::Element);
+    }
+    if tag.name == "blockquote" {
+        if value("type") == "cite" {
+            return Some(Cut::Element);
+        }
+        let style: String = value("style").split_ascii_whitespace().collect();
+        return Some(if style.contains("border:none") {
+            Cut::Unwrap
+        } else {
+            Cut::ElementIfLast
+        });
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagKind {
+    Open,
+    Close,
+    /// A comment, doctype or processing instruction.
+    Other,
+}
+
+/// One tag found in lowercased HTML. `start` is at its `<`, `end` just after its `>`
+/// (for `<style>`/`<script>`, after the closing tag: their content is not markup).
+#[derive(Debug)]
+struct Tag<'a> {
+    kind: TagKind,
+    start: usize,
+    end: usize,
+    name: &'a str,
+    /// The text between the name and the closing `>`.
+    attrs: &'a str,
+}
+
+impl<'a> Tag<'a> {
+    /// `(name, value)` pairs; values without their quotes, not entity-decoded.
+    fn attributes(&self) -> Vec<(&'a str, &'a str)> {
+        let s = self.attrs;
+        let bytes = s.as_bytes();
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+                i += 1;
+            }
+            let name_start = i;
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"=/>".contains(&bytes[i])
+            {
+                i += 1;
+            }
+            let name = &s[name_start..i];
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let mut value = "";
+            if i < bytes.len() && bytes[i] == b'=' {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i < bytes.len() && (bytes[i] == b'"' || bytes[i] == b'\'') {
+                    let quote = bytes[i];
+                    let value_start = i + 1;
+                    let value_end = bytes[value_start..]
+                        .iter()
+                        .position(|&b| b == quote)
+                        .map_or(bytes.len(), |p| value_start + p);
+                    value = &s[value_start..value_end];
+                    i = (value_end + 1).min(bytes.len());
+                } else {
+                    let value_start = i;
+                    while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    value = &s[value_start..i];
+                }
+            }
+            if name.is_empty() {
+                // Stray '=' or the like: step over it so the loop always advances.
+                i += 1;
+            } else {
+                found.push((name, value));
+            }
+        }
+        found
+    }
+}
+
+/// The next tag at or after `from` in lowercased HTML. A `<` that does not start a tag
+/// ("a < b") is text. An unterminated tag ends the scan.
+fn next_tag(lower: &str, from: usize) -> Option<Tag<'_>> {
+    let bytes = lower.as_bytes();
+    let mut pos = from;
+    loop {
+        let start = pos + lower.get(pos..)?.find('<')?;
+        let rest = &lower[start..];
+        if rest.starts_with("<!--") {
+            let end = rest[4..]
+                .find("-->")
+                .map_or(lower.len(), |p| start + 4 + p + 3);
+            return Some(Tag {
+                kind: TagKind::Other,
+                start,
+                end,
+                name: "",
+                attrs: "",
+            });
+        }
+        let next = bytes.get(start + 1).copied().unwrap_or(b' ');
+        let (kind, name_start) = match next {
+            b'!' | b'?' => (TagKind::Other, start + 1),
+            b'/' => (TagKind::Close, start + 2),
+            b if b.is_ascii_alphabetic() => (TagKind::Open, start + 1),
+            _ => {
+                pos = start + 1;
+                continue;
+            }
+        };
+        let name_end = name_start
+            + bytes[name_start.min(bytes.len())..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b':')
+                .count();
+        let close = tag_close(bytes, name_end)?;
+        let name = &lower[name_start.min(name_end)..name_end];
+        let mut tag = Tag {
+            kind,
+            start,
+            end: close + 1,
+            name,
+            attrs: &lower[name_end..close],
+        };
+        if kind == TagKind::Open && matches!(name, "style" | "script") {
+            let closing = format!("</{name}");
+            tag.end = lower[tag.end..]
+                .find(&closing)
+                .and_then(|p| {
+                    let at = tag.end + p;
+                    lower[at..].find('>').map(|q| at + q + 1)
+                })
+                .unwrap_or(lower.len());
+        }
+        return Some(tag);
+    }
+}
+
+/// The index of the `>` that closes the tag whose attributes start at `from`, honouring
+/// quoted attribute values.
+fn tag_close(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return Some(i),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Every tag of the document, in order.
+fn scan_tags(lower: &str) -> Vec<Tag<'_>> {
+    let mut tags = Vec::new();
+    let mut pos = 0;
+    while let Some(tag) = next_tag(lower, pos) {
+        pos = tag.end;
+        tags.push(tag);
+    }
+    tags
+}
+
+/// For each opening tag, the index of its closing tag (the next closing tag of the same
+/// name at the same depth of that name), if it has one.
+fn matching_closes(tags: &[Tag<'_>]) -> Vec<Option<usize>> {
+    let mut closes = vec![None; tags.len()];
+    let mut open: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, tag) in tags.iter().enumerate() {
+        match tag.kind {
+            TagKind::Open => open.entry(tag.name).or_default().push(i),
+            TagKind::Close => {
+                if let Some(o) = open.get_mut(tag.name).and_then(Vec::pop) {
+                    closes[o] = Some(i);
+                }
+            }
+            TagKind::Other => {}
+        }
+    }
+    closes
+}
+
+/// Where the last text a reader would see ends (0 when there is none). Tags, comments,
+/// styles and whitespace, including `&nbsp;`, are not visible.
+fn last_visible_text_end(lower: &str, tags: &[Tag<'_>]) -> usize {
+    let mut last = 0;
+    let mut pos = 0;
+    for tag in tags.iter().map(Some).chain([None]) {
+        let text_end = tag.map_or(lower.len(), |t| t.start);
+        let visible = lower[pos..text_end]
+            .replace("&nbsp;", " ")
+            .replace("&#160;", " ")
+            .chars()
+            .any(|c| !c.is_whitespace() && !matches!(c, '\u{a0}' | '\u{200b}' | '\u{feff}'));
+        if visible {
+            last = text_end;
+        }
+        if let Some(tag) = tag {
+            pos = tag.end;
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(body: &str) -> String {
+        reply_text(body, None)
+    }
+
+    fn html(body: &str) -> String {
+        reply_text("", Some(body))
+    }
+
+    #[test]
+    fn gmail_english_attribution_wrapped_over_two_lines() {
+        let body = "aptika - mohon ditindaklanjuti segera\n\nOn Mon, 30 Nov 2026 at 10:00, Diskominfo Kaltara <\ndiskominfo@kaltaraprov.go.id> wrote:\n\n> Yth. Kepala Dinas,\n>\n> Pengaduan baru.\n";
+        assert_eq!(text(body), "aptika - mohon ditindaklanjuti segera");
+    }
+
+    #[test]
+    fn gmail_indonesian_attribution_wrapped_and_unquoted_history() {
+        let body = "Setuju.\n\nPada Sen, 30 Nov 2026 pukul 10.00, Diskominfo Kaltara\n<diskominfo@kaltaraprov.go.id> menulis:\nYth. Kasubbag,\nDraf jawaban terlampir.";
+        assert_eq!(text(body), "Setuju.");
+    }
+
+    #[test]
+    fn attribution_without_quote_below_ends_the_reply() {
+        let body = "Setuju.\n\nOn 30 Nov 2026, at 10:00, Diskominfo Kaltara <diskominfo@kaltaraprov.go.id> wrote:\n\nYth. Kasubbag,\nDraf jawaban.";
+        assert_eq!(text(body), "Setuju.");
+        let thunderbird =
+            "Setuju.\n\nOn 30/11/2026 10.00, Diskominfo Kaltara wrote:\nDraf jawaban.";
+        assert_eq!(text(thunderbird), "Setuju.");
+    }
+
+    #[test]
+    fn prose_that_looks_like_an_attribution_is_kept() {
+        let body = "Pada hari Senin saya sudah cek ke lokasi.\nPada 1 Desember Bapak Kepala menulis:\nsegera perbaiki.\nOn Monday the team wrote:\nlaporan.";
+        assert_eq!(text(body), body);
+    }
+
+    #[test]
+    fn a_single_dari_line_is_not_a_header_block() {
+        let body = "Draf jawaban:\n\nDari: Kepala Dinas\nsudah kami teruskan ke PLN.\n\nFrom: the field team, confirmed.";
+        assert_eq!(text(body), body);
+    }
+
+    #[test]
+    fn outlook_header_blocks_english_and_indonesian() {
+        let english = "Setuju.\n\n________________________________\nFrom: Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>\nSent: Monday, November 30, 2026 10:00 AM\nTo: Kasubbag\nSubject: x\n\nDraf.";
+        assert_eq!(text(english), "Setuju.");
+        let indonesian = "aptika\n\nDari: Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>\nDikirim: Senin, 30 November 2026 10.00\nKepada: Kepala Dinas\nPerihal: x\n\nIsi.";
+        assert_eq!(text(indonesian), "aptika");
+        let samsung = "TOLAK: lokasi\n\nDari: Diskominfo <diskominfo@kaltaraprov.go.id>\nTanggal: 30/11/26 10.00 (GMT+08:00)\nKepada: kasubbag@kaltaraprov.go.id\nSubjek: x";
+        assert_eq!(text(samsung), "TOLAK: lokasi");
+    }
+
+    #[test]
+    fn a_lone_rule_of_underscores_is_kept() {
+        let body = "Catatan:\n________________\nselesai.";
+        assert_eq!(text(body), body);
+    }
+
+    #[test]
+    fn separators_end_the_reply() {
+        for sep in [
+            "-----Original Message-----",
+            "-----Pesan Asli-----",
+            "-------- Original Message --------",
+            "-------- Pesan asli --------",
+            "---------- Forwarded message ---------",
+            "----- Original Message -----",
+            "Begin forwarded message:",
+        ] {
+            let body = format!("Setuju.\n\n{sep}\nFrom: x\nIsi lama.");
+            assert_eq!(text(&body), "Setuju.", "separator {sep:?}");
+        }
+        let prose = "Hasil rapat - penting -\n-- catatan --";
+        assert_eq!(text(prose), prose);
+    }
+
+    #[test]
+    fn interleaved_answers_are_kept_and_quotes_dropped() {
+        let body = "Pada 01/12/2026 08.15, Diskominfo Kaltara menulis:\n> Mohon lengkapi lokasi.\n\nLokasi: Jl. Sengkawit.\n\n> Dan foto?\n> Terima kasih.\n\nFoto terlampir.\n\n> -- \n> otomatis";
+        assert_eq!(text(body), "Lokasi: Jl. Sengkawit.\n\nFoto terlampir.");
+        let tight = "A\n> q\nB\n>\n> r";
+        assert_eq!(text(tight), "A\nB");
+    }
+
+    #[test]
+    fn signature_delimiter_is_exactly_dash_dash_space() {
+        let body = "Draf jawaban.\n\n-- \nIr. Andi Pratama\nKabid Aptika\nHP 0812";
+        assert_eq!(text(body), "Draf jawaban.");
+        let not_delimiter = "Draf jawaban.\n--\nmasih isi.";
+        assert_eq!(text(not_delimiter), not_delimiter);
+    }
+
+    #[test]
+    fn mobile_signatures_at_the_end_only() {
+        for sig in [
+            "Sent from my iPhone",
+            "Sent from my iPad",
+            "Sent from Outlook for Android",
+            "Get Outlook for iOS<https://aka.ms/o0ukef>",
+            "Dikirim dari iPhone saya",
+            "Dikirim dari ponsel cerdas Samsung Galaxy saya.",
+            "Dikirim dari Yahoo Mail di Android",
+            "Sent from Yahoo Mail on Android",
+            "Sent from my Galaxy",
+            "Dikirim dari Samsung Galaxy A54",
+            "[Get Outlook for Android][1]",
+        ] {
+            let body = format!("Setuju.\n\n{sig}\n");
+            assert_eq!(text(&body), "Setuju.", "signature {sig:?}");
+        }
+        let middle = "Sent from my iPhone ini rusak.\nDikirim dari kantor pada pagi hari.";
+        assert_eq!(text(middle), middle);
+        let in_middle = "Sent from my iPhone\nSetuju.";
+        assert_eq!(text(in_middle), in_middle);
+    }
+
+    #[test]
+    fn footnotes_of_a_removed_signature_go_with_it() {
+        let body = "Lihat [peta][1].\n\n[Get Outlook for Android][2]\n\n[1]: https://maps.example/x\n[2]: https://aka.ms/ghei36";
+        assert_eq!(
+            text(body),
+            "Lihat [peta][1].\n\n[1]: https://maps.example/x"
+        );
+        let kept = "Lihat [peta][1].\n\n[1]: https://maps.example/x";
+        assert_eq!(text(kept), kept);
+    }
+
+    #[test]
+    fn only_a_quote_gives_nothing() {
+        assert_eq!(text("> a\n> b\n"), "");
+        assert_eq!(
+            text("On Mon, 30 Nov 2026 at 10:00, X <x@y> wrote:\n> a"),
+            ""
+        );
+        assert_eq!(text("-- \nsig"), "");
+        assert_eq!(html("<blockquote type=\"cite\">lama</blockquote>"), "");
+    }
+
+    #[test]
+    fn crlf_and_trailing_spaces() {
+        assert_eq!(text("Setuju.  \r\n\r\n-- \r\nNama\r\n"), "Setuju.");
+        assert_eq!(text("  a  b\r\nc\r\n"), "a  b\nc");
+    }
+
+    #[test]
+    fn gmail_html_quote_and_signature_are_cut() {
+        let body = r#"<div dir="ltr">Setuju.<br clear="all"><br><span class="gmail_signature_prefix">-- </span><br><div dir="ltr" class="gmail_signature">Kasubbag Umum</div></div><br><div class="gmail_quote gmail_quote_container"><div dir="ltr" class="gmail_attr">On Mon, 30 Nov 2026 at 10:00, X &lt;x@y&gt; wrote:<br></div><blockquote class="gmail_quote">Draf</blockquote></div>"#;
+        assert_eq!(html(body), "Setuju.");
+    }
+
+    #[test]
+    fn outlook_web_html_is_cut_at_append_on_send() {
+        let body = r#"<html><head><style> P {margin-top:0;margin-bottom:0;} .x > div { } </style></head><body><div class="elementToProof">TOLAK: lengkapi lokasi</div><div id="appendonsend"></div><hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><b>Dari:</b> Diskominfo</div><div>isi lama</div></body></html>"#;
+        assert_eq!(html(body), "TOLAK: lengkapi lokasi");
+        let without_append = r#"<p>Setuju</p><div id="divRplyFwdMsg"><b>From:</b> x</div>lama"#;
+        assert_eq!(html(without_append), "Setuju");
+    }
+
+    #[test]
+    fn thunderbird_html_keeps_answers_between_cited_blocks() {
+        let body = r#"<html><body><div class="moz-cite-prefix">On 30/11/2026 10.00, Diskominfo Kaltara wrote:<br></div><blockquote type="cite" cite="mid:a@b"><div>Mohon lokasi.</div><blockquote type="cite">lebih lama</blockquote></blockquote><p>Lokasi: Jl. Sengkawit.</p><blockquote type="cite">Foto?</blockquote><p>Foto terlampir.</p><pre class="moz-signature" cols="72">-- 
+Andi</pre></body></html>"#;
+        assert_eq!(html(body), "Lokasi: Jl. Sengkawit.\n\nFoto terlampir.");
+    }
+
+    #[test]
+    fn plain_blockquote_only_at_the_end_is_a_quote() {
+        let end = "<p>Setuju.</p><p>On 30/11/2026 10.00, X wrote:</p><blockquote><p>Draf</p></blockquote><p>&nbsp;</p>";
+        assert_eq!(html(end), "Setuju.");
+        let middle =
+            "<p>Setuju, dengan kutipan:</p><blockquote>Pasal 3</blockquote><p>Terima kasih.</p>";
+        assert_eq!(html(middle), "Setuju, dengan kutipan:\n\nTerima kasih.");
+        let indent = r#"<div>Draf:</div><blockquote style="margin: 0 0 0 40px; border: none; padding: 0px"><div>Yth. Bapak Budi</div></blockquote>"#;
+        assert_eq!(html(indent), "Draf:\nYth. Bapak Budi");
+    }
+
+    #[test]
+    fn yahoo_and_comments() {
+        let body = r#"<div>Setuju<!-- <div class="gmail_quote"> --></div><div><br></div><div id="ymail_android_signature"><a href="https://go.onelink.me/x">Dikirim dari Yahoo Mail di Android</a></div><div id="yahoo_quoted_123" class="yahoo_quoted">lama</div>"#;
+        assert_eq!(html(body), "Setuju");
+    }
+
+    #[test]
+    fn attributes_with_quotes_and_angle_brackets() {
+        let body = r#"<div title="a > b" class='x gmail_quote'>lama</div>"#;
+        assert_eq!(html(&format!("<p>baru</p>{body}")), "baru");
+        let unquoted = "<p>baru</p><div class=gmail_quote>lama</div>";
+        assert_eq!(html(unquoted), "baru");
+        let tag = next_tag(r#"<a b = "c d" e='f' g=h i/>"#, 0).expect("a tag");
+        assert_eq!(
+            tag.attributes(),
+            vec![("b", "c d"), ("e", "f"), ("g", "h"), ("i", "")]
+        );
+    }
+
+    #[test]
+    fn large_inputs_take_linear_time() {
+        let depth = 20_000;
+        let nested = format!(
+            "<p>baru</p>{}lama{}<p>akhir</p>",
+            "<blockquote><div>".repeat(depth),
+            "</div></blockquote>".repeat(depth)
+        );
+        let cut = cut_html(&nested);
+        assert!(cut.contains("akhir") && cut.contains("baru"));
+        // Never closed: the first one runs to the end, so it is a quote at the end.
+        let unclosed = format!("<p>baru</p>{}", "<blockquote>x".repeat(depth));
+        assert!(cut_html(&unclosed) == "<p>baru</p>");
+        let body = "a\n> q\n\n".repeat(depth);
+        assert!(text(&body) == vec!["a"; depth].join("\n\n"));
+    }
+
+    /// Property-style: odd input never panics, and the result is trimmed, has no `\r`,
+    /// and every line of it is a line of the (normalized) input.
+    #[test]
+    fn odd_inputs_never_panic() {
+        const PIECES: &[&str] = &[
+            "",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            ">",
+            "> ",
+            "-- ",
+            "--",
+            "On ",
+            "Pada ",
+            " wrote:",
+            " menulis:",
+            "10:00",
+            "@",
+            "From: x",
+            "Dari: y",
+            "Sent: z",
+            "Kepada: k",
+            "________",
+            "-----Original Message-----",
+            "Sent from my iPhone",
+            "Dikirim dari iPhone saya",
+            "é",
+            "日本語",
+            "👍🏽",
+            "\u{feff}",
+            "\u{a0}",
+            "\t",
+            "[1]: http://x",
+            "[",
+            "]",
+            "<",
+            "<div",
+            "<div class=\"gmail_quote\">",
+            "<blockquote type=cite>",
+            "</blockquote>",
+            "<!--",
+            "-->",
+            "\"",
+            "'",
+            "<style>",
+            "</div>",
+            "<br>",
+            "&nbsp;",
+            "id=appendonsend",
+            "<hr id=\"zwchr\">",
+            "=",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            ">".into(),
+            ">>>\n>".into(),
+            "\r\n\r\n".into(),
+            "-- ".into(),
+            "Pada".into(),
+            "On x wrote:".into(),
+            "<".into(),
+            "<a".into(),
+            "<a b='".into(),
+            "<!--".into(),
+            "<style>".into(),
+            "<blockquote>".into(),
+        ];
+        for _ in 0..3000 {
+            let n = (next() % 12) as usize;
+            cases.push(
+                (0..n)
+                    .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                    .collect(),
+            );
+        }
+        for case in &cases {
+            let out = reply_text(case, None);
+            assert_eq!(out, out.trim(), "{case:?}");
+            assert!(!out.contains('\r'), "{case:?}");
+            let input = normalize_text(&unix_newlines(case));
+            let input_lines: Vec<&str> = input.lines().collect();
+            for line in out.lines() {
+                assert!(
+                    line.trim().is_empty() || input_lines.iter().any(|l| l.contains(line)),
+                    "{line:?} is not from {case:?}"
+                );
+            }
+            let out = reply_text("", Some(case));
+            assert_eq!(out, out.trim(), "{case:?}");
+            assert!(!out.contains('\r'), "{case:?}");
+        }
+    }
+}

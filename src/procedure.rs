@@ -1,0 +1,455 @@
+//! Carries out the office procedure inside an ingest batch: asks the Kepala Dinas for a
+//! disposition when a complaint arrives, and acts on officials' replies — after
+//! `security` decided who may act and `workflow` decided what the reply does.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Role;
+use crate::domain::EmailAddress;
+use crate::ingest::Context;
+use crate::mail::compose::{Brief, Notice, OutAttachment};
+use crate::mail::{Inbound, parse::sha256_hex};
+use crate::security::{self, Evidence, Referenced, Verdict};
+use crate::store::Batch;
+use crate::workflow::{self, Misread, Stage, State, Transition};
+
+/// The new text of a reply: what its author wrote above the quoted history.
+pub fn new_text(inbound: &Inbound) -> String {
+    crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref())
+}
+
+/// Sends `template` to every address of `role`, each copy with its own token.
+#[allow(clippy::too_many_arguments)]
+async fn notify(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    brief: &Brief,
+    (template, purpose): (&'static str, &'static str),
+    stage: &Stage,
+    role: &Role,
+    extra: minijinja::Value,
+    attachments: &[OutAttachment],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let roles = &ctx.settings.roles;
+    let cc: &[EmailAddress] = if *role == Role::KepalaDinas {
+        &roles.admin
+    } else {
+        &[]
+    };
+    for recipient in roles.addresses(role) {
+        let notice = Notice {
+            template,
+            purpose,
+            brief,
+            stage,
+            role,
+            recipient,
+            cc,
+            extra: extra.clone(),
+            attachments,
+        };
+        let outgoing = ctx.composer.notice(&notice, &ctx.tokens, now)?;
+        batch.enqueue(Some(brief.id), &outgoing, now).await?;
+    }
+    let detail = format!("{template} to {} ({})", role.key(), stage.key());
+    batch
+        .add_event(Some(brief.id), now, "worker", "notified", &detail)
+        .await?;
+    Ok(())
+}
+
+/// Step 3 of the procedure: the new complaint, with its attachments, to the Kepala Dinas
+/// (admin in Cc) for a disposition.
+pub async fn request_disposition(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    complaint_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let brief = batch.brief(complaint_id).await?;
+    let attachments = batch.complaint_attachments(complaint_id).await?;
+    notify(
+        batch,
+        ctx,
+        &brief,
+        ("disposisi", "disp"),
+        &Stage::Disposisi,
+        &Role::KepalaDinas,
+        minijinja::context! {},
+        &attachments,
+        now,
+    )
+    .await
+}
+
+/// Decides who may act with this reply.
+pub async fn judge(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    inbound: &Inbound,
+    referenced: &[Referenced],
+) -> anyhow::Result<Verdict> {
+    let authenticated = match (&ctx.settings.security.trusted_authserv_id, inbound.sender()) {
+        (Some(id), Some(sender)) => Some(security::authenticated(
+            &inbound.authentication_results,
+            id,
+            sender,
+        )),
+        (Some(_), None) => Some(false),
+        (None, _) => None,
+    };
+    let mut states = Vec::new();
+    for id in referenced.iter().map(|r| r.complaint_id) {
+        if !states.iter().any(|(c, _)| *c == id) {
+            states.push((id, batch.state(id).await?));
+        }
+    }
+    let evidence = Evidence {
+        sender: inbound.sender(),
+        referenced,
+        authenticated,
+    };
+    Ok(security::verdict(
+        &evidence,
+        &ctx.tokens,
+        &ctx.settings.roles,
+        |id| {
+            let state: &State = &states.iter().find(|(c, _)| *c == id)?.1;
+            Some((state.stage()?, state.division.clone()))
+        },
+    ))
+}
+
+/// Carries out a judged reply that is recorded as `message_row`.
+pub async fn carry_out(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    verdict: &Verdict,
+    inbound: &Inbound,
+    message_row: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let sender = inbound
+        .sender()
+        .map(EmailAddress::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    match verdict {
+        Verdict::Unauthorized {
+            complaint_id,
+            reason,
+        } => {
+            batch
+                .record_unauthorized(*complaint_id, inbound.sender(), reason, message_row, now)
+                .await?;
+            batch
+                .add_event(*complaint_id, now, &sender, "unauthorized_reply", reason)
+                .await?;
+            tracing::warn!(reason = %reason, "unauthorized reply recorded");
+            if let Some(complaint_id) = complaint_id {
+                let brief = batch.brief(*complaint_id).await?;
+                let extra = minijinja::context! {
+                    sender => &sender,
+                    reason => reason,
+                    message_id => inbound.message_id.as_deref().unwrap_or("-"),
+                    subject => &inbound.subject,
+                };
+                for admin in &ctx.settings.roles.admin {
+                    let report = ctx.composer.info(
+                        "laporan_tidak_sah",
+                        &brief,
+                        admin,
+                        extra.clone(),
+                        now,
+                    )?;
+                    batch.enqueue(Some(*complaint_id), &report, now).await?;
+                }
+            }
+            Ok(())
+        }
+        Verdict::Stale { complaint_id, .. } => {
+            tell_current_state(batch, ctx, *complaint_id, inbound, now).await
+        }
+        Verdict::Act { complaint_id, role } => {
+            let state = batch.state(*complaint_id).await?;
+            let text = new_text(inbound);
+            let stage = state.stage().unwrap_or(Stage::Disposisi);
+            let divisions: Vec<(&str, Vec<&str>)> = ctx
+                .settings
+                .roles
+                .bidang
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.iter().map(EmailAddress::as_str).collect()))
+                .collect();
+            let command = match workflow::read(role, &stage, &text, &divisions) {
+                Ok(command) => command,
+                Err(misread) => {
+                    return not_understood(batch, ctx, *complaint_id, inbound, &misread, now).await;
+                }
+            };
+            match workflow::apply(&state, command.clone()) {
+                Ok((next, transition)) => {
+                    let by = inbound
+                        .sender()
+                        .cloned()
+                        .ok_or_else(|| anyhow::anyhow!("an authorized reply has a sender"))?;
+                    let ctx_step = Step {
+                        complaint_id: *complaint_id,
+                        by: &by,
+                        message_row,
+                        now,
+                    };
+                    advance(batch, ctx, &ctx_step, &state, &next, transition).await
+                }
+                Err(_) => tell_current_state(batch, ctx, *complaint_id, inbound, now).await,
+            }
+        }
+    }
+}
+
+struct Step<'a> {
+    complaint_id: i64,
+    by: &'a EmailAddress,
+    message_row: i64,
+    now: DateTime<Utc>,
+}
+
+async fn advance(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    step: &Step<'_>,
+    before: &State,
+    next: &State,
+    transition: Transition,
+) -> anyhow::Result<()> {
+    let (id, now) = (step.complaint_id, step.now);
+    let by = step.by.as_str();
+    let closed_reason = match &transition {
+        Transition::Closed { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    batch.set_state(id, next, closed_reason, now).await?;
+    let brief = batch.brief(id).await?;
+    match transition {
+        Transition::Disposed {
+            division,
+            instruction,
+        } => {
+            batch
+                .record_disposition(id, step.by, &division, &instruction, step.message_row, now)
+                .await?;
+            batch
+                .add_event(
+                    Some(id),
+                    now,
+                    by,
+                    "disposition",
+                    &format!("{division}: {instruction}"),
+                )
+                .await?;
+            let attachments = batch.complaint_attachments(id).await?;
+            let role = Role::Bidang(division);
+            notify(
+                batch,
+                ctx,
+                &brief,
+                ("tugas", "tugas"),
+                &Stage::Jawaban(next.round),
+                &role,
+                minijinja::context! {},
+                &attachments,
+                now,
+            )
+            .await?;
+        }
+        Transition::Drafted { text } => {
+            batch
+                .record_draft(id, next.round, step.by, &text, step.message_row, now)
+                .await?;
+            batch
+                .add_event(Some(id), now, by, "draft", &format!("round {}", next.round))
+                .await?;
+            let attachments = batch.attachments_of(step.message_row).await?;
+            let extra = minijinja::context! { draft => &text };
+            notify(
+                batch,
+                ctx,
+                &brief,
+                ("persetujuan", "setuju"),
+                &Stage::Persetujuan(next.round),
+                &Role::KasubbagUmum,
+                extra,
+                &attachments,
+                now,
+            )
+            .await?;
+        }
+        Transition::Approved { text } => {
+            let (draft_id, draft_row) = batch
+                .current_draft(id, before.round)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("approval without a draft"))?;
+            let hash = sha256_hex(text.as_bytes());
+            batch
+                .record_decision(
+                    id,
+                    draft_id,
+                    step.by,
+                    "setuju",
+                    &text,
+                    Some(&hash),
+                    step.message_row,
+                    now,
+                )
+                .await?;
+            batch
+                .add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))
+                .await?;
+            let attachments = batch.attachments_of(draft_row).await?;
+            let answer = ctx.composer.answer(&brief, &text, &attachments, now)?;
+            batch.enqueue(Some(id), &answer, now).await?;
+            batch
+                .add_event(
+                    Some(id),
+                    now,
+                    "worker",
+                    "answer_queued",
+                    &format!("message {}", answer.message_id),
+                )
+                .await?;
+        }
+        Transition::Rejected { note } => {
+            let (draft_id, _) = batch
+                .current_draft(id, before.round)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("rejection without a draft"))?;
+            batch
+                .record_decision(
+                    id,
+                    draft_id,
+                    step.by,
+                    "tolak",
+                    &note,
+                    None,
+                    step.message_row,
+                    now,
+                )
+                .await?;
+            batch
+                .add_event(Some(id), now, by, "rejected", &note)
+                .await?;
+            let extra = minijinja::context! { note => &note, draft => before.draft.as_deref().unwrap_or("") };
+            let role = Role::Bidang(next.division.clone().unwrap_or_default());
+            notify(
+                batch,
+                ctx,
+                &brief,
+                ("dikembalikan", "kembali"),
+                &Stage::Jawaban(next.round),
+                &role,
+                extra,
+                &[],
+                now,
+            )
+            .await?;
+        }
+        Transition::Closed { reason } => {
+            batch
+                .add_event(Some(id), now, by, "closed", &reason)
+                .await?;
+        }
+    }
+    tracing::info!(number = %brief.number, status = %next.status, "complaint advanced");
+    Ok(())
+}
+
+async fn not_understood(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    complaint_id: i64,
+    inbound: &Inbound,
+    misread: &Misread,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (problem, expected, list_divisions) = match misread {
+        Misread::UnknownDivision { said } => (
+            format!("\"{said}\" bukan kunci bidang yang dikenal."),
+            "kunci bidang di awal balasan, boleh diikuti instruksi".to_string(),
+            true,
+        ),
+        Misread::Empty => (
+            "balasan tidak berisi teks baru.".to_string(),
+            "balasan dengan teks di atas kutipan".to_string(),
+            false,
+        ),
+        Misread::NoKeyword { expected } => (
+            "kata kunci tidak ditemukan.".to_string(),
+            expected.to_string(),
+            false,
+        ),
+    };
+    let sender = inbound
+        .sender()
+        .map(EmailAddress::as_str)
+        .unwrap_or("unknown");
+    batch
+        .add_event(
+            Some(complaint_id),
+            now,
+            sender,
+            "reply_not_understood",
+            &problem,
+        )
+        .await?;
+    let (Some(to), brief) = (inbound.sender(), batch.brief(complaint_id).await?) else {
+        return Ok(());
+    };
+    let extra = if list_divisions {
+        minijinja::context! { problem => problem, expected => expected }
+    } else {
+        minijinja::context! { problem => problem, expected => expected, divisions => Vec::<minijinja::Value>::new() }
+    };
+    let reply = ctx
+        .composer
+        .info("tidak_dipahami", &brief, to, extra, now)?;
+    batch.enqueue(Some(complaint_id), &reply, now).await?;
+    Ok(())
+}
+
+async fn tell_current_state(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    complaint_id: i64,
+    inbound: &Inbound,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let state = batch.state(complaint_id).await?;
+    let sender = inbound
+        .sender()
+        .map(EmailAddress::as_str)
+        .unwrap_or("unknown");
+    batch
+        .add_event(
+            Some(complaint_id),
+            now,
+            sender,
+            "stale_reply",
+            &format!("complaint is {}", state.status),
+        )
+        .await?;
+    let Some(to) = inbound.sender() else {
+        return Ok(());
+    };
+    let holder = state
+        .stage()
+        .and_then(|s| s.holder(state.division.as_deref()))
+        .map_or("-".to_string(), |r| r.key());
+    let brief = batch.brief(complaint_id).await?;
+    let extra = minijinja::context! { status => state.status.as_str(), holder => holder };
+    let reply = ctx
+        .composer
+        .info("status_terkini", &brief, to, extra, now)?;
+    batch.enqueue(Some(complaint_id), &reply, now).await?;
+    Ok(())
+}

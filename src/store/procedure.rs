@@ -1,0 +1,286 @@
+//! The procedure's records: notifications a reply names, a complaint's state, its brief
+//! for notifications, dispositions, drafts, decisions and unauthorized attempts.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Batch, Result};
+use crate::clock::{parse_rfc3339, rfc3339};
+use crate::domain::{EmailAddress, RegisterNumber, Status};
+use crate::mail::compose::{Brief, OutAttachment};
+use crate::security::Referenced;
+use crate::workflow::State;
+
+impl Batch {
+    /// The worker's notifications among these Message-IDs, in the order given.
+    pub async fn notifications(&mut self, ids: &[&str]) -> Result<Vec<Referenced>> {
+        let mut found = Vec::new();
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT m.complaint_id, c.number, m.stage, m.role, m.recipient, m.message_id
+                 FROM messages m JOIN complaints c ON c.id = m.complaint_id
+                 WHERE m.message_id = ? AND m.direction = 'out' AND m.stage IS NOT NULL",
+            )
+            .bind(*id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+            if let Some(row) = row {
+                let message_id: String = row.get(5);
+                found.push(Referenced {
+                    complaint_id: row.get(0),
+                    number: row.get(1),
+                    stage: row.get(2),
+                    role: row.get(3),
+                    recipient: row.get(4),
+                    token: crate::security::token_of(&message_id)
+                        .unwrap_or("")
+                        .to_string(),
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// A complaint by its number, whoever asks.
+    pub async fn complaint_id_by_number(&mut self, number: &RegisterNumber) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT id FROM complaints WHERE number = ?")
+            .bind(number.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+    }
+
+    pub async fn state(&mut self, complaint_id: i64) -> Result<State> {
+        let row = sqlx::query("SELECT status, division, round FROM complaints WHERE id = ?")
+            .bind(complaint_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let status: String = row.get(0);
+        let round: i64 = row.get(2);
+        let draft: Option<String> = sqlx::query_scalar(
+            "SELECT text FROM drafts WHERE complaint_id = ? AND round = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(complaint_id)
+        .bind(round)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(State {
+            status: Status::parse(&status).unwrap_or(Status::MenungguDisposisi),
+            division: row.get(1),
+            round: round as u32,
+            draft,
+        })
+    }
+
+    pub async fn set_state(
+        &mut self,
+        complaint_id: i64,
+        state: &State,
+        closed_reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE complaints SET status = ?, division = ?, round = ?, closed_reason = coalesce(?, closed_reason), updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(state.status.as_str())
+        .bind(state.division.as_deref())
+        .bind(state.round as i64)
+        .bind(closed_reason)
+        .bind(rfc3339(now))
+        .bind(complaint_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// What notifications say about a complaint.
+    pub async fn brief(&mut self, complaint_id: i64) -> Result<Brief> {
+        let row = sqlx::query(
+            "SELECT number, subject, reporter_name, reporter_email, received_at, deadline_at, division FROM complaints WHERE id = ?",
+        )
+        .bind(complaint_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let first = sqlx::query(
+            "SELECT body_text, message_id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
+        )
+        .bind(complaint_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        // The citizen's thread: their messages and what was sent to them (not notifications).
+        let thread: Vec<String> = sqlx::query_scalar(
+            "SELECT message_id FROM messages WHERE complaint_id = ? AND message_id IS NOT NULL
+             AND kind IN ('complaint', 'follow_up', 'ack', 'jawab') ORDER BY id",
+        )
+        .bind(complaint_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let instruction: Option<String> = sqlx::query_scalar(
+            "SELECT instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(complaint_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let received: String = row.get(4);
+        let deadline: String = row.get(5);
+        let email: String = row.get(3);
+        Ok(Brief {
+            id: complaint_id,
+            number: RegisterNumber::from_stored(row.get(0)),
+            subject: row.get(1),
+            reporter_name: row.get(2),
+            reporter_email: EmailAddress::parse(&email).ok_or_else(|| {
+                sqlx::Error::Decode(format!("invalid reporter address {email:?}").into())
+            })?,
+            received_at: parse_rfc3339(&received).unwrap_or_default(),
+            deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
+            body_text: first.as_ref().map(|r| r.get(0)).unwrap_or_default(),
+            first_message_id: first.and_then(|r| r.get(1)),
+            thread,
+            division: row.get(6),
+            instruction,
+        })
+    }
+
+    /// The files of one recorded message, ready to attach to outgoing mail.
+    pub async fn attachments_of(&mut self, message_row: i64) -> Result<Vec<OutAttachment>> {
+        let rows = sqlx::query(
+            "SELECT a.filename, a.content_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
+             WHERE a.message_row = ? ORDER BY a.position",
+        )
+        .bind(message_row)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| OutAttachment {
+                filename: row
+                    .get::<Option<String>, _>(0)
+                    .unwrap_or_else(|| format!("lampiran-{}", i + 1)),
+                content_type: row.get(1),
+                bytes: row.get(2),
+            })
+            .collect())
+    }
+
+    /// The files of the citizen's first message.
+    pub async fn complaint_attachments(&mut self, complaint_id: i64) -> Result<Vec<OutAttachment>> {
+        let row: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
+        )
+        .bind(complaint_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match row {
+            Some(row) => self.attachments_of(row).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The latest draft of the complaint's current round: its id and message row.
+    pub async fn current_draft(
+        &mut self,
+        complaint_id: i64,
+        round: u32,
+    ) -> Result<Option<(i64, i64)>> {
+        let row = sqlx::query("SELECT id, message_row FROM drafts WHERE complaint_id = ? AND round = ? ORDER BY id DESC LIMIT 1")
+            .bind(complaint_id)
+            .bind(round as i64)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn record_disposition(
+        &mut self,
+        complaint_id: i64,
+        by: &EmailAddress,
+        division: &str,
+        instruction: &str,
+        message_row: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(complaint_id)
+            .bind(rfc3339(now))
+            .bind(by.as_str())
+            .bind(division)
+            .bind(instruction)
+            .bind(message_row)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_draft(
+        &mut self,
+        complaint_id: i64,
+        round: u32,
+        by: &EmailAddress,
+        text: &str,
+        message_row: i64,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO drafts (complaint_id, round, at, by_email, text, message_row) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(complaint_id)
+        .bind(round as i64)
+        .bind(rfc3339(now))
+        .bind(by.as_str())
+        .bind(text)
+        .bind(message_row)
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    /// An approval (with the SHA-256 of exactly the text sent) or a rejection.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_decision(
+        &mut self,
+        complaint_id: i64,
+        draft_id: i64,
+        by: &EmailAddress,
+        decision: &str,
+        text: &str,
+        text_sha256: Option<&str>,
+        message_row: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO decisions (complaint_id, draft_id, at, by_email, decision, text, text_sha256, message_row)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(complaint_id)
+        .bind(draft_id)
+        .bind(rfc3339(now))
+        .bind(by.as_str())
+        .bind(decision)
+        .bind(text)
+        .bind(text_sha256)
+        .bind(message_row)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn record_unauthorized(
+        &mut self,
+        complaint_id: Option<i64>,
+        sender: Option<&EmailAddress>,
+        reason: &str,
+        message_row: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO unauthorized (complaint_id, at, sender, reason, message_row) VALUES (?, ?, ?, ?, ?)")
+            .bind(complaint_id)
+            .bind(rfc3339(now))
+            .bind(sender.map(EmailAddress::as_str))
+            .bind(reason)
+            .bind(message_row)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,487 @@
+//! The lifecycle of a complaint as a pure state machine: what an official's reply says
+//! ([`read`]), and what it does to the complaint ([`apply`]). No IO here.
+//!
+//! ```text
+//! menunggu_disposisi ──Disposition──▶ menunggu_jawaban ──Draft──▶ menunggu_persetujuan
+//! menunggu_persetujuan ──Approve──▶ selesai (answer sent to the citizen)
+//! menunggu_persetujuan ──Reject──▶ menunggu_jawaban (round + 1)
+//! any open status ──Close (admin)──▶ ditutup
+//! ```
+
+use crate::config::Role;
+use crate::domain::Status;
+
+/// What the worker knows of a complaint's progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    pub status: Status,
+    pub division: Option<String>,
+    /// Draft round: 0 before the disposition, 1 after it, +1 per rejection.
+    pub round: u32,
+    /// The latest draft's text, when one is waiting for approval.
+    pub draft: Option<String>,
+}
+
+/// The step a notification asks its recipient to take. Tokens cover it, so a reply to
+/// an earlier step cannot act on a later one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    Disposisi,
+    Jawaban(u32),
+    Persetujuan(u32),
+}
+
+impl Stage {
+    pub fn key(&self) -> String {
+        match self {
+            Stage::Disposisi => "disposisi".into(),
+            Stage::Jawaban(round) => format!("jawaban:{round}"),
+            Stage::Persetujuan(round) => format!("persetujuan:{round}"),
+        }
+    }
+
+    /// The role that acts at this stage.
+    pub fn holder(&self, division: Option<&str>) -> Option<Role> {
+        match self {
+            Stage::Disposisi => Some(Role::KepalaDinas),
+            Stage::Jawaban(_) => division.map(|d| Role::Bidang(d.to_string())),
+            Stage::Persetujuan(_) => Some(Role::KasubbagUmum),
+        }
+    }
+}
+
+impl State {
+    /// The stage the complaint waits at; `None` once it is finished.
+    pub fn stage(&self) -> Option<Stage> {
+        match self.status {
+            Status::MenungguDisposisi => Some(Stage::Disposisi),
+            Status::MenungguJawaban => Some(Stage::Jawaban(self.round)),
+            Status::MenungguPersetujuan => Some(Stage::Persetujuan(self.round)),
+            Status::Selesai | Status::Ditutup => None,
+        }
+    }
+}
+
+/// What a verified reply asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Disposition {
+        division: String,
+        instruction: String,
+    },
+    Draft {
+        text: String,
+    },
+    Approve {
+        corrected: Option<String>,
+    },
+    Reject {
+        note: String,
+    },
+    Close {
+        reason: String,
+    },
+}
+
+/// Why a reply from the right person could not be read as a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Misread {
+    /// The Kepala Dinas named no known division (or several).
+    UnknownDivision { said: String },
+    /// Nothing but quoted history.
+    Empty,
+    /// The Kasubbag wrote neither SETUJU nor TOLAK; the admin did not write TUTUP.
+    NoKeyword { expected: &'static str },
+}
+
+/// Reads the new text of a reply from `role` at `stage`. `divisions` are the configured
+/// keys with their addresses.
+pub fn read(
+    role: &Role,
+    stage: &Stage,
+    text: &str,
+    divisions: &[(&str, Vec<&str>)],
+) -> Result<Command, Misread> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Misread::Empty);
+    }
+    let (first, rest) = first_word(text);
+    match (role, stage) {
+        (Role::Admin, _) => {
+            if first.eq_ignore_ascii_case("tutup") {
+                Ok(Command::Close {
+                    reason: rest.to_string(),
+                })
+            } else {
+                Err(Misread::NoKeyword {
+                    expected: "TUTUP <alasan>",
+                })
+            }
+        }
+        (Role::KepalaDinas, Stage::Disposisi) => {
+            let first_lower = first.to_ascii_lowercase();
+            let matches: Vec<&str> = divisions
+                .iter()
+                .filter(|(key, addresses)| {
+                    *key == first_lower
+                        || addresses
+                            .iter()
+                            .any(|a| a.eq_ignore_ascii_case(&first_lower))
+                })
+                .map(|(key, _)| *key)
+                .collect();
+            match matches.as_slice() {
+                [division] => Ok(Command::Disposition {
+                    division: division.to_string(),
+                    instruction: rest.to_string(),
+                }),
+                _ => Err(Misread::UnknownDivision {
+                    said: first.to_string(),
+                }),
+            }
+        }
+        (Role::Bidang(_), Stage::Jawaban(_)) => Ok(Command::Draft {
+            text: text.to_string(),
+        }),
+        (Role::KasubbagUmum, Stage::Persetujuan(_)) => {
+            if first.eq_ignore_ascii_case("setuju") {
+                Ok(Command::Approve {
+                    corrected: (!rest.is_empty()).then(|| rest.to_string()),
+                })
+            } else if first.eq_ignore_ascii_case("tolak") {
+                Ok(Command::Reject {
+                    note: rest.to_string(),
+                })
+            } else {
+                Err(Misread::NoKeyword {
+                    expected: "SETUJU, SETUJU <teks perbaikan>, atau TOLAK <catatan>",
+                })
+            }
+        }
+        _ => Err(Misread::NoKeyword {
+            expected: "balasan sesuai tahap pengaduan",
+        }),
+    }
+}
+
+/// The first word (letters, digits, `_`, `.`, `@`, `-` inside a word) and the rest after
+/// separators such as ` - `, `:`, `,`, `.` and line breaks.
+fn first_word(text: &str) -> (&str, &str) {
+    let end = text
+        .char_indices()
+        .find(|(i, c)| {
+            !(c.is_alphanumeric()
+                || *c == '_'
+                || *c == '@'
+                || ((*c == '.' || *c == '-') && is_inner(text, *i)))
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let (first, rest) = text.split_at(end);
+    let rest = rest.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '-' | ':' | ',' | '.' | ';' | '!' | '–' | '—')
+    });
+    (first, rest.trim_end())
+}
+
+/// A `.` or `-` followed by an alphanumeric character (as in an address) is part of a word.
+fn is_inner(text: &str, at: usize) -> bool {
+    text[at + 1..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphanumeric)
+}
+
+/// What an accepted command did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// → ask the division for a draft.
+    Disposed {
+        division: String,
+        instruction: String,
+    },
+    /// → ask the Kasubbag to approve it.
+    Drafted {
+        text: String,
+    },
+    /// → send exactly `text` to the citizen.
+    Approved {
+        text: String,
+    },
+    /// → send the draft back to the division with the note.
+    Rejected {
+        note: String,
+    },
+    Closed {
+        reason: String,
+    },
+}
+
+/// Why a command cannot apply to the complaint as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub &'static str);
+
+pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Refusal> {
+    let mut next = state.clone();
+    let transition = match (state.status, command) {
+        (status, Command::Close { reason }) if status.is_open() => {
+            next.status = Status::Ditutup;
+            next.draft = None;
+            Transition::Closed { reason }
+        }
+        (
+            Status::MenungguDisposisi,
+            Command::Disposition {
+                division,
+                instruction,
+            },
+        ) => {
+            next.status = Status::MenungguJawaban;
+            next.division = Some(division.clone());
+            next.round = 1;
+            Transition::Disposed {
+                division,
+                instruction,
+            }
+        }
+        (Status::MenungguJawaban, Command::Draft { text }) => {
+            next.status = Status::MenungguPersetujuan;
+            next.draft = Some(text.clone());
+            Transition::Drafted { text }
+        }
+        (Status::MenungguPersetujuan, Command::Approve { corrected }) => {
+            let text = corrected
+                .or_else(|| state.draft.clone())
+                .ok_or(Refusal("no draft to approve"))?;
+            next.status = Status::Selesai;
+            next.draft = None;
+            Transition::Approved { text }
+        }
+        (Status::MenungguPersetujuan, Command::Reject { note }) => {
+            next.status = Status::MenungguJawaban;
+            next.round = state.round + 1;
+            next.draft = None;
+            Transition::Rejected { note }
+        }
+        _ => {
+            return Err(Refusal(
+                "this reply does not fit the complaint's current stage",
+            ));
+        }
+    };
+    Ok((next, transition))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn divisions() -> Vec<(&'static str, Vec<&'static str>)> {
+        vec![
+            ("aptika", vec!["kabid.aptika@kaltaraprov.go.id"]),
+            ("sekretariat", vec!["sekretaris@kaltaraprov.go.id"]),
+        ]
+    }
+
+    fn state(status: Status) -> State {
+        State {
+            status,
+            division: Some("aptika".into()),
+            round: 1,
+            draft: Some("Draf jawaban.".into()),
+        }
+    }
+
+    #[test]
+    fn kepala_dinas_names_a_division_naturally() {
+        let read = |text| read(&Role::KepalaDinas, &Stage::Disposisi, text, &divisions());
+        assert_eq!(
+            read("aptika - mohon ditindaklanjuti"),
+            Ok(Command::Disposition {
+                division: "aptika".into(),
+                instruction: "mohon ditindaklanjuti".into()
+            })
+        );
+        assert_eq!(
+            read("Aptika."),
+            Ok(Command::Disposition {
+                division: "aptika".into(),
+                instruction: String::new()
+            })
+        );
+        assert_eq!(
+            read("kabid.aptika@kaltaraprov.go.id: segera"),
+            Ok(Command::Disposition {
+                division: "aptika".into(),
+                instruction: "segera".into()
+            })
+        );
+        assert_eq!(
+            read("humas tolong"),
+            Err(Misread::UnknownDivision {
+                said: "humas".into()
+            })
+        );
+        assert_eq!(read("  "), Err(Misread::Empty));
+    }
+
+    #[test]
+    fn kasubbag_approves_corrects_or_rejects() {
+        let read = |text| {
+            read(
+                &Role::KasubbagUmum,
+                &Stage::Persetujuan(1),
+                text,
+                &divisions(),
+            )
+        };
+        assert_eq!(read("Setuju."), Ok(Command::Approve { corrected: None }));
+        assert_eq!(read("SETUJU"), Ok(Command::Approve { corrected: None }));
+        assert_eq!(
+            read("setuju:\nTeks perbaikan."),
+            Ok(Command::Approve {
+                corrected: Some("Teks perbaikan.".into())
+            })
+        );
+        assert_eq!(
+            read("TOLAK - lengkapi lokasi"),
+            Ok(Command::Reject {
+                note: "lengkapi lokasi".into()
+            })
+        );
+        assert!(matches!(read("Baik pak"), Err(Misread::NoKeyword { .. })));
+        assert!(
+            matches!(read("Setujui"), Err(Misread::NoKeyword { .. })),
+            "a different word is not SETUJU"
+        );
+    }
+
+    #[test]
+    fn admin_closes_with_a_reason() {
+        assert_eq!(
+            read(
+                &Role::Admin,
+                &Stage::Jawaban(1),
+                "TUTUP: spam",
+                &divisions()
+            ),
+            Ok(Command::Close {
+                reason: "spam".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_lifecycle_runs_to_the_answer() {
+        let start = State {
+            status: Status::MenungguDisposisi,
+            division: None,
+            round: 0,
+            draft: None,
+        };
+        let (s, t) = apply(
+            &start,
+            Command::Disposition {
+                division: "aptika".into(),
+                instruction: "cek".into(),
+            },
+        )
+        .expect("dispose");
+        assert_eq!(
+            (s.status, s.round, s.division.as_deref()),
+            (Status::MenungguJawaban, 1, Some("aptika"))
+        );
+        assert!(matches!(t, Transition::Disposed { .. }));
+        let (s, _) = apply(
+            &s,
+            Command::Draft {
+                text: "Draf 1".into(),
+            },
+        )
+        .expect("draft");
+        assert_eq!(s.status, Status::MenungguPersetujuan);
+        let (s, t) = apply(
+            &s,
+            Command::Reject {
+                note: "kurang".into(),
+            },
+        )
+        .expect("reject");
+        assert_eq!((s.status, s.round), (Status::MenungguJawaban, 2));
+        assert_eq!(
+            t,
+            Transition::Rejected {
+                note: "kurang".into()
+            }
+        );
+        let (s, _) = apply(
+            &s,
+            Command::Draft {
+                text: "Draf 2".into(),
+            },
+        )
+        .expect("draft");
+        let (s, t) = apply(&s, Command::Approve { corrected: None }).expect("approve");
+        assert_eq!(s.status, Status::Selesai);
+        assert_eq!(
+            t,
+            Transition::Approved {
+                text: "Draf 2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn corrected_text_replaces_the_draft() {
+        let (_, t) = apply(
+            &state(Status::MenungguPersetujuan),
+            Command::Approve {
+                corrected: Some("Perbaikan".into()),
+            },
+        )
+        .expect("approve");
+        assert_eq!(
+            t,
+            Transition::Approved {
+                text: "Perbaikan".into()
+            }
+        );
+    }
+
+    #[test]
+    fn commands_out_of_stage_are_refused() {
+        assert!(
+            apply(
+                &state(Status::MenungguDisposisi),
+                Command::Approve { corrected: None }
+            )
+            .is_err()
+        );
+        assert!(
+            apply(
+                &state(Status::Selesai),
+                Command::Close { reason: "x".into() }
+            )
+            .is_err()
+        );
+        assert!(
+            apply(
+                &state(Status::MenungguJawaban),
+                Command::Disposition {
+                    division: "a".into(),
+                    instruction: String::new()
+                }
+            )
+            .is_err()
+        );
+        assert_eq!(
+            State {
+                round: 3,
+                ..state(Status::MenungguJawaban)
+            }
+            .stage(),
+            Some(Stage::Jawaban(3))
+        );
+        assert_eq!(state(Status::Ditutup).stage(), None);
+    }
+}
