@@ -63,6 +63,7 @@ pub enum Plan {
     /// an official and names a complaint): judged by `security`, never a follow-up.
     StaffReply {
         referenced: Vec<Referenced>,
+        named: Option<i64>,
     },
 }
 
@@ -86,6 +87,8 @@ pub struct Known {
     pub referenced: Vec<Referenced>,
     /// The sender holds a role and the message names a complaint (thread or subject).
     pub official_on_complaint: bool,
+    /// The complaint the message names by thread or by the number in its subject.
+    pub named: Option<i64>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -107,6 +110,7 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
         Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
             Plan::StaffReply {
                 referenced: known.referenced,
+                named: known.named,
             }
         }
         Classification::Person => match known.thread {
@@ -226,8 +230,15 @@ pub async fn record(
                 thread.as_ref().map(|t| t.number.clone()),
             )
         }
-        Plan::StaffReply { referenced } => {
-            let verdict = procedure::judge(batch, ctx, inbound, referenced).await?;
+        Plan::StaffReply { referenced, named } => {
+            let mut verdict = procedure::judge(batch, ctx, inbound, referenced).await?;
+            if let Verdict::Unauthorized {
+                complaint_id: complaint_id @ None,
+                ..
+            } = &mut verdict
+            {
+                *complaint_id = *named;
+            }
             let (kind, complaint_id) = match &verdict {
                 Verdict::Unauthorized { complaint_id, .. } => {
                     (InboundKind::Unauthorized, *complaint_id)
@@ -394,11 +405,12 @@ async fn lookup(
     if let Some(sender) = inbound.sender()
         && !settings.roles.roles_of(sender).is_empty()
     {
-        let names_complaint = match &subject_number {
-            Some(number) => batch.complaint_id_by_number(number).await?.is_some(),
-            None => false,
+        let by_subject = match &subject_number {
+            Some(number) => batch.complaint_id_by_number(number).await?,
+            None => None,
         };
-        known.official_on_complaint = known.thread.is_some() || names_complaint;
+        known.named = known.thread.as_ref().map(|t| t.id).or(by_subject);
+        known.official_on_complaint = known.named.is_some();
     }
     if known.thread.is_none()
         && let (Some(number), Some(sender)) = (subject_number, inbound.sender())

@@ -248,6 +248,7 @@ async fn advance(
                     &format!("{division}: {instruction}"),
                 )
                 .await?;
+            let brief = batch.brief(id).await?;
             let attachments = batch.complaint_attachments(id).await?;
             let role = Role::Bidang(division);
             notify(

@@ -1,0 +1,322 @@
+//! The office procedure end to end over real servers: a complaint travels from the
+//! citizen's email to the approved answer in the citizen's thread, every official acting
+//! only by replying from a mail client — and forged or stale replies change nothing.
+
+mod support;
+
+use std::time::Duration;
+
+use support::office::{OFFICE, Office, header};
+
+const KADIS: &str = "kadis@kaltaraprov.go.id";
+const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
+const KASUBBAG: &str = "kasubbag@kaltaraprov.go.id";
+const ADMIN: &str = "admin@kaltaraprov.go.id";
+const CITIZEN: &str = "ahmad.fauzi@example.net";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The `n`th message (1-based) in `user`'s INBOX, once it has arrived.
+async fn nth(office: &Office, user: &str, n: usize) -> Vec<u8> {
+    let messages = office.stack.wait_for_messages(user, "INBOX", n, WAIT).await;
+    messages.into_iter().nth(n - 1).expect("arrived")
+}
+
+/// A reply as a mail client writes it: new text on top, quoted history below.
+fn reply(from: &str, to_notification: &[u8], text: &str, id: &str) -> Vec<u8> {
+    let parent = header(to_notification, "Message-ID").expect("Message-ID");
+    let subject = header(to_notification, "Subject").expect("Subject");
+    let quoted: String = pengaduan::mail::parse(to_notification)
+        .body_text
+        .lines()
+        .map(|l| format!("> {l}\r\n"))
+        .collect();
+    format!(
+        "From: {from}\r\nTo: Diskominfo Kaltara <{OFFICE}>\r\nSubject: Re: {subject}\r\nMessage-ID: <{id}@mail.kaltaraprov.go.id>\r\n\
+         In-Reply-To: {parent}\r\nReferences: {parent}\r\nDate: Mon, 30 Nov 2026 11:00:00 +0800\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nPada Sen, 30 Nov 2026 pukul 10.00, Diskominfo Kaltara <{OFFICE}> menulis:\r\n{quoted}"
+    )
+    .into_bytes()
+}
+
+/// An Outlook-on-the-web style HTML-only reply with an attachment.
+fn html_reply_with_attachment(
+    from: &str,
+    to_notification: &[u8],
+    html_text: &str,
+    id: &str,
+) -> Vec<u8> {
+    let parent = header(to_notification, "Message-ID").expect("Message-ID");
+    let subject = header(to_notification, "Subject").expect("Subject");
+    format!(
+        "From: Kabid Aptika <{from}>\r\nTo: {OFFICE}\r\nSubject: RE: {subject}\r\nMessage-ID: <{id}@outlook.kaltaraprov.go.id>\r\n\
+         In-Reply-To: {parent}\r\nReferences: {parent}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><div>{html_text}</div>\r\n\
+         <div id=\"appendonsend\"></div><hr><div id=\"divRplyFwdMsg\"><b>Dari:</b> Diskominfo Kaltara<br><b>Dikirim:</b> Senin<br>\
+         <b>Kepada:</b> {from}<br><b>Perihal:</b> {subject}</div><div>Isi notifikasi lama</div></body></html>\r\n\
+         --b1\r\nContent-Type: application/pdf; name=\"surat-jawaban.pdf\"\r\nContent-Disposition: attachment; filename=\"surat-jawaban.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCg==\r\n--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+fn status(office: &Office) -> String {
+    office.show("ADU-2026-00001")["status"]
+        .as_str()
+        .expect("status")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing() {
+    let office = Office::start().await;
+    let original = office.submit_fixture("04-mixed-pdf-jpeg.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+
+    // 1. The Kepala Dinas gets the complaint with its attachments; the admin is in Cc.
+    let to_kadis = nth(&office, KADIS, 1).await;
+    let subject = header(&to_kadis, "Subject").expect("Subject");
+    assert!(
+        subject.contains("[ADU-2026-00001]") && subject.contains("disposisi"),
+        "{subject}"
+    );
+    let parsed = pengaduan::mail::parse(&to_kadis);
+    assert_eq!(
+        parsed.attachments.len(),
+        2,
+        "the citizen's files travel with the complaint"
+    );
+    assert!(
+        parsed.body_text.contains("aptika"),
+        "the valid division keys are listed"
+    );
+    assert!(
+        !parsed.body_text.contains(CITIZEN),
+        "confidential: officials see the name, not the address"
+    );
+    assert!(
+        parsed.body_text.contains("Ahmad Fauzi"),
+        "{}",
+        parsed.body_text
+    );
+    assert_eq!(header(&to_kadis, "Cc").as_deref(), Some(ADMIN));
+    nth(&office, ADMIN, 1).await;
+
+    // A forged approval: a citizen writes SETUJU with the Kasubbag's From.
+    let forged = format!(
+        "From: {KASUBBAG}\r\nTo: {OFFICE}\r\nSubject: Re: [ADU-2026-00001] setuju\r\nMessage-ID: <forged-1@example.net>\r\n\r\nSETUJU\r\n"
+    );
+    office.submit(KASUBBAG, forged.as_bytes()).await;
+    // The Kasubbag answering the Kepala Dinas's notification (another role's token).
+    office
+        .submit(
+            KASUBBAG,
+            &reply(KASUBBAG, &to_kadis, "aptika", "wrong-role-1"),
+        )
+        .await;
+    // A mistyped division: not understood, the Kepala Dinas is told the valid keys.
+    office
+        .submit(
+            KADIS,
+            &reply(KADIS, &to_kadis, "humas tolong dicek", "typo-1"),
+        )
+        .await;
+    office.wait_inbox(3).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_disposisi", "nothing acted");
+    assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 2);
+    let told = nth(&office, KADIS, 2).await;
+    assert!(
+        pengaduan::mail::parse(&told).body_text.contains("humas"),
+        "the Kepala Dinas is told what was wrong"
+    );
+
+    // 2. The disposition, written naturally above the quoted notification.
+    office
+        .submit(
+            KADIS,
+            &reply(
+                KADIS,
+                &to_kadis,
+                "Aptika - mohon ditindaklanjuti segera.",
+                "disp-1",
+            ),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_jawaban");
+    let to_kabid = nth(&office, KABID, 1).await;
+    let task = pengaduan::mail::parse(&to_kabid);
+    assert!(
+        task.body_text.contains("mohon ditindaklanjuti segera"),
+        "{}",
+        task.body_text
+    );
+    assert_eq!(task.attachments.len(), 2);
+
+    // A second disposition on the same notification is stale: recorded, changes nothing.
+    office
+        .submit(KADIS, &reply(KADIS, &to_kadis, "sekretariat", "disp-2"))
+        .await;
+    // The Kepala Dinas's out-of-office reply never acts.
+    let ooo = format!(
+        "From: {KADIS}\r\nTo: {OFFICE}\r\nSubject: Otomatis: Tidak di kantor\r\nAuto-Submitted: auto-replied\r\n\
+         Message-ID: <ooo-1@mail.kaltaraprov.go.id>\r\nIn-Reply-To: {}\r\n\r\nSaya sedang dinas luar.\r\n",
+        header(&to_kadis, "Message-ID").expect("Message-ID")
+    );
+    office.submit(KADIS, ooo.as_bytes()).await;
+    office.wait_inbox(2).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_jawaban");
+    let shown = office.show("ADU-2026-00001");
+    let dispositions: Vec<_> = shown["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"] == "disposition")
+        .collect();
+    assert_eq!(dispositions.len(), 1);
+
+    // 3. The draft: an HTML-only Outlook reply with the answer letter attached.
+    office
+        .submit(
+            KABID,
+            &html_reply_with_attachment(
+                KABID,
+                &to_kabid,
+                "Lubang di Jl. Agatis akan ditambal pekan ini.",
+                "draft-1",
+            ),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_persetujuan");
+    let to_kasubbag_1 = nth(&office, KASUBBAG, 1).await;
+    let approval_request = pengaduan::mail::parse(&to_kasubbag_1);
+    assert!(
+        approval_request
+            .body_text
+            .contains("akan ditambal pekan ini"),
+        "{}",
+        approval_request.body_text
+    );
+    assert!(
+        !approval_request.body_text.contains("Isi notifikasi lama"),
+        "the quoted block is cut from HTML"
+    );
+    assert_eq!(approval_request.attachments.len(), 1);
+
+    // 4. Rejected with a note: back to the division, next round.
+    office
+        .submit(
+            KASUBBAG,
+            &reply(
+                KASUBBAG,
+                &to_kasubbag_1,
+                "TOLAK: sebutkan tanggal pengerjaan.",
+                "reject-1",
+            ),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_jawaban");
+    let returned = nth(&office, KABID, 2).await;
+    assert!(
+        pengaduan::mail::parse(&returned)
+            .body_text
+            .contains("sebutkan tanggal pengerjaan")
+    );
+
+    // The old approval request replayed after TOLAK: stale, nothing sent to the citizen.
+    office
+        .submit(
+            KASUBBAG,
+            &reply(KASUBBAG, &to_kasubbag_1, "Setuju.", "replay-1"),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_jawaban");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'jawab'")
+            .await,
+        0
+    );
+
+    // 5. The corrected draft, then the approval.
+    let draft = "Lubang di Jl. Agatis akan ditambal pada Rabu, 2 Desember 2026.";
+    office
+        .submit(KABID, &reply(KABID, &returned, draft, "draft-2"))
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "menunggu_persetujuan");
+    let to_kasubbag_2 = nth(&office, KASUBBAG, 3).await;
+    office
+        .submit(
+            KASUBBAG,
+            &reply(KASUBBAG, &to_kasubbag_2, "Setuju.", "approve-2"),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "selesai");
+
+    // 6. The citizen gets exactly the approved text, in their own thread.
+    let answer = nth(&office, CITIZEN, 2).await;
+    let parent = header(&original, "Message-ID").expect("Message-ID");
+    assert_eq!(
+        header(&answer, "In-Reply-To").as_deref(),
+        Some(parent.as_str())
+    );
+    assert!(
+        header(&answer, "Subject")
+            .expect("Subject")
+            .contains("[ADU-2026-00001]")
+    );
+    let answered = pengaduan::mail::parse(&answer);
+    assert!(answered.body_text.contains(draft), "{}", answered.body_text);
+    assert_eq!(
+        answered.sender().map(|a| a.to_string()).as_deref(),
+        Some(OFFICE)
+    );
+    let hashes = office
+        .text("SELECT text_sha256 FROM decisions WHERE decision = 'setuju'")
+        .await;
+    assert_eq!(
+        hashes,
+        [pengaduan::mail::parse::sha256_hex(draft.as_bytes())]
+    );
+    // The admin has a blind copy; the citizen does not see it.
+    assert!(header(&answer, "Bcc").is_none());
+    let admin_copies = office
+        .stack
+        .wait_for_messages(ADMIN, "INBOX", 2, WAIT)
+        .await;
+    assert!(
+        admin_copies
+            .iter()
+            .any(|m| header(m, "Message-ID") == header(&answer, "Message-ID"))
+    );
+
+    // Every attempt is on record; the admin was told of each unauthorized one.
+    assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 2);
+    let reports = office
+        .count("SELECT count(*) FROM messages WHERE direction = 'out' AND subject LIKE '%Balasan tidak sah%'")
+        .await;
+    assert_eq!(reports, 2);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'auto_reply'")
+            .await,
+        1
+    );
+    let stale = office
+        .count("SELECT count(*) FROM events WHERE action = 'stale_reply'")
+        .await;
+    assert_eq!(stale, 2, "the second disposition and the replayed approval");
+}
