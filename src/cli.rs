@@ -54,6 +54,9 @@ pub enum Command {
         /// menunggu_persetujuan, selesai, ditutup).
         #[arg(long)]
         status: Option<String>,
+        /// Only open complaints past their deadline.
+        #[arg(long)]
+        overdue: bool,
         /// Print JSON (an array; see the README).
         #[arg(long)]
         json: bool,
@@ -112,7 +115,11 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(&cli.config)?;
     match &cli.command {
         Command::Run { once, interval } => run(&settings, *once, *interval).await,
-        Command::List { status, json } => {
+        Command::List {
+            status,
+            overdue,
+            json,
+        } => {
             let status = match status {
                 Some(s) => Some(Status::parse(s).ok_or_else(|| {
                     anyhow::anyhow!(
@@ -123,7 +130,12 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let store = Store::open(&settings.database.url).await?;
-            let complaints = store.complaints(status).await?;
+            let overdue_at = if *overdue {
+                Some(Clock::from_env()?.now())
+            } else {
+                None
+            };
+            let complaints = store.complaints(status, overdue_at).await?;
             if *json {
                 print_json(&complaints)?;
             } else if complaints.is_empty() {
@@ -160,6 +172,36 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
                     c.reporter_email
                 );
                 println!("received:  {}   deadline: {}", c.received_at, c.deadline_at);
+                if let Some(d) = &detail.disposition {
+                    println!(
+                        "disposition: {} by {} at {}: {}",
+                        d.division, d.by, d.at, d.instruction
+                    );
+                }
+                for d in &detail.drafts {
+                    println!("draft (round {}) by {} at {}", d.round, d.by, d.at);
+                }
+                for d in &detail.decisions {
+                    let hash = d
+                        .text_sha256
+                        .as_deref()
+                        .map(|h| format!(" sha256 {h}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{} by {} at {}{hash}",
+                        d.decision.to_uppercase(),
+                        d.by,
+                        d.at
+                    );
+                }
+                for u in &detail.unauthorized {
+                    println!(
+                        "UNAUTHORIZED at {} from {}: {}",
+                        u.at,
+                        u.sender.as_deref().unwrap_or("-"),
+                        u.reason
+                    );
+                }
                 println!("\nmessages:");
                 for m in &detail.messages {
                     println!(
@@ -272,6 +314,8 @@ pub struct ParseReport {
     pub kind: &'static str,
     #[serde(flatten)]
     pub inbound: crate::mail::Inbound,
+    /// The new text of a reply, without quoted history and signatures.
+    pub reply_text: String,
     pub quarantine_reason: Option<String>,
 }
 
@@ -293,9 +337,12 @@ impl ParseReport {
             Classification::Bounce(_) => ("bounce", None),
             Classification::Quarantine(reason) => ("quarantined", Some(reason)),
         };
+        let reply_text =
+            crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref());
         ParseReport {
             kind,
             inbound,
+            reply_text,
             quarantine_reason,
         }
     }

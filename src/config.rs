@@ -169,6 +169,8 @@ pub struct OfficeSettings {
 #[derive(Debug, Clone)]
 pub struct SlaSettings {
     pub answer_within_hours: u32,
+    /// Hours before the deadline at which the current holder is reminded.
+    pub reminders_hours: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +265,15 @@ struct RawOffice {
 #[serde(default)]
 struct RawSla {
     answer_within_hours: Option<u32>,
+    reminders_hours: Option<Hours>,
+}
+
+/// A list of hours, or a comma-separated string (how the environment gives lists).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Hours {
+    List(Vec<u32>),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -376,6 +387,31 @@ struct Validator {
 }
 
 impl Validator {
+    fn hours(&self, key: &str, value: Option<Hours>) -> Result<Vec<u32>, ConfigError> {
+        let mut hours = match value {
+            None => vec![24, 6],
+            Some(Hours::List(list)) => list,
+            Some(Hours::Text(text)) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse()
+                        .map_err(|_| self.error(key, format!("{t:?} is not a number of hours")))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        hours.sort_unstable_by(|a, b| b.cmp(a));
+        hours.dedup();
+        if hours.contains(&0) {
+            return Err(self.error(
+                key,
+                "0 is not a reminder; the overdue notice comes at the deadline",
+            ));
+        }
+        Ok(hours)
+    }
+
     fn addresses(
         &self,
         key: &str,
@@ -685,6 +721,7 @@ impl Validator {
             office,
             sla: SlaSettings {
                 answer_within_hours,
+                reminders_hours: self.hours("sla.reminders_hours", raw.sla.reminders_hours)?,
             },
             security: SecuritySettings {
                 secret,

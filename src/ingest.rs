@@ -15,13 +15,11 @@ use crate::security::{Referenced, Tokens, Verdict};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
 /// What recording needs besides the batch: settings, the one composer, the token key,
-/// and which mailbox the messages come from.
+/// (shared by ingest, the procedure and the deadline sweep).
 pub struct Context<'a> {
     pub settings: &'a Settings,
     pub composer: Composer<'a>,
     pub tokens: Tokens,
-    pub mailbox: &'a str,
-    pub uid_validity: u32,
 }
 
 /// A fetched and parsed message, ready to record.
@@ -143,6 +141,7 @@ pub async fn record(
     batch: &mut Batch,
     item: &Prepared,
     ctx: &Context<'_>,
+    source: (&str, u32),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
     let (settings, composer) = (ctx.settings, &ctx.composer);
@@ -360,14 +359,7 @@ pub async fn record(
         }
     };
     batch
-        .record_receipt(
-            ctx.mailbox,
-            ctx.uid_validity,
-            item.uid,
-            message_row,
-            destination,
-            now,
-        )
+        .record_receipt(source.0, source.1, item.uid, message_row, destination, now)
         .await?;
     Ok(Recorded {
         uid: item.uid,

@@ -20,7 +20,7 @@ pub fn new_text(inbound: &Inbound) -> String {
 
 /// Sends `template` to every address of `role`, each copy with its own token.
 #[allow(clippy::too_many_arguments)]
-async fn notify(
+pub(crate) async fn notify(
     batch: &mut Batch,
     ctx: &Context<'_>,
     brief: &Brief,

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::deadline;
 use crate::domain::InboundKind;
 use crate::imap::{Connection, Fetched, Selected};
 use crate::ingest::{self, Plan, Prepared};
@@ -31,6 +32,7 @@ pub struct CycleReport {
     pub quarantined: u64,
     pub already_recorded: u64,
     pub moved: u64,
+    pub deadline_notices: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
 }
@@ -58,22 +60,20 @@ pub async fn run_once(
 ) -> anyhow::Result<CycleReport> {
     let started = Instant::now();
     let templates = Templates::load(&settings.office.templates_dir)?;
+    let ctx = ingest::Context {
+        settings,
+        composer: Composer::new(settings, &templates),
+        tokens: Tokens::new(&settings.security.secret),
+    };
     let mut report = CycleReport::default();
 
     let mut imap = Connection::connect(&settings.imap).await?;
     let selected = imap.select(&settings.imap.mailbox).await?;
-    let ingested = ingest_mailbox(
-        settings,
-        store,
-        clock,
-        &templates,
-        &mut imap,
-        &selected,
-        &mut report,
-    )
-    .await;
+    let ingested = ingest_mailbox(&ctx, store, clock, &mut imap, &selected, &mut report).await;
     imap.logout().await;
     ingested?;
+
+    report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
 
     report.delivery = outbox::deliver(store, settings, clock).await?;
     report.duration_ms = started.elapsed().as_millis() as u64;
@@ -81,14 +81,14 @@ pub async fn run_once(
 }
 
 async fn ingest_mailbox(
-    settings: &Settings,
+    ctx: &ingest::Context<'_>,
     store: &Store,
     clock: &Clock,
-    templates: &Templates,
     imap: &mut Connection,
     selected: &Selected,
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
+    let settings = ctx.settings;
     let mailbox = settings.imap.mailbox.as_str();
     let sizes = imap.sizes(selected).await?;
     if sizes.is_empty() {
@@ -115,13 +115,6 @@ async fn ingest_mailbox(
         .into_iter()
         .filter(|(uid, _)| !receipts.contains_key(uid))
         .collect();
-    let ctx = ingest::Context {
-        settings,
-        composer: Composer::new(settings, templates),
-        tokens: Tokens::new(&settings.security.secret),
-        mailbox,
-        uid_validity: selected.uid_validity,
-    };
     for batch in batches(
         &pending,
         settings.worker.batch_messages,
@@ -134,7 +127,8 @@ async fn ingest_mailbox(
         let mut tx = store.begin().await?;
         let mut moves = Vec::with_capacity(prepared.len());
         for item in &prepared {
-            let recorded = ingest::record(&mut tx, item, &ctx, now).await?;
+            let recorded =
+                ingest::record(&mut tx, item, ctx, (mailbox, selected.uid_validity), now).await?;
             count(report, &recorded.plan);
             moves.push((recorded.uid, recorded.destination));
         }

@@ -303,6 +303,35 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             .any(|m| header(m, "Message-ID") == header(&answer, "Message-ID"))
     );
 
+    // `show` tells the whole story: the disposition sheet, each draft, each decision.
+    let shown = office.show("ADU-2026-00001");
+    assert_eq!(shown["disposition"]["division"], "aptika");
+    assert_eq!(shown["disposition"]["by"], KADIS);
+    assert_eq!(
+        shown["disposition"]["instruction"],
+        "mohon ditindaklanjuti segera."
+    );
+    assert_eq!(shown["drafts"].as_array().expect("drafts").len(), 2);
+    assert_eq!(shown["drafts"][1]["text"], draft);
+    let decisions: Vec<&str> = shown["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .map(|d| d["decision"].as_str().expect("decision"))
+        .collect();
+    assert_eq!(decisions, ["tolak", "setuju"]);
+    assert_eq!(
+        shown["decisions"][1]["text_sha256"],
+        pengaduan::mail::parse::sha256_hex(draft.as_bytes())
+    );
+    assert_eq!(
+        shown["unauthorized"]
+            .as_array()
+            .expect("unauthorized")
+            .len(),
+        2
+    );
+
     // Every attempt is on record; the admin was told of each unauthorized one.
     assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 2);
     let reports = office

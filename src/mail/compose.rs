@@ -12,9 +12,11 @@ use crate::domain::{EmailAddress, RegisterNumber};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
-/// `disp`, `tugas`, `setuju` and `kembali` are notifications an official acts on by
+/// `disp`, `tugas`, `setuju`, `kembali` and `ingat` (reminder) are notifications an official acts on by
 /// replying; their Message-IDs carry a token (see `security`).
-pub const PURPOSES: &[&str] = &["ack", "disp", "tugas", "setuju", "kembali", "jawab", "info"];
+pub const PURPOSES: &[&str] = &[
+    "ack", "disp", "tugas", "setuju", "kembali", "ingat", "jawab", "info",
+];
 
 /// A fully composed outgoing message, ready for the outbox.
 #[derive(Debug, Clone)]

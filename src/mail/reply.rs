@@ -206,8 +206,10 @@ fn header_block_at(lines: &[&str]) -> bool {
     }
 }
 
+/// Also when html2text made the label bold (`**From:** …`), as it does with Outlook's
+/// `<b>From:</b>`.
 fn has_label(line: &str, labels: &[&str]) -> bool {
-    let line = line.trim_start();
+    let line = line.trim_start().trim_start_matches('*');
     labels.iter().any(|label| {
         line.get(..label.len())
             .is_some_and(|start| start.eq_ignore_ascii_case(label))
@@ -283,7 +285,8 @@ fn is_footnote(line: &str) -> bool {
 /// "Get Outlook for"; Indonesian "Dikirim dari" must name a device or an app (or end in
 /// "saya"), since "Dikirim dari kantor …" could be a sentence.
 fn is_mobile_signature(line: &str) -> bool {
-    let line = undecorate_link(line.trim()).trim_end_matches('.').trim();
+    let words = undecorate_link(line.trim());
+    let line = words.trim_end_matches('.').trim();
     if line.is_empty() || line.chars().count() > 90 {
         return false;
     }
@@ -323,20 +326,28 @@ fn is_mobile_signature(line: &str) -> bool {
         .is_some_and(|rest| DEVICES.iter().any(|d| rest.starts_with(d)) || rest.ends_with(" saya"))
 }
 
-/// "[Get Outlook for iOS][1]" (a link as html2text writes it) → "Get Outlook for iOS";
-/// "Get Outlook for Android<https://aka.ms/…>" (Outlook's text part) → the text.
-fn undecorate_link(line: &str) -> &str {
+/// "[Get Outlook for iOS][1]" or "Get [Outlook for iOS][1]" (links as html2text writes
+/// them) and "Get Outlook for Android<https://aka.ms/…>" (Outlook's text part) → the
+/// words only.
+fn undecorate_link(line: &str) -> String {
     let line = match line.find("<http") {
         Some(at) if line.ends_with('>') => &line[..at],
         _ => line,
     };
-    let Some(inner) = line.strip_prefix('[') else {
-        return line;
-    };
-    match inner.rfind("][") {
-        Some(at) if inner.ends_with(']') => &inner[..at],
-        _ => inner.strip_suffix(']').unwrap_or(inner),
+    let mut words = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('[') {
+        words.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        rest = if digits > 0 && after[digits..].starts_with(']') {
+            &after[digits + 1..]
+        } else {
+            after
+        };
     }
+    words.push_str(rest);
+    words.replace(']', "")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -419,11 +430,18 @@ fn cut_html(html: &str) -> String {
     out
 }
 
+/// Lowercased, as they are compared. The mobile signature containers (Outlook mobile,
+/// Samsung Email, Yahoo on Android, iOS Mail) hold only "Sent from …" and come just
+/// before the quote.
 const REST_IDS: &[&str] = &[
     "divrplyfwdmsg",
     "appendonsend",
     "mail-editor-reference-message-container",
     "zwchr",
+    "ms-outlook-mobile-signature",
+    "composer_signature",
+    "ymail_android_signature",
+    "linebreakatbeginningofsignature",
 ];
 
 const REST_CLASSES: &[&str] = &[
@@ -556,8 +574,8 @@ fn next_tag(lower: &str, from: usize) -> Option<Tag<'_>> {
     loop {
         let start = pos + lower.get(pos..)?.find('<')?;
         let rest = &lower[start..];
-        if rest.starts_with("<!--") {
-            let end = rest[4..]
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            let end = comment
                 .find("-->")
                 .map_or(lower.len(), |p| start + 4 + p + 3);
             return Some(Tag {
@@ -727,6 +745,9 @@ mod tests {
         assert_eq!(text(indonesian), "aptika");
         let samsung = "TOLAK: lokasi\n\nDari: Diskominfo <diskominfo@kaltaraprov.go.id>\nTanggal: 30/11/26 10.00 (GMT+08:00)\nKepada: kasubbag@kaltaraprov.go.id\nSubjek: x";
         assert_eq!(text(samsung), "TOLAK: lokasi");
+        // Outlook's <b>From:</b> as html2text renders it.
+        let bold = "Setuju.\n\n**Dari:** Diskominfo\n**Dikirim:** Senin\n\nIsi.";
+        assert_eq!(text(bold), "Setuju.");
     }
 
     #[test]
@@ -783,6 +804,7 @@ mod tests {
             "Sent from my Galaxy",
             "Dikirim dari Samsung Galaxy A54",
             "[Get Outlook for Android][1]",
+            "Get [Outlook for Android][1]",
         ] {
             let body = format!("Setuju.\n\n{sig}\n");
             assert_eq!(text(&body), "Setuju.", "signature {sig:?}");

@@ -40,6 +40,8 @@ const BUILT_IN: &[(&str, &str)] = &[
         "laporan_tidak_sah",
         include_str!("../../templates/laporan_tidak_sah.txt"),
     ),
+    ("pengingat", include_str!("../../templates/pengingat.txt")),
+    ("terlambat", include_str!("../../templates/terlambat.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +195,25 @@ mod tests {
             .expect("render");
         assert_eq!(rendered.subject, "Nomor ADU-2026-00001");
         assert_eq!(rendered.body, "Isi ADU-2026-00001\n");
+    }
+
+    #[test]
+    fn every_template_file_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("templates/")
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".txt")
+                    .map(str::to_string)
+            })
+            .collect();
+        files.sort();
+        let mut built_in: Vec<String> = Templates::names().map(str::to_string).collect();
+        built_in.sort();
+        assert_eq!(files, built_in);
     }
 
     #[test]

@@ -283,4 +283,48 @@ impl Batch {
             .await?;
         Ok(())
     }
+
+    pub async fn deadline_notices(&mut self, complaint_id: i64) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT kind FROM deadline_notices WHERE complaint_id = ?")
+            .bind(complaint_id)
+            .fetch_all(&mut *self.tx)
+            .await
+    }
+
+    pub async fn mark_deadline_notices(
+        &mut self,
+        complaint_id: i64,
+        kinds: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        for kind in kinds {
+            sqlx::query("INSERT INTO deadline_notices (complaint_id, kind, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(complaint_id)
+                .bind(kind)
+                .bind(rfc3339(now))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl super::Store {
+    /// Open complaints whose deadline is before `before`, with that deadline.
+    pub async fn open_complaints_due_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(i64, DateTime<Utc>)>> {
+        let rows = sqlx::query(
+            "SELECT id, deadline_at FROM complaints WHERE deadline_at <= ?
+             AND status NOT IN ('selesai', 'ditutup') ORDER BY deadline_at",
+        )
+        .bind(rfc3339(before))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((r.get(0), parse_rfc3339(&r.get::<String, _>(1))?)))
+            .collect())
+    }
 }

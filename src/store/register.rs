@@ -26,8 +26,48 @@ pub struct ComplaintSummary {
 pub struct ComplaintDetail {
     #[serde(flatten)]
     pub summary: ComplaintSummary,
+    /// The disposition sheet (lembar disposisi), once given.
+    pub disposition: Option<DispositionView>,
+    pub drafts: Vec<DraftView>,
+    /// Approvals and rejections, oldest first.
+    pub decisions: Vec<DecisionView>,
+    pub unauthorized: Vec<UnauthorizedView>,
     pub messages: Vec<MessageView>,
     pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DispositionView {
+    pub at: String,
+    pub by: String,
+    pub division: String,
+    pub instruction: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftView {
+    pub round: i64,
+    pub at: String,
+    pub by: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub at: String,
+    pub by: String,
+    /// `setuju` or `tolak`.
+    pub decision: String,
+    /// The approved text (exactly what was sent), or the rejection note.
+    pub text: String,
+    pub text_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnauthorizedView {
+    pub at: String,
+    pub sender: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,13 +122,21 @@ fn summary(row: &SqliteRow, at: usize) -> ComplaintSummary {
 }
 
 impl Store {
-    /// The register in number order, optionally only one status.
-    pub async fn complaints(&self, status: Option<Status>) -> Result<Vec<ComplaintSummary>> {
+    /// The register in number order, optionally only one status, optionally only the
+    /// open complaints whose deadline passed before `overdue_at`.
+    pub async fn complaints(
+        &self,
+        status: Option<Status>,
+        overdue_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Vec<ComplaintSummary>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM complaints c WHERE (?1 IS NULL OR c.status = ?1) ORDER BY c.year, c.seq"
+            "SELECT {SUMMARY_COLUMNS} FROM complaints c WHERE (?1 IS NULL OR c.status = ?1)
+             AND (?2 IS NULL OR (c.deadline_at < ?2 AND c.status NOT IN ('selesai', 'ditutup')))
+             ORDER BY c.year, c.seq"
         );
         let rows = sqlx::query(&sql)
             .bind(status.map(Status::as_str))
+            .bind(overdue_at.map(crate::clock::rfc3339))
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(|row| summary(row, 0)).collect())
@@ -167,8 +215,55 @@ impl Store {
             detail: e.get(3),
         })
         .collect();
+        let disposition = sqlx::query(
+            "SELECT at, by_email, division, instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| DispositionView { at: r.get(0), by: r.get(1), division: r.get(2), instruction: r.get(3) });
+        let drafts = sqlx::query(
+            "SELECT round, at, by_email, text FROM drafts WHERE complaint_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| DraftView {
+            round: r.get(0),
+            at: r.get(1),
+            by: r.get(2),
+            text: r.get(3),
+        })
+        .collect();
+        let decisions = sqlx::query(
+            "SELECT at, by_email, decision, text, text_sha256 FROM decisions WHERE complaint_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| DecisionView { at: r.get(0), by: r.get(1), decision: r.get(2), text: r.get(3), text_sha256: r.get(4) })
+        .collect();
+        let unauthorized = sqlx::query(
+            "SELECT at, sender, reason FROM unauthorized WHERE complaint_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| UnauthorizedView {
+            at: r.get(0),
+            sender: r.get(1),
+            reason: r.get(2),
+        })
+        .collect();
         Ok(Some(ComplaintDetail {
             summary,
+            disposition,
+            drafts,
+            decisions,
+            unauthorized,
             messages,
             events,
         }))

@@ -198,6 +198,16 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         serde_json::from_slice(&output.stdout).expect("list --json prints a JSON array")
     }
 
+    pub fn list_overdue(&self) -> Vec<Value> {
+        let output = self.output(&["list", "--overdue", "--json"]);
+        assert!(
+            output.status.success(),
+            "list --overdue failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("list --json prints a JSON array")
+    }
+
     pub fn show(&self, number: &str) -> Value {
         let output = self.output(&["show", number, "--json"]);
         assert!(
