@@ -277,6 +277,7 @@ pub async fn record(
                     &format!("message {key}"),
                 )
                 .await?;
+            procedure::forward_follow_up(batch, ctx, thread.id, inbound, row, now).await?;
             tracing::info!(number = %thread.number, "follow-up recorded");
             (row, Destination::Processed, Some(thread.number.clone()))
         }

@@ -83,6 +83,67 @@ pub async fn request_disposition(
     .await
 }
 
+/// Step 6: a citizen's follow-up goes to whoever holds the complaint now (replying to it
+/// acts like replying to the stage's notification); on a finished complaint the admin is
+/// told.
+pub async fn forward_follow_up(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    complaint_id: i64,
+    inbound: &Inbound,
+    message_row: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let state = batch.state(complaint_id).await?;
+    let brief = batch.brief(complaint_id).await?;
+    let followup = new_text(inbound);
+    match state.stage() {
+        Some(stage) => {
+            let Some(role) = stage.holder(state.division.as_deref()) else {
+                return Ok(());
+            };
+            let attachments = batch.attachments_of(message_row).await?;
+            let extra = minijinja::context! { followup => followup };
+            notify(
+                batch,
+                ctx,
+                &brief,
+                ("tindak_lanjut", "lanjut"),
+                &stage,
+                &role,
+                extra,
+                &attachments,
+                now,
+            )
+            .await
+        }
+        None => {
+            let extra =
+                minijinja::context! { followup => followup, status => state.status.as_str() };
+            for admin in &ctx.settings.roles.admin {
+                let outgoing = ctx.composer.info(
+                    "tindak_lanjut_selesai",
+                    &brief,
+                    admin,
+                    extra.clone(),
+                    now,
+                )?;
+                batch.enqueue(Some(complaint_id), &outgoing, now).await?;
+            }
+            batch
+                .add_event(
+                    Some(complaint_id),
+                    now,
+                    "worker",
+                    "notified",
+                    "follow-up after closing, to the admin",
+                )
+                .await?;
+            Ok(())
+        }
+    }
+}
+
 /// Decides who may act with this reply.
 pub async fn judge(
     batch: &mut Batch,

@@ -168,6 +168,8 @@ pub fn read(
 /// The first word (letters, digits, `_`, `.`, `@`, `-` inside a word) and the rest after
 /// separators such as ` - `, `:`, `,`, `.` and line breaks.
 fn first_word(text: &str) -> (&str, &str) {
+    // HTML replies converted to text may mark emphasis (`**aptika**`) or quote the word.
+    let text = text.trim_start_matches(['*', '"', '“', '\'', '‘']);
     let end = text
         .char_indices()
         .find(|(i, c)| {
@@ -179,7 +181,11 @@ fn first_word(text: &str) -> (&str, &str) {
         .map_or(text.len(), |(i, _)| i);
     let (first, rest) = text.split_at(end);
     let rest = rest.trim_start_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '-' | ':' | ',' | '.' | ';' | '!' | '–' | '—')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '-' | ':' | ',' | '.' | ';' | '!' | '–' | '—' | '*' | '"' | '”' | '\'' | '’'
+            )
     });
     (first, rest.trim_end())
 }
@@ -323,6 +329,22 @@ mod tests {
             })
         );
         assert_eq!(read("  "), Err(Misread::Empty));
+        assert_eq!(
+            read("**sekretariat** - koordinasikan"),
+            Ok(Command::Disposition {
+                division: "sekretariat".into(),
+                instruction: "koordinasikan".into()
+            }),
+            "bold from an HTML reply"
+        );
+        assert_eq!(
+            read("aptika – mohon dicek"),
+            Ok(Command::Disposition {
+                division: "aptika".into(),
+                instruction: "mohon dicek".into()
+            }),
+            "Outlook's AutoCorrect dash"
+        );
     }
 
     #[test]

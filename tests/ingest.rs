@@ -348,9 +348,38 @@ async fn follow_ups_join_their_complaint_without_a_new_acknowledgment() {
         .collect();
     assert_eq!(
         kinds,
-        ["complaint", "ack", "disp", "follow_up", "follow_up"]
+        [
+            "complaint",
+            "ack",
+            "disp",
+            "follow_up",
+            "lanjut",
+            "follow_up",
+            "lanjut"
+        ]
     );
-    assert_eq!(first["message_count"], 5);
+    assert_eq!(first["message_count"], 7);
+    // Each follow-up is forwarded to whoever holds the complaint: here the Kepala Dinas.
+    let kadis = office
+        .stack
+        .wait_for_messages(
+            "kadis@kaltaraprov.go.id",
+            "INBOX",
+            3,
+            Duration::from_secs(20),
+        )
+        .await;
+    let forwarded = pengaduan::mail::parse(&kadis[1]);
+    assert!(
+        forwarded.subject.contains("Tambahan dari pelapor"),
+        "{}",
+        forwarded.subject
+    );
+    assert!(
+        forwarded.body_text.contains("Lampunya masih mati"),
+        "{}",
+        forwarded.body_text
+    );
     assert_eq!(
         office
             .count("SELECT count(*) FROM outbox WHERE first_recipient = 'budi.santoso@gmail.com'")

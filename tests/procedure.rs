@@ -348,4 +348,101 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         .count("SELECT count(*) FROM events WHERE action = 'stale_reply'")
         .await;
     assert_eq!(stale, 2, "the second disposition and the replayed approval");
+
+    // The citizen writes again after the answer: recorded, and the admin is told.
+    let thanks = format!(
+        "From: {CITIZEN}\r\nTo: {OFFICE}\r\nSubject: Re: jawaban [ADU-2026-00001]\r\nMessage-ID: <thanks-1@example.net>\r\n\
+         In-Reply-To: {}\r\n\r\nTerima kasih, tetapi lubang di sebelahnya belum.\r\n",
+        header(&answer, "Message-ID").expect("Message-ID")
+    );
+    office.submit(CITIZEN, thanks.as_bytes()).await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(status(&office), "selesai");
+    let admin = office
+        .stack
+        .wait_for_messages(ADMIN, "INBOX", 5, WAIT)
+        .await;
+    assert!(
+        admin.iter().any(|m| pengaduan::mail::parse(m)
+            .body_text
+            .contains("lubang di sebelahnya")),
+        "the admin is told of a message after the answer"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_closes_a_complaint_by_replying_tutup() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    // The admin is in Cc of the Kepala Dinas's notification and replies to it.
+    let copy = nth(&office, ADMIN, 1).await;
+    office
+        .submit(
+            ADMIN,
+            &reply(
+                ADMIN,
+                &copy,
+                "TUTUP - duplikat dari laporan sebelumnya",
+                "close-1",
+            ),
+        )
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let shown = office.show("ADU-2026-00001");
+    assert_eq!(shown["status"], "ditutup");
+    assert!(
+        shown["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["action"] == "closed" && e["detail"] == "duplikat dari laporan sebelumnya")
+    );
+    // A disposition arriving afterwards changes nothing.
+    let to_kadis = nth(&office, KADIS, 1).await;
+    office
+        .submit(KADIS, &reply(KADIS, &to_kadis, "aptika", "late-1"))
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(office.show("ADU-2026-00001")["status"], "ditutup");
+    assert_eq!(office.count("SELECT count(*) FROM dispositions").await, 0);
+}
+
+#[tokio::test]
+async fn with_a_trusted_authserv_id_only_authenticated_replies_act() {
+    let mut office = Office::start().await;
+    office.set_env(
+        "PENGADUAN__SECURITY__TRUSTED_AUTHSERV_ID",
+        "mx.kaltaraprov.go.id",
+    );
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let to_kadis = nth(&office, KADIS, 1).await;
+    // Right From, right token, but no passing DKIM/SPF from the trusted server.
+    let unauthenticated = reply(KADIS, &to_kadis, "aptika", "auth-1");
+    let mut spoofed =
+        b"Authentication-Results: mx.evil.example; dkim=pass header.d=kaltaraprov.go.id\r\n"
+            .to_vec();
+    spoofed.extend_from_slice(&reply(KADIS, &to_kadis, "aptika", "auth-2"));
+    office.submit(KADIS, &unauthenticated).await;
+    office.submit(KADIS, &spoofed).await;
+    office.wait_inbox(2).await;
+    office.run_once();
+    assert_eq!(
+        office.show("ADU-2026-00001")["status"],
+        "menunggu_disposisi"
+    );
+    assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 2);
+
+    let mut authenticated = b"Authentication-Results: mx.kaltaraprov.go.id;\r\n\tdkim=pass header.d=kaltaraprov.go.id header.s=sel1;\r\n\tspf=pass smtp.mailfrom=kadis@kaltaraprov.go.id\r\n".to_vec();
+    authenticated.extend_from_slice(&reply(KADIS, &to_kadis, "aptika", "auth-3"));
+    office.submit(KADIS, &authenticated).await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
 }

@@ -12,7 +12,7 @@ use crate::domain::{EmailAddress, RegisterNumber};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
-/// `disp`, `tugas`, `setuju`, `kembali` and `ingat` (reminder) are notifications an official acts on by
+/// `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder) and `lanjut` (a citizen's follow-up) are notifications an official acts on by
 /// replying; their Message-IDs carry a token (see `security`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "jawab", "info",
@@ -327,7 +327,18 @@ impl<'a> Composer<'a> {
         let smtp = &self.settings.smtp;
         let domain = &self.settings.office.domain;
         let message_id = match &draft.token {
-            Some(token) => format!("{}.{}.{token}@{domain}", draft.purpose, draft.number),
+            // A nonce keeps two notices of one stage (a reminder, a forwarded follow-up)
+            // distinct; the token is the last label.
+            Some(token) => {
+                let mut nonce = [0u8; 4];
+                rand::thread_rng().fill_bytes(&mut nonce);
+                format!(
+                    "{}.{}.{}.{token}@{domain}",
+                    draft.purpose,
+                    draft.number,
+                    hex::encode(nonce)
+                )
+            }
             None => new_message_id(draft.purpose, draft.number, domain),
         };
         let from = Mailbox::new(
@@ -455,7 +466,8 @@ pub fn reply_subject(original: &str, number: &RegisterNumber) -> String {
     }
 }
 
-/// `<purpose>.<number>.<random>@<domain>` (returned without brackets).
+/// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications
+/// are `<purpose>.<number>.<nonce>.<token>@<domain>`.
 pub fn new_message_id(purpose: &str, number: &RegisterNumber, domain: &str) -> String {
     let mut token = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut token);
@@ -470,13 +482,15 @@ pub fn is_own_message_id(id: &str, domain: &str) -> bool {
     if !id_domain.eq_ignore_ascii_case(domain) {
         return false;
     }
-    let mut labels = local.split('.');
-    let purpose_known = labels.next().is_some_and(|p| PURPOSES.contains(&p));
-    let has_number = labels.next().is_some_and(|n| n.contains('-'));
-    let has_token = labels
-        .next()
-        .is_some_and(|t| t.len() >= 16 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-    purpose_known && has_number && has_token
+    let labels: Vec<&str> = local.split('.').collect();
+    let [purpose, number, .., token] = labels.as_slice() else {
+        return false;
+    };
+    labels.len() <= 4
+        && PURPOSES.contains(purpose)
+        && number.contains('-')
+        && token.len() >= 16
+        && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use crate::mail::parse::{html_to_text, normalize_text};
 /// `body_text` is `Inbound::body_text` (text/plain preferred, or HTML converted to text);
 /// `body_html` is `Inbound::body_html` (Some only when the message had no text/plain body).
 ///
-/// The result is trimmed, has Unix newlines, and every line in it is a line of the
-/// input, unchanged. A reply that is nothing but quote gives the empty string.
+/// The result is trimmed, has Unix newlines, and every line in it is a line of the text
+/// (after [`normalize_text`]), unchanged. A reply that is nothing but quote gives the
+/// empty string. Never panics; linear in the size of the input.
 pub fn reply_text(body_text: &str, body_html: Option<&str>) -> String {
     let text = match body_html {
         Some(html) => html_to_text(&cut_html(html)),
@@ -68,8 +69,8 @@ fn cut_text(text: &str) -> String {
         if starts_history(&lines[i..]) {
             break;
         }
-        if line.trim().is_empty() {
-            if after_gap && kept.last().is_none_or(|l| l.trim().is_empty()) {
+        if is_blank(line) {
+            if after_gap && kept.last().is_none_or(|l| is_blank(l)) {
                 i += 1;
                 continue;
             }
@@ -263,27 +264,30 @@ fn trim_blank_end(lines: &mut Vec<&str>) {
     }
 }
 
+/// Just after a `[`: the length of the `1]` that completes html2text's footnote mark
+/// `[1]`, if that is what follows.
+fn footnote_mark_len(after_bracket: &str) -> Option<usize> {
+    let digits = after_bracket.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && after_bracket[digits..].starts_with(']')).then_some(digits + 1)
+}
+
 /// The `[1]` marks html2text puts after link texts.
 fn footnote_marks(line: &str) -> impl Iterator<Item = &str> {
     line.match_indices('[').filter_map(move |(at, _)| {
-        let rest = &line[at + 1..];
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
-        (digits > 0 && rest[digits..].starts_with(']')).then(|| &line[at..at + digits + 2])
+        footnote_mark_len(&line[at + 1..]).map(|len| &line[at..at + 1 + len])
     })
 }
 
 /// `[1]: https://…`, as html2text lists the targets of links.
 fn is_footnote(line: &str) -> bool {
-    let Some(rest) = line.trim().strip_prefix('[') else {
-        return false;
-    };
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    digits > 0 && rest[digits..].starts_with("]: ")
+    line.trim().strip_prefix('[').is_some_and(|rest| {
+        footnote_mark_len(rest).is_some_and(|len| rest[len..].starts_with(": "))
+    })
 }
 
-/// Signatures phone and webmail apps add: English ones start "Sent from", "Sent via" or
-/// "Get Outlook for"; Indonesian "Dikirim dari" must name a device or an app (or end in
-/// "saya"), since "Dikirim dari kantor …" could be a sentence.
+/// Signatures phone and webmail apps add: "Sent from …", "Sent via …", "Get Outlook for
+/// …" ("Dapatkan Outlook untuk …"); "Dikirim dari …" only when it names a device or an
+/// app (or ends in "saya"), since "Dikirim dari kantor …" could be a sentence.
 fn is_mobile_signature(line: &str) -> bool {
     let words = undecorate_link(line.trim());
     let line = words.trim_end_matches('.').trim();
@@ -291,7 +295,7 @@ fn is_mobile_signature(line: &str) -> bool {
         return false;
     }
     let lower = line.to_lowercase();
-    const ENGLISH: &[&str] = &[
+    const PREFIXES: &[&str] = &[
         "sent from ",
         "sent via ",
         "get outlook for ",
@@ -318,7 +322,7 @@ fn is_mobile_signature(line: &str) -> bool {
         "gmail",
         "mail ",
     ];
-    if ENGLISH.iter().any(|p| lower.starts_with(p)) {
+    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
         return true;
     }
     lower
@@ -339,12 +343,7 @@ fn undecorate_link(line: &str) -> String {
     while let Some(at) = rest.find('[') {
         words.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let digits = after.chars().take_while(char::is_ascii_digit).count();
-        rest = if digits > 0 && after[digits..].starts_with(']') {
-            &after[digits + 1..]
-        } else {
-            after
-        };
+        rest = footnote_mark_len(after).map_or(after, |len| &after[len..]);
     }
     words.push_str(rest);
     words.replace(']', "")

@@ -42,6 +42,14 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("pengingat", include_str!("../../templates/pengingat.txt")),
     ("terlambat", include_str!("../../templates/terlambat.txt")),
+    (
+        "tindak_lanjut",
+        include_str!("../../templates/tindak_lanjut.txt"),
+    ),
+    (
+        "tindak_lanjut_selesai",
+        include_str!("../../templates/tindak_lanjut_selesai.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
