@@ -131,6 +131,8 @@ pub struct ImapSettings {
     pub mailbox: String,
     pub processed_mailbox: String,
     pub quarantine_mailbox: String,
+    /// When set, a copy of every sent message is appended here.
+    pub sent_mailbox: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
@@ -226,6 +228,7 @@ struct RawImap {
     mailbox: Option<String>,
     processed_mailbox: Option<String>,
     quarantine_mailbox: Option<String>,
+    sent_mailbox: Option<String>,
     ca_file: Option<PathBuf>,
     timeout_seconds: Option<u64>,
 }
@@ -584,6 +587,7 @@ impl Validator {
                 .imap
                 .quarantine_mailbox
                 .unwrap_or_else(|| "Pengaduan/Karantina".into()),
+            sent_mailbox: raw.imap.sent_mailbox.filter(|m| !m.trim().is_empty()),
             ca_file: self.existing_file("imap.ca_file", raw.imap.ca_file)?,
             timeout: Duration::from_secs(raw.imap.timeout_seconds.unwrap_or(60)),
             host: imap_host,

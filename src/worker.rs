@@ -33,6 +33,7 @@ pub struct CycleReport {
     pub already_recorded: u64,
     pub moved: u64,
     pub deadline_notices: u64,
+    pub copied_to_sent: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
 }
@@ -68,16 +69,49 @@ pub async fn run_once(
     let mut report = CycleReport::default();
 
     let mut imap = Connection::connect(&settings.imap).await?;
-    let selected = imap.select(&settings.imap.mailbox).await?;
-    let ingested = ingest_mailbox(&ctx, store, clock, &mut imap, &selected, &mut report).await;
+    let cycle = async {
+        let selected = imap.select(&settings.imap.mailbox).await?;
+        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, &mut report).await?;
+        report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
+        report.delivery = outbox::deliver(store, settings, clock).await?;
+        report.copied_to_sent = copy_to_sent(settings, store, clock, &mut imap).await?;
+        anyhow::Ok(())
+    }
+    .await;
     imap.logout().await;
-    ingested?;
+    cycle?;
 
-    report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
-
-    report.delivery = outbox::deliver(store, settings, clock).await?;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// Appends every sent message not yet copied to `imap.sent_mailbox`, when it is set, so
+/// the shared mailbox shows the whole conversation. A crash between the append and the
+/// mark leaves at most one extra copy there, never a missing one.
+async fn copy_to_sent(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    imap: &mut Connection,
+) -> anyhow::Result<u64> {
+    let Some(sent) = &settings.imap.sent_mailbox else {
+        return Ok(0);
+    };
+    let mut copied = 0;
+    loop {
+        let rows = store.uncopied_sent(100).await?;
+        if rows.is_empty() {
+            return Ok(copied);
+        }
+        if copied == 0 {
+            imap.ensure_folders(&[sent]).await?;
+        }
+        for (id, raw) in rows {
+            imap.append(sent, &raw).await?;
+            store.mark_copied(id, clock.now()).await?;
+            copied += 1;
+        }
+    }
 }
 
 async fn ingest_mailbox(

@@ -776,3 +776,35 @@ async fn without_move_messages_are_copied_and_expunged_by_uid() {
         1
     );
 }
+
+#[tokio::test]
+async fn sent_mail_is_copied_to_the_sent_mailbox_once() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__IMAP__SENT_MAILBOX", "Terkirim");
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    office.run_once();
+    let sent = office.stack.messages(OFFICE, "Terkirim").await;
+    let subjects: Vec<String> = sent
+        .iter()
+        .map(|m| header(m, "Subject").expect("Subject"))
+        .collect();
+    assert_eq!(
+        sent.len(),
+        2,
+        "the acknowledgment and the Kepala Dinas's notification: {subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with("Re: Lampu jalan mati [ADU-2026-00001]")),
+        "{subjects:?}"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE copied_at IS NULL")
+            .await,
+        0
+    );
+}

@@ -230,6 +230,16 @@ impl Connection {
         Ok(())
     }
 
+    /// Appends a message to `mailbox`, flagged \Seen (a copy of sent mail).
+    pub async fn append(&mut self, mailbox: &str, raw: &[u8]) -> anyhow::Result<()> {
+        within(
+            self.timeout,
+            self.session.append(mailbox, Some("(\\Seen)"), None, raw),
+        )
+        .await
+        .with_context(|| format!("cannot append to {mailbox}"))
+    }
+
     pub async fn logout(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
     }

@@ -231,4 +231,25 @@ impl Store {
         }
         Ok(summary)
     }
+
+    /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
+    pub async fn uncopied_sent(&self, limit: usize) -> Result<Vec<(i64, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT o.id, b.data FROM outbox o JOIN blobs b ON b.sha256 = o.raw_sha256
+             WHERE o.status = 'sent' AND o.copied_at IS NULL ORDER BY o.id LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    pub async fn mark_copied(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE outbox SET copied_at = ? WHERE id = ?")
+            .bind(rfc3339(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
