@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-pub use outbox::{OutboxRow, OutboxSummary, ParkedAs};
+pub use outbox::{OutboxRow, ParkedAs};
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 
 use crate::clock::rfc3339;
@@ -171,17 +171,6 @@ impl Store {
                 .await?;
         }
         tx.commit().await
-    }
-
-    pub async fn add_event(
-        &self,
-        complaint_id: Option<i64>,
-        at: DateTime<Utc>,
-        actor: &str,
-        action: &str,
-        detail: &str,
-    ) -> Result<()> {
-        insert_event(&self.pool, complaint_id, at, actor, action, detail).await
     }
 
     /// Whether the database answers and its schema is current (for `check`).

@@ -1,7 +1,6 @@
 //! Outbox rows: what is waiting to be delivered, and the record of each attempt.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::Row;
 
 use super::{Result, Store, insert_event};
@@ -33,15 +32,6 @@ impl ParkedAs {
             ParkedAs::Uncertain => "uncertain",
         }
     }
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct OutboxSummary {
-    pub pending: i64,
-    pub sending: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub uncertain: i64,
 }
 
 impl Store {
@@ -131,23 +121,6 @@ impl Store {
         Ok(())
     }
 
-    /// A transient failure before the row was claimed (server unreachable): the attempt
-    /// counts, the row stays pending.
-    pub async fn outbox_defer(
-        &self,
-        id: i64,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
-    ) -> Result<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'pending'")
-            .bind(rfc3339(next_attempt_at))
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Parks a row that must not be retried by itself: rejected permanently (with the
     /// server's reply), or interrupted so that delivery is uncertain.
     pub async fn outbox_park(
@@ -211,25 +184,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
-    }
-
-    pub async fn outbox_summary(&self) -> Result<OutboxSummary> {
-        let rows = sqlx::query("SELECT status, count(*) FROM outbox GROUP BY status")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut summary = OutboxSummary::default();
-        for row in rows {
-            let status: String = row.get(0);
-            let count: i64 = row.get(1);
-            match status.as_str() {
-                "pending" => summary.pending = count,
-                "sending" => summary.sending = count,
-                "sent" => summary.sent = count,
-                "failed" => summary.failed = count,
-                _ => summary.uncertain = count,
-            }
-        }
-        Ok(summary)
     }
 
     /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
