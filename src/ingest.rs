@@ -403,7 +403,11 @@ async fn lookup(
             None => None,
         };
         known.named = known.thread.as_ref().map(|t| t.id).or(by_subject);
-        known.official_on_complaint = known.named.is_some();
+        // An official who reported a complaint themselves writes about it as a citizen.
+        known.official_on_complaint = match known.named {
+            Some(id) => !batch.is_reporter(id, sender).await?,
+            None => false,
+        };
     }
     if known.thread.is_none()
         && let (Some(number), Some(sender)) = (subject_number, inbound.sender())

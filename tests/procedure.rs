@@ -446,3 +446,36 @@ async fn with_a_trusted_authserv_id_only_authenticated_replies_act() {
     office.run_once();
     assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
 }
+
+#[tokio::test]
+async fn an_official_who_reports_a_complaint_follows_it_up_as_a_citizen() {
+    let office = Office::start().await;
+    let complaint = format!(
+        "From: {KABID}\r\nTo: {OFFICE}\r\nSubject: Listrik kantor UPT padam\r\nMessage-ID: <own-1@kaltaraprov.go.id>\r\n\r\nSudah dua hari padam.\r\n"
+    );
+    office.submit(KABID, complaint.as_bytes()).await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let ack = office
+        .stack
+        .wait_for_messages(KABID, "INBOX", 1, WAIT)
+        .await
+        .into_iter()
+        .find(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Re: Listrik")))
+        .expect("the acknowledgment");
+    let more = format!(
+        "From: {KABID}\r\nTo: {OFFICE}\r\nSubject: Re: Listrik kantor UPT padam [ADU-2026-00001]\r\n\
+         Message-ID: <own-2@kaltaraprov.go.id>\r\nIn-Reply-To: {}\r\n\r\nSekarang genset juga mati.\r\n",
+        header(&ack, "Message-ID").expect("Message-ID")
+    );
+    office.submit(KABID, more.as_bytes()).await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 0);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'follow_up'")
+            .await,
+        1
+    );
+}

@@ -41,6 +41,16 @@ impl Batch {
         Ok(found)
     }
 
+    pub async fn is_reporter(&mut self, complaint_id: i64, address: &EmailAddress) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM complaints WHERE id = ? AND reporter_email = ?")
+                .bind(complaint_id)
+                .bind(address.as_str())
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(found.is_some())
+    }
+
     /// A complaint by its number, whoever asks.
     pub async fn complaint_id_by_number(&mut self, number: &RegisterNumber) -> Result<Option<i64>> {
         sqlx::query_scalar("SELECT id FROM complaints WHERE number = ?")
