@@ -321,6 +321,60 @@ mod tests {
     }
 
     #[test]
+    fn a_token_only_proves_its_own_complaint_stage_role_and_recipient() {
+        let t = tokens();
+        let token = t.token(
+            "ADU-2026-00002",
+            "persetujuan:1",
+            "kasubbag_umum",
+            "kasubbag@kaltaraprov.go.id",
+        );
+        assert!(t.verify(
+            &token,
+            "ADU-2026-00002",
+            "persetujuan:1",
+            "kasubbag_umum",
+            "kasubbag@kaltaraprov.go.id"
+        ));
+        assert!(!t.verify(
+            &token,
+            "ADU-2026-00001",
+            "persetujuan:1",
+            "kasubbag_umum",
+            "kasubbag@kaltaraprov.go.id"
+        ));
+        assert!(!t.verify(
+            &token,
+            "ADU-2026-00002",
+            "persetujuan:2",
+            "kasubbag_umum",
+            "kasubbag@kaltaraprov.go.id"
+        ));
+        assert!(!t.verify(
+            &token,
+            "ADU-2026-00002",
+            "persetujuan:1",
+            "kepala_dinas",
+            "kasubbag@kaltaraprov.go.id"
+        ));
+        assert!(!t.verify(
+            &token,
+            "ADU-2026-00002",
+            "persetujuan:1",
+            "kasubbag_umum",
+            "warga@example.net"
+        ));
+        let other_key = Tokens::new(&SecretString::from("another-secret-0123456789".to_string()));
+        assert!(!other_key.verify(
+            &token,
+            "ADU-2026-00002",
+            "persetujuan:1",
+            "kasubbag_umum",
+            "kasubbag@kaltaraprov.go.id"
+        ));
+    }
+
+    #[test]
     fn an_earlier_stage_is_stale() {
         let old = notification(
             &Stage::Persetujuan(1),
