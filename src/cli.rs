@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::domain::Status;
+use crate::lock::{self, Acquired};
 use crate::mail::templates::Templates;
 use crate::mail::{Classification, classify, parse};
 use crate::store::Store;
@@ -229,36 +230,52 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
     loop {
-        let report = worker::run_once(settings, &store, &clock).await;
+        // Taken (or renewed) before every cycle; released when the process ends.
+        let report = match lock::acquire(&store, clock.now()).await? {
+            Acquired::Yes => Some(worker::run_once(settings, &store, &clock).await),
+            Acquired::HeldBy(holder, until) => {
+                tracing::info!(
+                    host = %holder.host,
+                    pid = holder.pid,
+                    lease_until = %crate::clock::rfc3339(until),
+                    "another worker is running; this one does nothing"
+                );
+                None
+            }
+        };
         match &report {
-            Ok(report) => tracing::info!(
+            Some(Ok(report)) => tracing::info!(
                 fetched = report.fetched,
                 complaints = report.complaints,
                 follow_ups = report.follow_ups,
+                staff_replies = report.staff_replies,
                 auto_replies = report.auto_replies,
                 bounces = report.bounces,
                 quarantined = report.quarantined,
                 moved = report.moved,
+                deadline_notices = report.deadline_notices,
                 sent = report.delivery.sent,
                 deferred = report.delivery.deferred,
                 failed = report.delivery.failed,
                 duration_ms = report.duration_ms,
                 "cycle complete"
             ),
-            Err(error) if !once => {
+            Some(Err(error)) if !once => {
                 tracing::error!(error = %one_line(error), "cycle failed; retrying later")
             }
-            Err(_) => {}
+            _ => {}
         }
         if once {
+            lock::release(&store).await?;
             store.close().await;
-            report?;
+            report.transpose()?;
             return Ok(ExitCode::SUCCESS);
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
             _ = tokio::signal::ctrl_c() => {
                 tracing::info!("interrupted; exiting");
+                lock::release(&store).await?;
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }

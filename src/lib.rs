@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod domain;
 pub mod imap;
 pub mod ingest;
+pub mod lock;
 pub mod mail;
 pub mod outbox;
 pub mod procedure;

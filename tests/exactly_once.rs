@@ -235,3 +235,46 @@ async fn random_kills_lose_nothing_and_repeat_nothing() {
     office.run_once();
     assert_exactly_once(&office, total).await;
 }
+
+#[tokio::test]
+async fn an_overlapping_run_does_nothing_and_a_killed_holder_blocks_nothing() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    // A slow run holds the lock (paused after its commit, before the move)...
+    let mut slow = office.pause_at("committed");
+    // ...so the next cron tick exits 0 at once, with one log line, touching nothing.
+    let overlapping = office.run_once();
+    let logs = String::from_utf8_lossy(&overlapping.stdout);
+    assert!(logs.contains("another worker is running"), "{logs}");
+    assert!(!logs.contains("cycle complete"), "{logs}");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM imap_receipts WHERE moved_at IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        0
+    );
+    // The holder is killed with SIGKILL: the next run takes over at once and finishes.
+    slow.kill().expect("SIGKILL");
+    slow.wait().expect("wait");
+    let next = office.run_once();
+    assert!(String::from_utf8_lossy(&next.stdout).contains("cycle complete"));
+    assert!(office.stack.messages(OFFICE, "INBOX").await.is_empty());
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
+            .await,
+        1
+    );
+    assert_eq!(
+        office.count("SELECT count(*) FROM worker_lock").await,
+        0,
+        "released at exit"
+    );
+}

@@ -1,6 +1,7 @@
 //! The only code with SQL. SQLite in WAL mode; every batch of inbound mail is written in
 //! one transaction; no transaction is ever held across a network call.
 
+mod lock;
 mod outbox;
 mod procedure;
 mod register;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+pub use lock::LockHolder;
 pub use outbox::{OutboxRow, ParkedAs};
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 

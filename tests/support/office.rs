@@ -146,8 +146,8 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         self.command(args).output().expect("cannot run pengaduan")
     }
 
-    /// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
-    pub fn kill_at(&self, failpoint: &str) {
+    /// Starts one cycle that pauses at `failpoint`; returns once it is paused there.
+    pub fn pause_at(&self, failpoint: &str) -> std::process::Child {
         use std::io::{BufRead, BufReader};
         let mut child = self
             .command(&["run", "--once"])
@@ -166,13 +166,19 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
                 }
             }
         });
-        let reached = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+        if rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            let _ = child.kill();
+            let status = child.wait().expect("wait");
+            panic!("the worker never reached failpoint {failpoint} (exit {status})");
+        }
+        child
+    }
+
+    /// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
+    pub fn kill_at(&self, failpoint: &str) {
+        let mut child = self.pause_at(failpoint);
         child.kill().expect("SIGKILL");
-        let status = child.wait().expect("wait");
-        assert!(
-            reached,
-            "the worker never reached failpoint {failpoint} (exit {status})"
-        );
+        child.wait().expect("wait");
     }
 
     /// One cycle, which must succeed.
