@@ -71,12 +71,58 @@ pub enum Command {
     },
     /// Validate the configuration and reach the database, IMAP and SMTP.
     Check,
+    /// Take a consistent copy of the live database (safe while a worker runs).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: PathBuf,
+    },
+    /// Inspect quarantined messages and put one back in the mailbox after a fix.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// Inspect outgoing mail and re-queue a failed or uncertain message.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Show what the worker would make of one .eml file (touches no database or mailbox).
     Parse {
         file: PathBuf,
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// Quarantined messages, newest first, with the reason.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the worker made of one quarantined message (as `parse` shows it).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put the message back in the mailbox, to be processed afresh by the next cycle.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Outgoing mail, newest first.
+    List {
+        /// Only this status: pending, sending, sent, failed, uncertain.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-queue a failed or uncertain message; the next cycle sends it.
+    Retry { id: i64 },
 }
 
 impl Command {
@@ -222,6 +268,23 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&settings).await,
+        Command::Backup { path } => {
+            if path.exists() {
+                anyhow::bail!("{} already exists; choose a new file", path.display());
+            }
+            let store = Store::open(&settings.database.url).await?;
+            let target = path
+                .to_str()
+                .ok_or_else(|| anyhow::anyhow!("the backup path must be UTF-8"))?;
+            store
+                .backup(target)
+                .await
+                .with_context(|| format!("cannot write the backup {}", path.display()))?;
+            println!("backup written to {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Quarantine { action } => quarantine(&settings, action).await,
+        Command::Outbox { action } => outbox_command(&settings, action).await,
         Command::Parse { .. } => unreachable!("handled above"),
     }
 }
@@ -283,6 +346,149 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
     }
 }
 
+async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database.url).await?;
+    match action {
+        QuarantineAction::List { json } => {
+            let rows = store.quarantined().await?;
+            if *json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("(nothing in quarantine)");
+            } else {
+                for q in &rows {
+                    println!(
+                        "#{:<6} {}  {:<30} {}  — {}",
+                        q.id,
+                        q.recorded_at,
+                        q.from.as_deref().unwrap_or("-"),
+                        q.subject,
+                        q.reason
+                    );
+                }
+            }
+        }
+        QuarantineAction::Show { id, json } => {
+            let raw = store.quarantined_raw(*id).await?.ok_or_else(|| {
+                anyhow::anyhow!("no quarantined message #{id} (see `pengaduan quarantine list`)")
+            })?;
+            let report = ParseReport::new(
+                &raw,
+                &settings.smtp.from_address,
+                &settings.office.domain,
+                &settings.office.number_prefix,
+            );
+            print_parse_report(&report, *json)?;
+        }
+        QuarantineAction::Retry { id } => {
+            let raw = store.quarantined_raw(*id).await?.ok_or_else(|| {
+                anyhow::anyhow!("no quarantined message #{id} (see `pengaduan quarantine list`)")
+            })?;
+            let clock = Clock::from_env()?;
+            // Holding the worker lock, so no cycle sees the copy before its key is freed.
+            if let Acquired::HeldBy(holder, _) = lock::acquire(&store, clock.now()).await? {
+                anyhow::bail!(
+                    "a worker is running (host {}, pid {}); try again when it is done",
+                    holder.host,
+                    holder.pid
+                );
+            }
+            let result = async {
+                let mut imap = imap::Connection::connect(&settings.imap).await?;
+                let appended = imap.append(&settings.imap.mailbox, &raw).await;
+                imap.logout().await;
+                appended?;
+                store.release_quarantined(*id, clock.now()).await?;
+                anyhow::Ok(())
+            }
+            .await;
+            lock::release(&store).await?;
+            result?;
+            println!(
+                "quarantined message #{id} is back in {}; the next cycle processes it",
+                settings.imap.mailbox
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox_command(settings: &Settings, action: &OutboxAction) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database.url).await?;
+    match action {
+        OutboxAction::List { status, json } => {
+            const STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "uncertain"];
+            if let Some(s) = status
+                && !STATUSES.contains(&s.as_str())
+            {
+                anyhow::bail!(
+                    "unknown outbox status {s:?}; one of: {}",
+                    STATUSES.join(", ")
+                );
+            }
+            let rows = store.outbox_rows(status.as_deref()).await?;
+            if *json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("(no outgoing mail)");
+            } else {
+                for o in &rows {
+                    println!(
+                        "#{:<6} {:<9} {:<7} {:<16} tries {}  to {}  {}{}",
+                        o.id,
+                        o.status,
+                        o.purpose,
+                        o.number.as_deref().unwrap_or("-"),
+                        o.attempts,
+                        o.to,
+                        o.subject,
+                        o.last_error
+                            .as_deref()
+                            .map(|e| format!("  — {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        OutboxAction::Retry { id } => {
+            let clock = Clock::from_env()?;
+            if !store.outbox_requeue(*id, clock.now()).await? {
+                anyhow::bail!(
+                    "outbox #{id} is not failed or uncertain (see `pengaduan outbox list`)"
+                );
+            }
+            println!("outbox #{id} is queued again; the next cycle sends it");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_parse_report(report: &ParseReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(report);
+    }
+    println!("kind:       {}", report.kind);
+    if let Some(reason) = &report.quarantine_reason {
+        println!("quarantine: {reason}");
+    }
+    println!(
+        "message-id: {}",
+        report.inbound.message_id.as_deref().unwrap_or("-")
+    );
+    println!("subject:    {}", report.inbound.subject);
+    for a in &report.inbound.attachments {
+        println!(
+            "attachment: {} ({}, {} bytes, sha256 {})",
+            a.filename.as_deref().unwrap_or("-"),
+            a.content_type,
+            a.size,
+            a.sha256
+        );
+    }
+    println!("\n{}", report.inbound.body_text);
+    Ok(())
+}
+
 /// `parse FILE`: the operator's tool for "why was this quarantined?".
 fn parse_file(cli: &Cli, file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
     let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -299,29 +505,7 @@ fn parse_file(cli: &Cli, file: &PathBuf, json: bool) -> anyhow::Result<ExitCode>
         )
     });
     let report = ParseReport::new(&raw, &address, &domain, &prefix);
-    if json {
-        print_json(&report)?;
-    } else {
-        println!("kind:       {}", report.kind);
-        if let Some(reason) = &report.quarantine_reason {
-            println!("quarantine: {reason}");
-        }
-        println!(
-            "message-id: {}",
-            report.inbound.message_id.as_deref().unwrap_or("-")
-        );
-        println!("subject:    {}", report.inbound.subject);
-        for a in &report.inbound.attachments {
-            println!(
-                "attachment: {} ({}, {} bytes, sha256 {})",
-                a.filename.as_deref().unwrap_or("-"),
-                a.content_type,
-                a.size,
-                a.sha256
-            );
-        }
-        println!("\n{}", report.inbound.body_text);
-    }
+    print_parse_report(&report, json)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,6 +2,7 @@
 //! one transaction; no transaction is ever held across a network call.
 
 mod lock;
+mod operations;
 mod outbox;
 mod procedure;
 mod register;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 pub use lock::LockHolder;
+pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{OutboxRow, ParkedAs};
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 

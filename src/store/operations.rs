@@ -1,0 +1,160 @@
+//! What operators inspect and repair without SQL: quarantined messages, outgoing mail,
+//! and consistent backups.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Result, Store, insert_event};
+use crate::clock::rfc3339;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantinedView {
+    pub id: i64,
+    pub recorded_at: String,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: String,
+    pub reason: String,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxView {
+    pub id: i64,
+    pub number: Option<String>,
+    pub purpose: String,
+    pub status: String,
+    pub attempts: i64,
+    pub to: String,
+    pub subject: String,
+    pub created_at: String,
+    pub next_attempt_at: String,
+    pub sent_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Quarantined messages not yet retried, newest first.
+    pub async fn quarantined(&self) -> Result<Vec<QuarantinedView>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.recorded_at, m.message_id, m.from_email, m.subject, m.quarantine_reason, b.size
+             FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256
+             WHERE m.kind = 'quarantined' ORDER BY m.id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| QuarantinedView {
+                id: r.get(0),
+                recorded_at: r.get(1),
+                message_id: r.get(2),
+                from: r.get(3),
+                subject: r.get(4),
+                reason: r.get::<Option<String>, _>(5).unwrap_or_default(),
+                size: r.get(6),
+            })
+            .collect())
+    }
+
+    /// The raw bytes of a quarantined message.
+    pub async fn quarantined_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(
+            "SELECT b.data FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = ? AND m.kind = 'quarantined'",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Marks a quarantined message as retried and frees its exactly-once key, so the copy
+    /// put back in the mailbox is processed afresh. The record stays as evidence.
+    pub async fn release_quarantined(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE messages SET kind = 'retried', message_key = 'retried:' || id || ':' || message_key
+             WHERE id = ? AND kind = 'quarantined'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            let detail =
+                format!("quarantined message #{id} put back in the mailbox by an operator");
+            insert_event(&mut *tx, None, now, "operator", "quarantine_retry", &detail).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn outbox_rows(&self, status: Option<&str>) -> Result<Vec<OutboxView>> {
+        let rows = sqlx::query(
+            "SELECT o.id, c.number, o.purpose, o.status, o.attempts, o.recipients_json, m.subject, o.created_at,
+                    o.next_attempt_at, o.sent_at, o.last_error
+             FROM outbox o JOIN messages m ON m.id = o.message_row LEFT JOIN complaints c ON c.id = o.complaint_id
+             WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id DESC",
+        )
+        .bind(status)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let recipients: String = r.get(5);
+                let to: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
+                OutboxView {
+                    id: r.get(0),
+                    number: r.get(1),
+                    purpose: r.get(2),
+                    status: r.get(3),
+                    attempts: r.get(4),
+                    to: to.join(", "),
+                    subject: r.get(6),
+                    created_at: r.get(7),
+                    next_attempt_at: r.get(8),
+                    sent_at: r.get(9),
+                    last_error: r.get(10),
+                }
+            })
+            .collect())
+    }
+
+    /// Puts a failed or uncertain row back in the queue, due now.
+    pub async fn outbox_requeue(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT complaint_id, purpose, status FROM outbox WHERE id = ? AND status IN ('failed', 'uncertain')")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE id = ?")
+            .bind(rfc3339(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let (purpose, status): (String, String) = (row.get(1), row.get(2));
+        let detail = format!("outbox #{id} ({status}) re-queued by an operator");
+        insert_event(
+            &mut *tx,
+            row.get(0),
+            now,
+            "operator",
+            &format!("{purpose}_requeued"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A consistent copy of the live database (SQLite `VACUUM INTO`), safe while a
+    /// worker runs.
+    pub async fn backup(&self, path: &str) -> Result<()> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! What an operator does without SQL: inspect and retry quarantined messages, inspect and
+//! re-queue outgoing mail, and back up the live database.
+
+mod support;
+
+use std::time::Duration;
+
+use support::office::{OFFICE, Office, fixture};
+
+#[tokio::test]
+async fn a_quarantined_message_is_inspected_and_put_back() {
+    let office = Office::start().await;
+    office
+        .stack
+        .append(OFFICE, "INBOX", &fixture("13-no-from.eml"))
+        .await;
+    office.run_once();
+    let list = office.output(&["quarantine", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(list.as_array().expect("array").len(), 1);
+    assert_eq!(list[0]["reason"], "no usable From address");
+    let id = list[0]["id"].as_i64().expect("id").to_string();
+
+    let shown = office.output(&["quarantine", "show", &id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!(shown["kind"], "quarantined");
+    assert!(
+        shown["body_text"]
+            .as_str()
+            .expect("body")
+            .contains("Mal Pelayanan Publik")
+    );
+
+    let retry = office.output(&["quarantine", "retry", &id]);
+    assert!(
+        retry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retry.stderr)
+    );
+    assert_eq!(
+        office.stack.messages(OFFICE, "INBOX").await.len(),
+        1,
+        "back in the mailbox"
+    );
+    assert_eq!(
+        office
+            .stack
+            .messages(OFFICE, "Pengaduan/Karantina")
+            .await
+            .len(),
+        1,
+        "the evidence stays"
+    );
+    // Processed afresh (it still has no sender, so it is quarantined again, as a new record).
+    office.run_once();
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'quarantined'")
+            .await,
+        1
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'retried'")
+            .await,
+        1
+    );
+    assert!(office.stack.messages(OFFICE, "INBOX").await.is_empty());
+    // A second retry of the old record is refused with a clear line.
+    let again = office.output(&["quarantine", "retry", &id]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no quarantined message"));
+}
+
+#[tokio::test]
+async fn uncertain_mail_is_requeued_by_the_operator_and_sent_once() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    // Killed after claiming the acknowledgment: parked as uncertain by the next run.
+    office.kill_at("sending");
+    office.run_once();
+    let listed = office.output(&["outbox", "list", "--status", "uncertain", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(listed.as_array().expect("array").len(), 1);
+    assert_eq!(listed[0]["purpose"], "ack");
+    assert_eq!(listed[0]["to"], "budi.santoso@gmail.com");
+    let id = listed[0]["id"].as_i64().expect("id").to_string();
+
+    let retry = office.output(&["outbox", "retry", &id]);
+    assert!(
+        retry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retry.stderr)
+    );
+    office.run_once();
+    let acks = office
+        .stack
+        .wait_for_messages(
+            "budi.santoso@gmail.com",
+            "INBOX",
+            1,
+            Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(acks.len(), 1);
+    assert_eq!(
+        office
+            .count(&format!(
+                "SELECT count(*) FROM outbox WHERE id = {id} AND status = 'sent'"
+            ))
+            .await,
+        1
+    );
+    let refused = office.output(&["outbox", "retry", &id]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "a sent message is never re-queued"
+    );
+}
+
+#[tokio::test]
+async fn a_backup_is_a_consistent_copy() {
+    let office = Office::start().await;
+    office.submit_fixture("04-mixed-pdf-jpeg.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let path = office.dir.path().join("backup.db");
+    let output = office.output(&["backup", path.to_str().expect("utf-8")]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let restored = office
+        .command(&["show", "ADU-2026-00001", "--json"])
+        .env(
+            "PENGADUAN__DATABASE__URL",
+            format!("sqlite://{}", path.display()),
+        )
+        .output()
+        .expect("run pengaduan");
+    let shown: serde_json::Value = serde_json::from_slice(&restored.stdout).expect("JSON");
+    assert_eq!(shown["attachment_count"], 2);
+    assert_eq!(
+        shown["events"].as_array().expect("events").len(),
+        office.show("ADU-2026-00001")["events"]
+            .as_array()
+            .expect("events")
+            .len()
+    );
+    let again = office.output(&["backup", path.to_str().expect("utf-8")]);
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing file is never overwritten"
+    );
+}
