@@ -706,6 +706,7 @@ fn sample_context(settings: &Settings) -> minijinja::Value {
         reporter => "Contoh Warga",
         body => "Isi pengaduan.",
         attachment_count => 1,
+        attachment_note => "",
         division => "aptika",
         instruction => "mohon ditindaklanjuti",
         divisions => vec![minijinja::context! { key => "aptika", addresses => "kabid.aptika@example.net" }],

@@ -166,6 +166,8 @@ pub struct OfficeSettings {
     pub templates_dir: PathBuf,
     /// Notifications to officials other than the admin show the reporter's name only.
     pub confidential_reporter: bool,
+    /// Files are attached to officials' notifications only up to this total size.
+    pub forward_attachments_max_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +264,7 @@ struct RawOffice {
     timezone: Option<String>,
     templates_dir: Option<PathBuf>,
     confidential_reporter: Option<bool>,
+    forward_attachments_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -683,6 +686,10 @@ impl Validator {
                 .templates_dir
                 .unwrap_or_else(|| "templates".into()),
             confidential_reporter: raw.office.confidential_reporter.unwrap_or(true),
+            forward_attachments_max_bytes: raw
+                .office
+                .forward_attachments_max_bytes
+                .unwrap_or(10 * 1024 * 1024),
         };
 
         let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);

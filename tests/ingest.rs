@@ -609,6 +609,28 @@ async fn a_20_mb_attachment_is_stored_once_with_its_hash() {
             .await,
         data.len() as i64
     );
+    // Too big to forward: the Kepala Dinas is told the files are kept in the register.
+    let kadis = office
+        .stack
+        .wait_for_messages(
+            "kadis@kaltaraprov.go.id",
+            "INBOX",
+            2,
+            Duration::from_secs(30),
+        )
+        .await;
+    for notification in &kadis {
+        let parsed = pengaduan::mail::parse(notification);
+        assert!(
+            parsed.attachments.is_empty(),
+            "a 20 MB file is not mailed to officials"
+        );
+        assert!(
+            parsed.body_text.contains("tidak dilampirkan"),
+            "{}",
+            parsed.body_text
+        );
+    }
 }
 
 #[tokio::test]

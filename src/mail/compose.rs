@@ -224,7 +224,22 @@ impl<'a> Composer<'a> {
     ) -> Result<Outgoing, ComposeError> {
         let show_address = *notice.role == crate::config::Role::Admin;
         let base = self.brief_context(notice.brief, show_address);
-        let count = minijinja::context! { attachment_count => notice.attachments.len() };
+        // Officials' mail servers refuse large messages: beyond the limit the files stay in
+        // the register and the notification says so.
+        let total: usize = notice.attachments.iter().map(|a| a.bytes.len()).sum();
+        let limit = self.settings.office.forward_attachments_max_bytes;
+        let (attachments, note) = if total as u64 > limit {
+            let mb = |bytes: f64| format!("{:.1}", bytes / 1_048_576.0).replace('.', ",");
+            let note = format!(
+                " (tidak dilampirkan: {} MB melebihi batas {} MB; tersimpan di register)",
+                mb(total as f64),
+                mb(limit as f64)
+            );
+            (&[][..], note)
+        } else {
+            (notice.attachments, String::new())
+        };
+        let count = minijinja::context! { attachment_count => notice.attachments.len(), attachment_note => note };
         let context = minijinja::value::merge_maps([count, notice.extra.clone(), base]);
         let rendered = self.templates.render(notice.template, context)?;
         let stage = notice.stage.key();
@@ -253,7 +268,7 @@ impl<'a> Composer<'a> {
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: Some("auto-generated"),
-            attachments: notice.attachments,
+            attachments,
             now,
         })
     }
