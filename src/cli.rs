@@ -48,6 +48,16 @@ pub enum Command {
         /// Seconds between cycles in long-running mode.
         #[arg(long, default_value_t = 60)]
         interval: u64,
+        /// After each cycle, write Prometheus metrics to this file (node_exporter's
+        /// textfile collector).
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
+    },
+    /// How the worker is doing; exit status 1 when the last successful cycle is older
+    /// than worker.stale_after_seconds (a liveness or monitoring probe).
+    Status {
+        #[arg(long)]
+        json: bool,
     },
     /// List the complaint register.
     List {
@@ -161,7 +171,12 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
     let settings = Settings::load(&cli.config)?;
     match &cli.command {
-        Command::Run { once, interval } => run(&settings, *once, *interval).await,
+        Command::Run {
+            once,
+            interval,
+            metrics_file,
+        } => run(&settings, *once, *interval, metrics_file.as_deref()).await,
+        Command::Status { json } => status(&settings, *json).await,
         Command::List {
             status,
             overdue,
@@ -289,7 +304,12 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<ExitCode> {
+async fn run(
+    settings: &Settings,
+    once: bool,
+    interval: u64,
+    metrics_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
     loop {
@@ -328,6 +348,20 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
             }
             _ => {}
         }
+        if let Some(report) = &report {
+            let (ok, duration_ms, json) = match report {
+                Ok(r) => (true, r.duration_ms, serde_json::to_value(r)?),
+                Err(e) => (false, 0, serde_json::json!({ "error": one_line(e) })),
+            };
+            store
+                .record_cycle(clock.now(), ok, duration_ms, &json)
+                .await?;
+            if let Some(path) = metrics_file {
+                let text = crate::metrics::render(&store.health(clock.now()).await?);
+                crate::metrics::write_atomically(path, &text)
+                    .with_context(|| format!("cannot write metrics to {}", path.display()))?;
+            }
+        }
         if once {
             lock::release(&store).await?;
             store.close().await;
@@ -344,6 +378,78 @@ async fn run(settings: &Settings, once: bool, interval: u64) -> anyhow::Result<E
             }
         }
     }
+}
+
+async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
+    let clock = Clock::from_env()?;
+    let store = Store::open(&settings.database.url).await?;
+    let now = clock.now();
+    let health = store.health(now).await?;
+    let age = health
+        .last_success_at
+        .as_deref()
+        .and_then(crate::clock::parse_rfc3339)
+        .map(|at| (now - at).num_seconds());
+    let stale = age.is_none_or(|age| age > settings.worker.stale_after.as_secs() as i64);
+    let count = |pairs: &[(String, i64)], key: &str| {
+        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    };
+    let open: i64 = health
+        .complaints_by_status
+        .iter()
+        .filter(|(s, _)| Status::parse(s).is_some_and(Status::is_open))
+        .map(|(_, n)| n)
+        .sum();
+    if json {
+        print_json(&serde_json::json!({
+            "last_success_at": health.last_success_at,
+            "age_seconds": age,
+            "stale": stale,
+            "last_cycle": health.last_success,
+            "last_failure_at": health.last_failure_at,
+            "outbox": {
+                "pending": count(&health.outbox_by_status, "pending"),
+                "failed": count(&health.outbox_by_status, "failed"),
+                "uncertain": count(&health.outbox_by_status, "uncertain"),
+            },
+            "quarantined": health.quarantined,
+            "open_complaints": open,
+            "overdue_complaints": health.overdue,
+        }))?;
+    } else {
+        match (&health.last_success_at, &health.last_success) {
+            (Some(at), Some(report)) => println!(
+                "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
+                age.unwrap_or_default(),
+                report["fetched"],
+                report["complaints"],
+                report["delivery"]["sent"]
+            ),
+            _ => println!("last successful cycle: never"),
+        }
+        if let Some(at) = &health.last_failure_at {
+            println!("last failed cycle:     {at}");
+        }
+        println!(
+            "outbox: {} pending, {} failed, {} uncertain",
+            count(&health.outbox_by_status, "pending"),
+            count(&health.outbox_by_status, "failed"),
+            count(&health.outbox_by_status, "uncertain")
+        );
+        println!("quarantined: {}", health.quarantined);
+        println!("complaints: {open} open, {} overdue", health.overdue);
+        if stale {
+            println!(
+                "STALE: no successful cycle within {}s (worker.stale_after_seconds)",
+                settings.worker.stale_after.as_secs()
+            );
+        }
+    }
+    Ok(if stale {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::Result<ExitCode> {

@@ -200,6 +200,8 @@ pub struct WorkerSettings {
     pub batch_bytes: u64,
     /// Most outbox rows delivered in one cycle.
     pub send_limit: usize,
+    /// `status` fails when the last successful cycle is older than this.
+    pub stale_after: Duration,
 }
 
 // ---- raw shapes, as they come from the file and the environment ----
@@ -333,6 +335,7 @@ struct RawWorker {
     batch_messages: Option<usize>,
     batch_bytes: Option<u64>,
     send_limit: Option<usize>,
+    stale_after_seconds: Option<u64>,
 }
 
 impl Settings {
@@ -720,6 +723,7 @@ impl Validator {
             batch_messages: raw.worker.batch_messages.unwrap_or(500).max(1),
             batch_bytes: raw.worker.batch_bytes.unwrap_or(64 * 1024 * 1024).max(1),
             send_limit: raw.worker.send_limit.unwrap_or(10_000).max(1),
+            stale_after: Duration::from_secs(raw.worker.stale_after_seconds.unwrap_or(600)),
         };
 
         let roles = self.roles(&raw.roles, &smtp.from_address)?;

@@ -12,6 +12,7 @@ pub mod imap;
 pub mod ingest;
 pub mod lock;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod procedure;
 pub mod security;

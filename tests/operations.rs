@@ -157,3 +157,77 @@ async fn a_backup_is_a_consistent_copy() {
         "an existing file is never overwritten"
     );
 }
+
+#[tokio::test]
+async fn status_and_metrics_report_the_last_cycle() {
+    let office = Office::start().await;
+    let never = office.output(&["status"]);
+    assert_eq!(
+        never.status.code(),
+        Some(1),
+        "no successful cycle yet: stale"
+    );
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office
+        .stack
+        .append(OFFICE, "INBOX", &fixture("12-garbage-not-email.eml"))
+        .await;
+    office.wait_inbox(2).await;
+    let metrics = office.dir.path().join("pengaduan.prom");
+    let run = office.output(&[
+        "run",
+        "--once",
+        "--metrics-file",
+        metrics.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let status = office.output(&["status", "--json"]);
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    assert_eq!(status["stale"], false);
+    assert_eq!(status["last_cycle"]["fetched"], 2);
+    assert_eq!(status["last_cycle"]["complaints"], 1);
+    assert_eq!(status["quarantined"], 1);
+    assert_eq!(status["open_complaints"], 1);
+    assert_eq!(status["outbox"]["pending"], 0);
+
+    let text = std::fs::read_to_string(&metrics).expect("metrics written");
+    assert!(
+        text.contains("pengaduan_messages_ingested_total{kind=\"complaint\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("pengaduan_quarantined_total 1\n"), "{text}");
+    assert!(
+        text.contains("pengaduan_mail_sent_total 2\n"),
+        "the acknowledgment and the disposition request: {text}"
+    );
+    assert!(
+        text.contains("pengaduan_complaints{status=\"menunggu_disposisi\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pengaduan_cycle_duration_seconds_count 1\n"),
+        "{text}"
+    );
+
+    // Much later with no cycle in between, the probe fails.
+    let later = office
+        .command(&["status"])
+        .env(
+            "PENGADUAN_NOW",
+            pengaduan::clock::rfc3339(chrono::Utc::now() + chrono::Duration::hours(1)),
+        )
+        .output()
+        .expect("run pengaduan");
+    assert_eq!(later.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&later.stdout).contains("STALE"));
+}

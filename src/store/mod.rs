@@ -1,6 +1,7 @@
 //! The only code with SQL. SQLite in WAL mode; every batch of inbound mail is written in
 //! one transaction; no transaction is ever held across a network call.
 
+mod health;
 mod lock;
 mod operations;
 mod outbox;
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{OutboxRow, ParkedAs};

@@ -1,0 +1,205 @@
+//! Prometheus text exposition of [`Health`]: written after each `run --once` with
+//! `--metrics-file` (for node_exporter's textfile collector). Pure rendering.
+
+use std::fmt::Write;
+
+use crate::domain::Status;
+use crate::store::Health;
+
+const DURATION_BUCKETS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
+
+pub fn render(health: &Health) -> String {
+    let mut out = String::new();
+    let count = |pairs: &[(String, i64)], key: &str| {
+        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    };
+    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    };
+
+    family(
+        &mut out,
+        "pengaduan_messages_ingested_total",
+        "counter",
+        "Inbound messages recorded, by what they became.",
+    );
+    for kind in [
+        "complaint",
+        "follow_up",
+        "staff_reply",
+        "unauthorized",
+        "auto_reply",
+        "bounce",
+        "quarantined",
+    ] {
+        let _ = writeln!(
+            out,
+            "pengaduan_messages_ingested_total{{kind=\"{kind}\"}} {}",
+            count(&health.messages_by_kind, kind)
+        );
+    }
+    family(
+        &mut out,
+        "pengaduan_mail_sent_total",
+        "counter",
+        "Outgoing messages accepted by the SMTP server.",
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_mail_sent_total {}",
+        count(&health.outbox_by_status, "sent")
+    );
+    family(
+        &mut out,
+        "pengaduan_mail_failed_total",
+        "counter",
+        "Outgoing messages rejected permanently (5xx).",
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_mail_failed_total {}",
+        count(&health.outbox_by_status, "failed")
+    );
+    family(
+        &mut out,
+        "pengaduan_quarantined_total",
+        "counter",
+        "Inbound messages quarantined.",
+    );
+    let _ = writeln!(out, "pengaduan_quarantined_total {}", health.quarantined);
+    family(
+        &mut out,
+        "pengaduan_unauthorized_replies_total",
+        "counter",
+        "Replies that tried to act without the right to.",
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_unauthorized_replies_total {}",
+        health.unauthorized
+    );
+    family(
+        &mut out,
+        "pengaduan_complaints",
+        "gauge",
+        "Complaints by status.",
+    );
+    for status in Status::ALL {
+        let _ = writeln!(
+            out,
+            "pengaduan_complaints{{status=\"{status}\"}} {}",
+            count(&health.complaints_by_status, status.as_str())
+        );
+    }
+    family(
+        &mut out,
+        "pengaduan_complaints_overdue",
+        "gauge",
+        "Open complaints past their deadline.",
+    );
+    let _ = writeln!(out, "pengaduan_complaints_overdue {}", health.overdue);
+    family(
+        &mut out,
+        "pengaduan_outbox_depth",
+        "gauge",
+        "Outgoing messages not sent, by status.",
+    );
+    for status in ["pending", "sending", "failed", "uncertain"] {
+        let _ = writeln!(
+            out,
+            "pengaduan_outbox_depth{{status=\"{status}\"}} {}",
+            count(&health.outbox_by_status, status)
+        );
+    }
+    family(
+        &mut out,
+        "pengaduan_cycle_duration_seconds",
+        "histogram",
+        "Duration of successful cycles.",
+    );
+    let seconds: Vec<f64> = health
+        .cycle_durations_ms
+        .iter()
+        .map(|ms| *ms as f64 / 1000.0)
+        .collect();
+    for bucket in DURATION_BUCKETS {
+        let _ = writeln!(
+            out,
+            "pengaduan_cycle_duration_seconds_bucket{{le=\"{bucket}\"}} {}",
+            seconds.iter().filter(|s| **s <= bucket).count()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "pengaduan_cycle_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+        seconds.len()
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_cycle_duration_seconds_sum {}",
+        seconds.iter().sum::<f64>()
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_cycle_duration_seconds_count {}",
+        seconds.len()
+    );
+    if let Some(at) = health
+        .last_success_at
+        .as_deref()
+        .and_then(crate::clock::parse_rfc3339)
+    {
+        family(
+            &mut out,
+            "pengaduan_last_success_timestamp_seconds",
+            "gauge",
+            "When the last successful cycle finished.",
+        );
+        let _ = writeln!(
+            out,
+            "pengaduan_last_success_timestamp_seconds {}",
+            at.timestamp()
+        );
+    }
+    out
+}
+
+/// Writes `text` to `path` atomically (a temporary file renamed into place), so a
+/// collector never reads half a file.
+pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("prom.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_renders_as_prometheus_text() {
+        let health = Health {
+            messages_by_kind: vec![("complaint".into(), 3), ("quarantined".into(), 1)],
+            outbox_by_status: vec![("sent".into(), 5), ("pending".into(), 2)],
+            complaints_by_status: vec![("menunggu_disposisi".into(), 3)],
+            quarantined: 1,
+            overdue: 1,
+            cycle_durations_ms: vec![80, 1500],
+            last_success_at: Some("2026-11-30T02:00:00Z".into()),
+            ..Health::default()
+        };
+        let text = render(&health);
+        assert!(text.contains("pengaduan_messages_ingested_total{kind=\"complaint\"} 3\n"));
+        assert!(text.contains("pengaduan_mail_sent_total 5\n"));
+        assert!(text.contains("pengaduan_outbox_depth{status=\"pending\"} 2\n"));
+        assert!(text.contains("pengaduan_complaints{status=\"menunggu_disposisi\"} 3\n"));
+        assert!(text.contains("pengaduan_complaints{status=\"selesai\"} 0\n"));
+        assert!(text.contains("pengaduan_cycle_duration_seconds_bucket{le=\"0.1\"} 1\n"));
+        assert!(text.contains("pengaduan_cycle_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("pengaduan_last_success_timestamp_seconds 1796004000\n"));
+        assert!(
+            text.lines()
+                .all(|l| l.starts_with('#') || l.starts_with("pengaduan_"))
+        );
+    }
+}
