@@ -312,6 +312,7 @@ async fn run(
 ) -> anyhow::Result<ExitCode> {
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
+    let shutdown = Shutdown::listen()?;
     loop {
         // Taken (or renewed) before every cycle; released when the process ends.
         let report = match lock::acquire(&store, clock.now()).await? {
@@ -368,14 +369,54 @@ async fn run(
             report.transpose()?;
             return Ok(ExitCode::SUCCESS);
         }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("interrupted; exiting");
-                lock::release(&store).await?;
-                store.close().await;
-                return Ok(ExitCode::SUCCESS);
+        if shutdown.requested()
+            || shutdown
+                .wait(std::time::Duration::from_secs(interval))
+                .await
+        {
+            tracing::info!("stop requested; the cycle is finished, exiting");
+            lock::release(&store).await?;
+            store.close().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+}
+
+/// SIGTERM or SIGINT: the current cycle finishes (its batch commits, IMAP logs out), then
+/// the long-running worker exits 0.
+struct Shutdown {
+    requested: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    notify: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Shutdown {
+    fn listen() -> anyhow::Result<Shutdown> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let requested = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let notify = std::sync::Arc::new(tokio::sync::Notify::new());
+        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+        let (flag, wake) = (requested.clone(), notify.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            wake.notify_one();
+        });
+        Ok(Shutdown { requested, notify })
+    }
+
+    fn requested(&self) -> bool {
+        self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Sleeps for `interval`; true when a stop was requested meanwhile.
+    async fn wait(&self, interval: std::time::Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => self.requested(),
+            _ = self.notify.notified() => true,
         }
     }
 }

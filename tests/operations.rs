@@ -231,3 +231,54 @@ async fn status_and_metrics_report_the_last_cycle() {
     assert_eq!(later.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&later.stdout).contains("STALE"));
 }
+
+#[tokio::test]
+async fn the_long_running_worker_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    let mut worker = office
+        .command(&["run", "--interval", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let stdout = worker.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut cycles = 0;
+    while cycles < 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the worker logs its cycles");
+        if line.contains("cycle complete") {
+            cycles += 1;
+        }
+    }
+    // SAFETY: signalling a child process this test started and still owns.
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = worker.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the worker did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
+    assert!(said_goodbye, "the worker logs why it stops");
+    assert_eq!(
+        office.count("SELECT count(*) FROM worker_lock").await,
+        0,
+        "the lock is released"
+    );
+    assert_eq!(office.list().len(), 1);
+}
