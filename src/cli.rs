@@ -313,6 +313,7 @@ async fn run(
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
     let shutdown = Shutdown::listen()?;
+    let mut failures = 0;
     loop {
         // Taken (or renewed) before every cycle; released when the process ends.
         let report = match lock::acquire(&store, clock.now()).await? {
@@ -370,9 +371,7 @@ async fn run(
             return Ok(ExitCode::SUCCESS);
         }
         if shutdown.requested()
-            || shutdown
-                .wait(std::time::Duration::from_secs(interval))
-                .await
+            || until_next_cycle(settings, interval, &shutdown, &mut failures).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
             lock::release(&store).await?;
@@ -380,6 +379,42 @@ async fn run(
             return Ok(ExitCode::SUCCESS);
         }
     }
+}
+
+/// Waits for new mail (IMAP IDLE), at most `interval` seconds (the deadline sweep and
+/// outbox retries run each cycle). After connection failures it backs off exponentially
+/// with jitter. Returns true when a stop was requested.
+async fn until_next_cycle(
+    settings: &Settings,
+    interval: u64,
+    shutdown: &Shutdown,
+    failures: &mut u32,
+) -> bool {
+    let max_wait = std::time::Duration::from_secs(interval);
+    let watched = async {
+        let mut connection = imap::Connection::connect(&settings.imap).await?;
+        let selected = connection.select(&settings.imap.mailbox).await?;
+        if selected.exists > 0 {
+            connection.logout().await;
+            return anyhow::Ok(());
+        }
+        let connection = connection.idle(max_wait, shutdown.stopped()).await?;
+        connection.logout().await;
+        anyhow::Ok(())
+    };
+    match watched.await {
+        Ok(()) => *failures = 0,
+        Err(error) => {
+            *failures += 1;
+            let base = 2u64.saturating_pow((*failures).min(8)).min(300);
+            let jitter = rand::random::<u64>() % (base / 2 + 1);
+            let backoff = std::time::Duration::from_secs(base + jitter)
+                .min(max_wait.max(std::time::Duration::from_secs(1)));
+            tracing::warn!(error = %one_line(&error), retry_in_s = backoff.as_secs(), "cannot watch the mailbox; retrying");
+            return shutdown.wait(backoff).await;
+        }
+    }
+    shutdown.requested()
 }
 
 /// SIGTERM or SIGINT: the current cycle finishes (its batch commits, IMAP logs out), then
@@ -410,6 +445,13 @@ impl Shutdown {
 
     fn requested(&self) -> bool {
         self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Completes when a stop is requested.
+    async fn stopped(&self) {
+        if !self.requested() {
+            self.notify.notified().await;
+        }
     }
 
     /// Sleeps for `interval`; true when a stop was requested meanwhile.

@@ -233,13 +233,12 @@ async fn status_and_metrics_report_the_last_cycle() {
 }
 
 #[tokio::test]
-async fn the_long_running_worker_stops_cleanly_on_sigterm() {
+async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};
     let office = Office::start().await;
-    office.submit_fixture("01-plain-text-utf8.eml").await;
-    office.wait_inbox(1).await;
+    // Polling every two minutes: only IMAP IDLE can make the answer come in seconds.
     let mut worker = office
-        .command(&["run", "--interval", "1"])
+        .command(&["run", "--interval", "120"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the worker");
@@ -250,15 +249,33 @@ async fn the_long_running_worker_stops_cleanly_on_sigterm() {
             let _ = tx.send(line);
         }
     });
-    let mut cycles = 0;
-    while cycles < 2 {
+    loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
-            .expect("the worker logs its cycles");
+            .expect("the worker logs its first cycle");
         if line.contains("cycle complete") {
-            cycles += 1;
+            break;
         }
     }
+    // Give the worker a moment to enter IDLE, then a citizen writes.
+    std::thread::sleep(Duration::from_millis(500));
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    let acks = office
+        .stack
+        .wait_for_messages(
+            "budi.santoso@gmail.com",
+            "INBOX",
+            1,
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(
+        acks.len(),
+        1,
+        "acknowledged while the worker idles, long before its next poll"
+    );
+
+    // SIGTERM while idling: the worker stops at once, cleanly.
     // SAFETY: signalling a child process this test started and still owns.
     unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
     let started = std::time::Instant::now();

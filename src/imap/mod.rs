@@ -26,6 +26,7 @@ pub struct Connection {
     session: Session<Stream>,
     has_move: bool,
     has_uidplus: bool,
+    has_idle: bool,
     timeout: Duration,
 }
 
@@ -84,6 +85,7 @@ impl Connection {
         Ok(Connection {
             has_move: capabilities.has_str("MOVE"),
             has_uidplus: capabilities.has_str("UIDPLUS"),
+            has_idle: capabilities.has_str("IDLE"),
             session,
             timeout,
         })
@@ -238,6 +240,58 @@ impl Connection {
         )
         .await
         .with_context(|| format!("cannot append to {mailbox}"))
+    }
+
+    /// Waits (IMAP IDLE) until the selected mailbox reports a change, `max_wait` passes,
+    /// or `stop` completes; without IDLE on the server, simply waits. Returns the
+    /// connection for logout.
+    pub async fn idle(
+        self,
+        max_wait: Duration,
+        stop: impl Future<Output = ()>,
+    ) -> anyhow::Result<Connection> {
+        if !self.has_idle {
+            tokio::select! {
+                _ = tokio::time::sleep(max_wait) => {}
+                _ = stop => {}
+            }
+            return Ok(self);
+        }
+        let Connection {
+            session,
+            has_move,
+            has_uidplus,
+            has_idle,
+            timeout,
+        } = self;
+        let mut handle = session.idle();
+        within(timeout, handle.init())
+            .await
+            .context("cannot start IMAP IDLE")?;
+        {
+            // Servers drop IDLE after 30 minutes: re-issue before that.
+            let (wait, _interrupt) =
+                handle.wait_with_timeout(max_wait.min(Duration::from_secs(29 * 60)));
+            tokio::select! {
+                result = wait => {
+                    let response = result.context("IMAP IDLE failed")?;
+                    if let async_imap::extensions::idle::IdleResponse::NewData(_) = response {
+                        tracing::debug!("IDLE: the mailbox changed");
+                    }
+                }
+                _ = stop => {}
+            }
+        }
+        let session = within(timeout, handle.done())
+            .await
+            .context("cannot end IMAP IDLE")?;
+        Ok(Connection {
+            session,
+            has_move,
+            has_uidplus,
+            has_idle,
+            timeout,
+        })
     }
 
     pub async fn logout(mut self) {
