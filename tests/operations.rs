@@ -299,3 +299,52 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     );
     assert_eq!(office.list().len(), 1);
 }
+
+#[tokio::test]
+async fn the_long_running_worker_survives_an_imap_restart() {
+    use std::io::{BufRead, BufReader};
+    let office = Office::start().await;
+    let mut worker = office
+        .command(&["run", "--interval", "2"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let stdout = worker.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut wait_for = |needle: &str| loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+        if line.contains(needle) {
+            break;
+        }
+    };
+    wait_for("cycle complete");
+    office.stack.stop_imap();
+    wait_for("retrying");
+    office.stack.start_imap();
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    let acks = office
+        .stack
+        .wait_for_messages(
+            "budi.santoso@gmail.com",
+            "INBOX",
+            1,
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(
+        acks.len(),
+        1,
+        "the worker reconnected and acknowledged the complaint"
+    );
+    // SAFETY: signalling a child process this test started and still owns.
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let status = worker.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
