@@ -316,7 +316,7 @@ async fn the_long_running_worker_survives_an_imap_restart() {
             let _ = tx.send(line);
         }
     });
-    let mut wait_for = |needle: &str| loop {
+    let wait_for = |needle: &str| loop {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
