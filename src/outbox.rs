@@ -92,15 +92,17 @@ pub async fn deliver(
         return Ok(report);
     }
     let mut after = 0;
-    'pages: while (report.sent + report.failed + report.deferred + report.uncertain)
-        < settings.worker.send_limit as u64
-    {
-        let rows = store.due_outbox(clock.now(), after, 100).await?;
+    let limit = settings.worker.send_limit as u64;
+    let mut attempted = 0u64;
+    'pages: while attempted < limit {
+        let page = (limit - attempted).min(100) as usize;
+        let rows = store.due_outbox(clock.now(), after, page).await?;
         if rows.is_empty() {
             break;
         }
         for row in rows {
             after = row.id;
+            attempted += 1;
             match send_one(store, &transport, &row, clock).await? {
                 Attempt::Sent => report.sent += 1,
                 Attempt::Failed => report.failed += 1,

@@ -830,3 +830,39 @@ async fn sent_mail_is_copied_to_the_sent_mailbox_once() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_cycle_sends_at_most_the_send_limit() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__WORKER__SEND_LIMIT", "3");
+    for n in 1..=3 {
+        let raw = format!(
+            "From: warga{n}@example.net\r\nTo: {OFFICE}\r\nSubject: Pengaduan {n}\r\nMessage-ID: <limit-{n}@example.net>\r\n\r\nIsi.\r\n"
+        );
+        office
+            .submit(&format!("warga{n}@example.net"), raw.as_bytes())
+            .await;
+    }
+    office.wait_inbox(3).await;
+    office.run_once();
+    // Three complaints queue six messages (acknowledgment + Kepala Dinas each).
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        3
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'pending'")
+            .await,
+        3
+    );
+    office.run_once();
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
+            .await,
+        6
+    );
+}
