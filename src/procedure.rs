@@ -451,30 +451,46 @@ async fn not_understood(
             false,
         ),
     };
-    let sender = inbound
-        .sender()
-        .map(EmailAddress::as_str)
-        .unwrap_or("unknown");
-    batch
-        .add_event(
-            Some(complaint_id),
-            now,
-            sender,
-            "reply_not_understood",
-            &problem,
-        )
-        .await?;
-    let (Some(to), brief) = (inbound.sender(), batch.brief(complaint_id).await?) else {
-        return Ok(());
-    };
     let extra = if list_divisions {
         minijinja::context! { problem => problem, expected => expected }
     } else {
         minijinja::context! { problem => problem, expected => expected, divisions => Vec::<minijinja::Value>::new() }
     };
-    let reply = ctx
-        .composer
-        .info("tidak_dipahami", &brief, to, extra, now)?;
+    let event = ("reply_not_understood", problem.as_str());
+    answer_sender(
+        batch,
+        ctx,
+        complaint_id,
+        inbound,
+        event,
+        ("tidak_dipahami", extra),
+        now,
+    )
+    .await
+}
+
+/// Records what an official's reply led to and answers its sender with `template`.
+async fn answer_sender(
+    batch: &mut Batch,
+    ctx: &Context<'_>,
+    complaint_id: i64,
+    inbound: &Inbound,
+    (action, detail): (&str, &str),
+    (template, extra): (&'static str, minijinja::Value),
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let sender = inbound
+        .sender()
+        .map(EmailAddress::as_str)
+        .unwrap_or("unknown");
+    batch
+        .add_event(Some(complaint_id), now, sender, action, detail)
+        .await?;
+    let Some(to) = inbound.sender() else {
+        return Ok(());
+    };
+    let brief = batch.brief(complaint_id).await?;
+    let reply = ctx.composer.info(template, &brief, to, extra, now)?;
     batch.enqueue(Some(complaint_id), &reply, now).await?;
     Ok(())
 }
@@ -487,31 +503,20 @@ async fn tell_current_state(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let state = batch.state(complaint_id).await?;
-    let sender = inbound
-        .sender()
-        .map(EmailAddress::as_str)
-        .unwrap_or("unknown");
-    batch
-        .add_event(
-            Some(complaint_id),
-            now,
-            sender,
-            "stale_reply",
-            &format!("complaint is {}", state.status),
-        )
-        .await?;
-    let Some(to) = inbound.sender() else {
-        return Ok(());
-    };
     let holder = state
         .stage()
         .and_then(|s| s.holder(state.division.as_deref()))
         .map_or("-".to_string(), |r| r.key());
-    let brief = batch.brief(complaint_id).await?;
     let extra = minijinja::context! { status => state.status.as_str(), holder => holder };
-    let reply = ctx
-        .composer
-        .info("status_terkini", &brief, to, extra, now)?;
-    batch.enqueue(Some(complaint_id), &reply, now).await?;
-    Ok(())
+    let detail = format!("complaint is {}", state.status);
+    answer_sender(
+        batch,
+        ctx,
+        complaint_id,
+        inbound,
+        ("stale_reply", &detail),
+        ("status_terkini", extra),
+        now,
+    )
+    .await
 }

@@ -234,21 +234,9 @@ async fn status_and_metrics_report_the_last_cycle() {
 
 #[tokio::test]
 async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
     let office = Office::start().await;
     // Polling every two minutes: only IMAP IDLE can make the answer come in seconds.
-    let mut worker = office
-        .command(&["run", "--interval", "120"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the worker");
-    let stdout = worker.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "120"]);
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
@@ -302,20 +290,8 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn the_long_running_worker_survives_an_imap_restart() {
-    use std::io::{BufRead, BufReader};
     let office = Office::start().await;
-    let mut worker = office
-        .command(&["run", "--interval", "2"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the worker");
-    let stdout = worker.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "2"]);
     let wait_for = |needle: &str| loop {
         let line = rx
             .recv_timeout(Duration::from_secs(60))

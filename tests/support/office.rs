@@ -174,6 +174,28 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         child
     }
 
+    /// Starts a long-running worker; its stdout (the JSON log) arrives line by line on the
+    /// returned channel.
+    pub fn spawn_worker(
+        &self,
+        args: &[&str],
+    ) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader};
+        let mut worker = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the worker");
+        let stdout = worker.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        (worker, rx)
+    }
+
     /// Runs one cycle with a failpoint and kills it with SIGKILL once it pauses there.
     pub fn kill_at(&self, failpoint: &str) {
         let mut child = self.pause_at(failpoint);
