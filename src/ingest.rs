@@ -277,7 +277,7 @@ pub async fn record(
                     &format!("message {key}"),
                 )
                 .await?;
-            procedure::forward_follow_up(batch, ctx, thread.id, inbound, row, now).await?;
+            procedure::forward_follow_up(batch, ctx, thread.id, inbound, now).await?;
             tracing::info!(number = %thread.number, "follow-up recorded");
             (row, Destination::Processed, Some(thread.number.clone()))
         }
@@ -354,7 +354,7 @@ pub async fn record(
                         .await?;
                 }
             }
-            procedure::request_disposition(batch, ctx, complaint.id, now).await?;
+            procedure::request_disposition(batch, ctx, complaint.id, inbound, now).await?;
             tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
             (row, Destination::Processed, Some(complaint.number))
         }

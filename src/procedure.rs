@@ -65,10 +65,11 @@ pub async fn request_disposition(
     batch: &mut Batch,
     ctx: &Context<'_>,
     complaint_id: i64,
+    complaint: &Inbound,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id).await?;
-    let attachments = batch.complaint_attachments(complaint_id).await?;
+    let attachments = OutAttachment::from_inbound(&complaint.attachments);
     notify(
         batch,
         ctx,
@@ -91,7 +92,6 @@ pub async fn forward_follow_up(
     ctx: &Context<'_>,
     complaint_id: i64,
     inbound: &Inbound,
-    message_row: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let state = batch.state(complaint_id).await?;
@@ -102,7 +102,7 @@ pub async fn forward_follow_up(
             let Some(role) = stage.holder(state.division.as_deref()) else {
                 return Ok(());
             };
-            let attachments = batch.attachments_of(message_row).await?;
+            let attachments = OutAttachment::from_inbound(&inbound.attachments);
             let extra = minijinja::context! { followup => followup };
             notify(
                 batch,
@@ -258,6 +258,7 @@ pub async fn carry_out(
                     let ctx_step = Step {
                         complaint_id: *complaint_id,
                         by: &by,
+                        inbound,
                         message_row,
                         now,
                     };
@@ -272,6 +273,8 @@ pub async fn carry_out(
 struct Step<'a> {
     complaint_id: i64,
     by: &'a EmailAddress,
+    /// The reply being carried out (its files travel with a draft).
+    inbound: &'a Inbound,
     message_row: i64,
     now: DateTime<Utc>,
 }
@@ -332,7 +335,7 @@ async fn advance(
             batch
                 .add_event(Some(id), now, by, "draft", &format!("round {}", next.round))
                 .await?;
-            let attachments = batch.attachments_of(step.message_row).await?;
+            let attachments = OutAttachment::from_inbound(&step.inbound.attachments);
             let extra = minijinja::context! { draft => &text };
             notify(
                 batch,

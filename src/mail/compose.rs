@@ -52,6 +52,38 @@ pub struct OutAttachment {
     pub bytes: Vec<u8>,
 }
 
+impl OutAttachment {
+    /// A file to send; one without a name is called `lampiran-<position>` (1-based).
+    pub fn new(
+        filename: Option<String>,
+        position: usize,
+        content_type: String,
+        bytes: Vec<u8>,
+    ) -> OutAttachment {
+        OutAttachment {
+            filename: filename.unwrap_or_else(|| format!("lampiran-{}", position + 1)),
+            content_type,
+            bytes,
+        }
+    }
+
+    /// The files of a message in hand, ready to send on.
+    pub fn from_inbound(attachments: &[crate::mail::Attachment]) -> Vec<OutAttachment> {
+        attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                OutAttachment::new(
+                    a.filename.clone(),
+                    i,
+                    a.content_type.clone(),
+                    a.bytes.clone(),
+                )
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Debug for OutAttachment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

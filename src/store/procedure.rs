@@ -164,13 +164,7 @@ impl Batch {
         Ok(rows
             .into_iter()
             .enumerate()
-            .map(|(i, row)| OutAttachment {
-                filename: row
-                    .get::<Option<String>, _>(0)
-                    .unwrap_or_else(|| format!("lampiran-{}", i + 1)),
-                content_type: row.get(1),
-                bytes: row.get(2),
-            })
+            .map(|(i, row)| OutAttachment::new(row.get(0), i, row.get(1), row.get(2)))
             .collect())
     }
 
