@@ -16,7 +16,7 @@ use crate::mail::templates::Templates;
 use crate::mail::{Classification, classify, parse};
 use crate::store::Store;
 use crate::telemetry::LogFormat;
-use crate::{imap, outbox, worker};
+use crate::{imap, worker};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -827,34 +827,23 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         ),
     }
 
-    match outbox::transport(settings) {
-        Ok(transport) => match transport.test_connection().await {
-            Ok(true) => line(
+    match crate::smtp::Session::open(settings).await {
+        Ok(session) => {
+            session.quit().await;
+            line(
                 true,
                 "smtp",
                 format!(
                     "{}:{} greets, TLS and authentication accepted",
                     settings.smtp.host, settings.smtp.port
                 ),
-            ),
-            Ok(false) => line(
-                false,
-                "smtp",
-                format!(
-                    "{}:{} did not accept the connection",
-                    settings.smtp.host, settings.smtp.port
-                ),
-            ),
-            Err(e) => line(
-                false,
-                "smtp",
-                format!(
-                    "{}:{}: {e}; check smtp.host, smtp.port, smtp.security and the credentials",
-                    settings.smtp.host, settings.smtp.port
-                ),
-            ),
-        },
-        Err(e) => line(false, "smtp", one_line(&e)),
+            )
+        }
+        Err(e) => line(
+            false,
+            "smtp",
+            format!("{e}; check smtp.host, smtp.port, smtp.security and the credentials"),
+        ),
     }
 
     match Templates::load(&settings.office.templates_dir) {

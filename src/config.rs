@@ -150,6 +150,8 @@ pub struct SmtpSettings {
     pub from_name: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
+    /// SMTP sessions used side by side in one delivery pass (1 to 16).
+    pub connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -249,6 +251,7 @@ struct RawSmtp {
     from: Option<String>,
     ca_file: Option<PathBuf>,
     timeout_seconds: Option<u64>,
+    connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -647,6 +650,15 @@ impl Validator {
                 .existing_file("smtp.ca_file", raw.smtp.ca_file)?
                 .or_else(|| imap.ca_file.clone()),
             timeout: Duration::from_secs(raw.smtp.timeout_seconds.unwrap_or(60)),
+            connections: match raw.smtp.connections.unwrap_or(2) {
+                n @ 1..=16 => n,
+                n => {
+                    return Err(self.error(
+                        "smtp.connections",
+                        format!("{n} is out of range; use 1 to 16 (default 2)"),
+                    ));
+                }
+            },
             host: smtp_host,
         };
 
@@ -845,6 +857,9 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
 
         let short_secret = load(&MINIMAL.replace("0123456789abcdef0123", "short")).unwrap_err();
         assert_eq!(short_secret.key, "security.secret");
+
+        let sessions = load(&MINIMAL.replace("[smtp]", "[smtp]\nconnections = 0")).unwrap_err();
+        assert_eq!(sessions.key, "smtp.connections", "{sessions}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod procedure;
 pub mod security;
+pub mod smtp;
 pub mod store;
 pub mod telemetry;
 pub mod tls;

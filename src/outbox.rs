@@ -1,20 +1,17 @@
-//! Delivers queued mail over SMTP. Each row is claimed, sent and recorded in its own
-//! short write; no database transaction is open while the network is used.
+//! Delivers queued mail over one SMTP session per pass. Each message is claimed (and
+//! the one before it recorded as sent) in one short write; no database transaction is
+//! open while the network is used.
+
+use std::collections::VecDeque;
 
 use anyhow::Context;
-use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use secrecy::ExposeSecret;
+use lettre::Address;
 
 use crate::clock::Clock;
-use crate::config::{Security, Settings};
-use crate::store::{OutboxRow, ParkedAs, Store};
+use crate::config::Settings;
+use crate::smtp::{Failure, Session};
+use crate::store::{Accepted, OutboxRow, ParkedAs, Store};
 use crate::worker::failpoint;
-
-pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 /// What one delivery pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -27,49 +24,15 @@ pub struct DeliveryReport {
     pub unreachable: Option<String>,
 }
 
-pub fn transport(settings: &Settings) -> anyhow::Result<Transport> {
-    let smtp = &settings.smtp;
-    let tls_parameters = || -> anyhow::Result<TlsParameters> {
-        let mut builder = TlsParameters::builder(smtp.host.clone());
-        if let Some(path) = &smtp.ca_file {
-            let pem = std::fs::read(path)
-                .with_context(|| format!("cannot read CA file {}", path.display()))?;
-            let cert = Certificate::from_pem(&pem)
-                .with_context(|| format!("invalid CA file {}", path.display()))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        builder.build_rustls().context("cannot configure SMTP TLS")
-    };
-    let builder = match smtp.security {
-        Security::Tls => {
-            Transport::builder_dangerous(&smtp.host).tls(Tls::Wrapper(tls_parameters()?))
-        }
-        Security::StartTls => {
-            Transport::builder_dangerous(&smtp.host).tls(Tls::Required(tls_parameters()?))
-        }
-        Security::None => Transport::builder_dangerous(&smtp.host),
-    };
-    let mut builder = builder
-        .port(smtp.port)
-        .timeout(Some(smtp.timeout))
-        .hello_name(ClientId::Domain(settings.office.domain.clone()));
-    if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-        builder = builder.credentials(Credentials::new(
-            user.clone(),
-            password.expose_secret().to_string(),
-        ));
-    }
-    Ok(builder.build())
-}
-
-/// Delivers every due outbox row (up to `worker.send_limit`).
+/// Delivers every due outbox row (up to `worker.send_limit`), over `smtp.connections`
+/// sessions side by side. Each session claims one message at a time, so after a crash
+/// at most that many rows are left `sending`, and each of them was really in flight.
 #[tracing::instrument(skip_all, err)]
 pub async fn deliver(
     store: &Store,
     settings: &Settings,
     clock: &Clock,
 ) -> anyhow::Result<DeliveryReport> {
-    let mut report = DeliveryReport::default();
     let parked = store.outbox_park_interrupted(clock.now()).await?;
     if parked > 0 {
         tracing::warn!(
@@ -77,144 +40,261 @@ pub async fn deliver(
             "outgoing mail interrupted mid-delivery by an earlier run is parked as uncertain"
         );
     }
-    let first = store.due_outbox(clock.now(), 0, 1).await?;
-    if first.is_empty() {
-        return Ok(report);
+    if store.due_outbox(clock.now(), 0, 1).await?.is_empty() {
+        return Ok(DeliveryReport::default());
     }
-    let transport = transport(settings)?;
-    if let Err(error) = transport.test_connection().await {
-        let error = format!(
-            "SMTP server {}:{} unreachable: {error}",
-            settings.smtp.host, settings.smtp.port
-        );
-        tracing::warn!(%error, "outgoing mail stays queued");
-        report.unreachable = Some(error);
-        return Ok(report);
-    }
-    let mut after = 0;
-    let limit = settings.worker.send_limit as u64;
-    let mut attempted = 0u64;
-    'pages: while attempted < limit {
-        let page = (limit - attempted).min(100) as usize;
-        let rows = store.due_outbox(clock.now(), after, page).await?;
-        if rows.is_empty() {
-            break;
+    // One connection first: when the server is unreachable, the pass tries once.
+    let first = match Session::open(settings).await {
+        Ok(session) => session,
+        Err(failure) => {
+            tracing::warn!(error = %failure, "outgoing mail stays queued");
+            return Ok(DeliveryReport {
+                unreachable: Some(failure.to_string()),
+                ..DeliveryReport::default()
+            });
         }
-        for row in rows {
-            after = row.id;
-            attempted += 1;
-            match send_one(store, &transport, &row, clock).await? {
-                Attempt::Sent => report.sent += 1,
-                Attempt::Failed => report.failed += 1,
-                Attempt::Deferred => report.deferred += 1,
-                Attempt::Uncertain => report.uncertain += 1,
-                Attempt::Unreachable(error) => {
-                    report.deferred += 1;
-                    report.unreachable = Some(error);
-                    break 'pages;
-                }
-            }
-        }
+    };
+    let queue = Queue::new(settings.worker.send_limit as u64);
+    let mut first = Some(first);
+    let lanes = (0..settings.smtp.connections).map(|_| {
+        let session = first.take();
+        lane(store, settings, clock, &queue, session)
+    });
+    let mut report = DeliveryReport::default();
+    for lane in futures::future::join_all(lanes).await {
+        let lane = lane?;
+        report.sent += lane.sent;
+        report.deferred += lane.deferred;
+        report.failed += lane.failed;
+        report.uncertain += lane.uncertain;
+        report.unreachable = report.unreachable.or(lane.unreachable);
     }
-    transport.shutdown().await;
     Ok(report)
 }
 
+/// The due rows, handed out one at a time to the sessions, a page read at a time.
+struct Queue {
+    state: tokio::sync::Mutex<QueueState>,
+}
+
+struct QueueState {
+    after: i64,
+    handed_out: u64,
+    limit: u64,
+    rows: VecDeque<OutboxRow>,
+    exhausted: bool,
+}
+
+impl Queue {
+    fn new(limit: u64) -> Queue {
+        Queue {
+            state: tokio::sync::Mutex::new(QueueState {
+                after: 0,
+                handed_out: 0,
+                limit,
+                rows: VecDeque::new(),
+                exhausted: false,
+            }),
+        }
+    }
+
+    async fn next(&self, store: &Store, clock: &Clock) -> anyhow::Result<Option<OutboxRow>> {
+        let mut state = self.state.lock().await;
+        if state.handed_out >= state.limit {
+            return Ok(None);
+        }
+        if state.rows.is_empty() && !state.exhausted {
+            let page = (state.limit - state.handed_out).min(100) as usize;
+            let rows = store.due_outbox(clock.now(), state.after, page).await?;
+            match rows.last() {
+                Some(last) => state.after = last.id,
+                None => state.exhausted = true,
+            }
+            state.rows.extend(rows);
+        }
+        let row = state.rows.pop_front();
+        if row.is_some() {
+            state.handed_out += 1;
+        }
+        Ok(row)
+    }
+
+    /// A row a session could not take after all (it was never claimed).
+    async fn put_back(&self, row: OutboxRow) {
+        let mut state = self.state.lock().await;
+        state.handed_out -= 1;
+        state.rows.push_front(row);
+    }
+
+    /// Ends the pass: the server is gone, the rest stays queued.
+    async fn stop(&self) {
+        let mut state = self.state.lock().await;
+        state.rows.clear();
+        state.exhausted = true;
+    }
+}
+
+/// One SMTP session taking rows from the queue until it is empty. The first lane starts
+/// with the session opened by [`deliver`]; the others connect when they get a row, and
+/// step aside if the server refuses them a connection.
+async fn lane(
+    store: &Store,
+    settings: &Settings,
+    clock: &Clock,
+    queue: &Queue,
+    mut session: Option<Session>,
+) -> anyhow::Result<DeliveryReport> {
+    let first = session.is_some();
+    let mut report = DeliveryReport::default();
+    // The message the server accepted last, recorded together with the next claim.
+    let mut accepted: Option<(OutboxRow, String)> = None;
+    let outcome = async {
+        while let Some(row) = queue.next(store, clock).await? {
+            let live = match session.take().filter(|s| !s.is_broken()) {
+                Some(live) => live,
+                None => match Session::open(settings).await {
+                    Ok(live) => live,
+                    Err(failure) if first => {
+                        tracing::warn!(error = %failure, "outgoing mail stays queued");
+                        report.unreachable = Some(failure.to_string());
+                        queue.stop().await;
+                        break;
+                    }
+                    Err(failure) => {
+                        tracing::warn!(error = %failure, "one SMTP session fewer for this pass");
+                        queue.put_back(row).await;
+                        break;
+                    }
+                },
+            };
+            let live = session.insert(live);
+            match send_one(store, live, &row, accepted.take(), clock).await? {
+                Attempt::Sent(reply) => {
+                    report.sent += 1;
+                    accepted = Some((row, reply));
+                }
+                Attempt::Failed => report.failed += 1,
+                Attempt::Deferred => report.deferred += 1,
+                Attempt::Uncertain => report.uncertain += 1,
+                Attempt::Unreachable(text) => {
+                    report.deferred += 1;
+                    report.unreachable = Some(text);
+                    queue.stop().await;
+                    break;
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some((row, reply)) = &accepted {
+        store
+            .outbox_sent(Accepted {
+                row,
+                at: clock.now(),
+                reply,
+            })
+            .await?;
+    }
+    if let Some(session) = session {
+        session.quit().await;
+    }
+    outcome.map(|()| report)
+}
+
 enum Attempt {
-    Sent,
+    Sent(String),
     Failed,
     Deferred,
     Uncertain,
     Unreachable(String),
 }
 
+/// Claims one row (recording the message accepted before it as sent) and sends it.
 #[tracing::instrument(skip_all, fields(outbox = row.id, message_id = %row.message_id, purpose = %row.purpose))]
 async fn send_one(
     store: &Store,
-    transport: &Transport,
+    session: &mut Session,
     row: &OutboxRow,
+    previous: Option<(OutboxRow, String)>,
     clock: &Clock,
 ) -> anyhow::Result<Attempt> {
-    let envelope = envelope(row)?;
-    if !store.outbox_claim(row.id).await? {
-        return Ok(Attempt::Deferred);
-    }
-    failpoint("sending");
-    let result = transport.send_raw(&envelope, &row.raw).await;
-    match result {
-        Ok(response) => {
-            failpoint("sent");
-            let reply = response.message().collect::<Vec<_>>().join(" ");
-            store
-                .outbox_sent(row, clock.now(), &format!("{} {reply}", response.code()))
-                .await?;
-            tracing::info!("delivered");
-            Ok(Attempt::Sent)
-        }
-        Err(error) if error.is_permanent() => {
-            let text = error.to_string();
+    let previous = previous.as_ref().map(|(row, reply)| Accepted {
+        row,
+        at: clock.now(),
+        reply,
+    });
+    let envelope = match envelope(row) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            if let Some(previous) = previous {
+                store.outbox_sent(previous).await?;
+            }
+            let text = format!("{error:#}");
             store
                 .outbox_park(row, ParkedAs::Failed, clock.now(), &text)
                 .await?;
-            tracing::warn!(error = %text, "rejected permanently");
-            Ok(Attempt::Failed)
+            tracing::warn!(error = %text, "cannot be sent");
+            return Ok(Attempt::Failed);
         }
-        Err(error) if error.is_transient() || never_reached_server(&error) => {
-            let text = error.to_string();
+    };
+    let Some(raw) = store.outbox_claim(row.id, previous).await? else {
+        return Ok(Attempt::Deferred);
+    };
+    failpoint("sending");
+    let attempt = match session.send(envelope.0.as_ref(), &envelope.1, &raw).await {
+        Ok(reply) => {
+            failpoint("sent");
+            tracing::info!("delivered");
+            Attempt::Sent(reply)
+        }
+        Err(Failure::Refused {
+            permanent: true,
+            reply,
+        }) => {
+            store
+                .outbox_park(row, ParkedAs::Failed, clock.now(), &reply)
+                .await?;
+            tracing::warn!(error = %reply, "rejected permanently");
+            Attempt::Failed
+        }
+        Err(Failure::Refused {
+            permanent: false,
+            reply,
+        }) => {
+            let next = clock.now() + backoff(row.attempts + 1);
+            store.outbox_retry_later(row.id, next, &reply).await?;
+            tracing::warn!(error = %reply, next_attempt_at = %next, "deferred");
+            Attempt::Deferred
+        }
+        Err(Failure::Unreachable(text)) => {
             let next = clock.now() + backoff(row.attempts + 1);
             store.outbox_retry_later(row.id, next, &text).await?;
-            tracing::warn!(error = %text, next_attempt_at = %next, "deferred");
-            if error.is_transient() {
-                Ok(Attempt::Deferred)
-            } else {
-                Ok(Attempt::Unreachable(text))
-            }
+            tracing::warn!(error = %text, next_attempt_at = %next, "deferred; the rest stays queued");
+            Attempt::Unreachable(text)
         }
-        Err(error) => {
-            // The connection broke mid-transaction: the server may have accepted the
-            // message. Sending again could answer twice, so the row is parked.
-            let text = format!("delivery interrupted, server may have accepted it: {error}");
+        Err(Failure::Interrupted(text)) => {
+            // The server may have accepted it: sending again could answer twice.
             store
                 .outbox_park(row, ParkedAs::Uncertain, clock.now(), &text)
                 .await?;
             tracing::error!(error = %text, "delivery uncertain; parked");
-            Ok(Attempt::Uncertain)
+            Attempt::Uncertain
         }
-    }
+    };
+    Ok(attempt)
 }
 
-fn envelope(row: &OutboxRow) -> anyhow::Result<Envelope> {
+fn envelope(row: &OutboxRow) -> anyhow::Result<(Option<Address>, Vec<Address>)> {
     let from = row.envelope_from.parse().ok();
     let to = row
         .recipients
         .iter()
         .map(|r| r.parse())
-        .collect::<Result<Vec<lettre::Address>, _>>()
+        .collect::<Result<Vec<Address>, _>>()
         .with_context(|| format!("outbox #{} has an invalid recipient", row.id))?;
-    Envelope::new(from, to).with_context(|| format!("outbox #{} has no recipient", row.id))
-}
-
-/// True when the error shows the message never reached the server (refused, TLS failed).
-fn never_reached_server(error: &lettre::transport::smtp::Error) -> bool {
-    if error.is_tls() {
-        return true;
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            return matches!(
-                io.kind(),
-                ConnectionRefused
-                    | NotConnected
-                    | AddrNotAvailable
-                    | HostUnreachable
-                    | NetworkUnreachable
-            );
-        }
-        source = cause.source();
-    }
-    error.to_string().starts_with("Connection error")
+    anyhow::ensure!(!to.is_empty(), "outbox #{} has no recipient", row.id);
+    Ok((from, to))
 }
 
 /// 1, 2, 4, … minutes, at most one hour.

@@ -172,6 +172,9 @@ async fn assert_exactly_once(office: &Office, total: usize) {
 async fn kills_at_every_stage_lose_nothing_and_repeat_nothing() {
     let mut office = Office::start().await;
     office.set_env("PENGADUAN__WORKER__BATCH_MESSAGES", "5");
+    // One SMTP session, so that a kill at a delivery stage interrupts exactly one message
+    // (the random kills below run with the default of several sessions side by side).
+    office.set_env("PENGADUAN__SMTP__CONNECTIONS", "1");
     let total = load_corpus(&office).await;
 
     // During the fetch of the first batch: nothing committed yet.

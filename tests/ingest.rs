@@ -521,6 +521,15 @@ async fn smtp_failures_are_retried_or_parked() {
         "{events:#?}"
     );
 
+    // A refusal ends only its own transaction: the notifications queued around the
+    // refused acknowledgments went out in the same pass.
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose != 'ack' AND status = 'sent'")
+            .await,
+        2
+    );
+
     // A later run does not retry before the backoff has passed, nor retry the failed one.
     office.run_once();
     assert_eq!(

@@ -19,7 +19,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
-pub use outbox::{OutboxRow, ParkedAs};
+pub use outbox::{Accepted, OutboxRow, ParkedAs};
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 
 use crate::clock::rfc3339;

@@ -1,12 +1,12 @@
 //! Outbox rows: what is waiting to be delivered, and the record of each attempt.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Result, Store, insert_event};
 use crate::clock::rfc3339;
 
-/// One queued message, with the exact bytes to send.
+/// One queued message. Its bytes are read when it is claimed, one message at a time.
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: i64,
@@ -16,7 +16,13 @@ pub struct OutboxRow {
     pub envelope_from: String,
     pub recipients: Vec<String>,
     pub attempts: i64,
-    pub raw: Vec<u8>,
+}
+
+/// A message the server accepted, to be recorded as sent.
+pub struct Accepted<'a> {
+    pub row: &'a OutboxRow,
+    pub at: DateTime<Utc>,
+    pub reply: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +49,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts, b.data
-             FROM outbox o JOIN messages m ON m.id = o.message_row JOIN blobs b ON b.sha256 = o.raw_sha256
+            "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts
+             FROM outbox o JOIN messages m ON m.id = o.message_row
              WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.id > ?
              ORDER BY o.id LIMIT ?",
         )
@@ -65,43 +71,48 @@ impl Store {
                     envelope_from: row.get(4),
                     recipients: serde_json::from_str(&recipients).unwrap_or_default(),
                     attempts: row.get(6),
-                    raw: row.get(7),
                 }
             })
             .collect())
     }
 
-    /// Claims a row for delivery. Returns false when it is no longer pending. From here
-    /// until [`Store::outbox_sent`], a crash leaves the row `sending`: delivery uncertain.
-    pub async fn outbox_claim(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'")
+    /// Claims a row for delivery and returns its bytes; `None` when it is no longer
+    /// pending. From here until it is recorded as sent, a crash leaves the row `sending`:
+    /// delivery uncertain. The message accepted just before, if any, is recorded as sent
+    /// in the same transaction, so a pass commits once per message.
+    pub async fn outbox_claim(
+        &self,
+        id: i64,
+        accepted: Option<Accepted<'_>>,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(accepted) = accepted {
+            record_sent(&mut tx, accepted).await?;
+        }
+        let claimed = sqlx::query("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        let raw = if claimed {
+            let raw: Vec<u8> = sqlx::query_scalar(
+                "SELECT b.data FROM outbox o JOIN blobs b ON b.sha256 = o.raw_sha256 WHERE o.id = ?",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+            Some(raw)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        Ok(raw)
     }
 
-    pub async fn outbox_sent(&self, row: &OutboxRow, at: DateTime<Utc>, reply: &str) -> Result<()> {
+    pub async fn outbox_sent(&self, accepted: Accepted<'_>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-        )
-        .bind(rfc3339(at))
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?;
-        if row.complaint_id.is_some() {
-            let detail = format!("message {} accepted by SMTP: {reply}", row.message_id);
-            insert_event(
-                &mut *tx,
-                row.complaint_id,
-                at,
-                "worker",
-                &format!("{}_sent", row.purpose),
-                &detail,
-            )
-            .await?;
-        }
+        record_sent(&mut tx, accepted).await?;
         tx.commit().await
     }
 
@@ -206,4 +217,26 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+async fn record_sent(tx: &mut Transaction<'_, Sqlite>, accepted: Accepted<'_>) -> Result<()> {
+    let Accepted { row, at, reply } = accepted;
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?")
+        .bind(rfc3339(at))
+        .bind(row.id)
+        .execute(&mut **tx)
+        .await?;
+    if row.complaint_id.is_some() {
+        let detail = format!("message {} accepted by SMTP: {reply}", row.message_id);
+        insert_event(
+            &mut **tx,
+            row.complaint_id,
+            at,
+            "worker",
+            &format!("{}_sent", row.purpose),
+            &detail,
+        )
+        .await?;
+    }
+    Ok(())
 }
