@@ -26,7 +26,7 @@ pub struct Context<'a> {
 pub struct Prepared {
     pub uid: u32,
     pub internal_date: Option<DateTime<Utc>>,
-    pub raw: Vec<u8>,
+    pub raw: crate::imap::Body,
     pub raw_sha256: String,
     pub inbound: Inbound,
     pub classification: Classification,
@@ -162,7 +162,7 @@ pub async fn record(
         kind: InboundKind::Quarantined,
         complaint_id: None,
         inbound,
-        raw: &item.raw,
+        raw: item.raw.as_ref(),
         raw_sha256: &item.raw_sha256,
         quarantine_reason: None,
         note: None,

@@ -28,7 +28,7 @@ pub(crate) async fn notify(
     stage: &Stage,
     role: &Role,
     extra: minijinja::Value,
-    attachments: &[OutAttachment],
+    attachments: &[OutAttachment<'_>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let roles = &ctx.settings.roles;

@@ -204,8 +204,8 @@ async fn fetch_and_parse(
         let own_domain = own_domain.clone();
         failpoint("fetched");
         parsing.push(tokio::task::spawn_blocking(move || {
-            let raw_sha256 = parse::sha256_hex(&fetched.raw);
-            let inbound = parse(&fetched.raw);
+            let raw_sha256 = parse::sha256_hex(fetched.raw.as_ref());
+            let inbound = parse(fetched.raw.as_ref());
             let classification = classify(&inbound, &own_address, &own_domain);
             Prepared {
                 uid: fetched.uid,

@@ -613,7 +613,7 @@ async fn a_20_mb_attachment_is_stored_once_with_its_hash() {
     assert_eq!(
         office
             .count(&format!(
-                "SELECT length(data) FROM blobs WHERE sha256 = '{sha}'"
+                "SELECT sum(length(data)) FROM blob_chunks WHERE sha256 = '{sha}'"
             ))
             .await,
         data.len() as i64

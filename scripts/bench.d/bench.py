@@ -432,7 +432,10 @@ SyncState *
             tfile = LOGS / f"p3-{k}.time"
             env = dict(os.environ, PENGADUAN__DATABASE__URL=f"sqlite://{db}",
                        PENGADUAN__SMTP__PORT=str(self.closed_port))
-            cmd = ["/usr/bin/time", "-v", "-o", str(tfile), str(BIN), "--config", str(self.settings),
+            # BENCH_P3_WRAP (e.g. "valgrind --tool=massif --massif-out-file=var/bench/massif.out")
+            # runs the worker under a memory profiler; the RSS figure is then the profiler's.
+            wrap = os.environ.get("BENCH_P3_WRAP", "").split()
+            cmd = ["/usr/bin/time", "-v", "-o", str(tfile)] + wrap + [str(BIN), "--config", str(self.settings),
                    "--log-format", "json", "run", "--once"]
             r = timed(cmd, stdout=LOGS / f"p3-{k}.log", stderr=LOGS / f"p3-{k}.err", env=env)
             if r["rc"] != 0:

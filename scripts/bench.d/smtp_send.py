@@ -10,9 +10,11 @@ import time
 
 db, port = sys.argv[1], int(sys.argv[2])
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-rows = con.execute(
-    "SELECT o.envelope_from, o.recipients_json, b.data FROM outbox o "
-    "JOIN blobs b ON b.sha256 = o.raw_sha256 WHERE o.status = 'pending' ORDER BY o.id").fetchall()
+rows = [(envelope_from, recipients, b"".join(c for (c,) in con.execute(
+            "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq", (sha256,))))
+        for envelope_from, recipients, sha256 in con.execute(
+            "SELECT envelope_from, recipients_json, raw_sha256 FROM outbox "
+            "WHERE status = 'pending' ORDER BY id").fetchall()]
 con.close()
 t0 = time.perf_counter()
 sent = size = 0

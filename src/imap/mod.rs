@@ -42,7 +42,17 @@ pub struct Selected {
 pub struct Fetched {
     pub uid: u32,
     pub internal_date: Option<DateTime<Utc>>,
-    pub raw: Vec<u8>,
+    pub raw: Body,
+}
+
+/// The bytes of a fetched message, left in the buffer they were read into (a large
+/// message is never copied on its way to the parser and the database).
+pub struct Body(async_imap::types::Fetch);
+
+impl AsRef<[u8]> for Body {
+    fn as_ref(&self) -> &[u8] {
+        self.0.body().unwrap_or_default()
+    }
 }
 
 impl Connection {
@@ -182,13 +192,13 @@ impl Connection {
         .context("cannot fetch messages")?;
         while let Some(item) = within_opt(timeout, stream.next()).await? {
             let fetch = item.context("cannot fetch messages")?;
-            let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+            let (Some(uid), true) = (fetch.uid, fetch.body().is_some()) else {
                 continue;
             };
             on_message(Fetched {
                 uid,
                 internal_date: fetch.internal_date().map(|d| d.with_timezone(&Utc)),
-                raw: body.to_vec(),
+                raw: Body(fetch),
             });
         }
         Ok(())

@@ -45,46 +45,43 @@ pub struct Addressed {
 }
 
 /// A file sent with outgoing mail.
+/// A file sent with outgoing mail: borrowed from the message in hand, or read back from
+/// the register.
 #[derive(Clone)]
-pub struct OutAttachment {
+pub struct OutAttachment<'a> {
     pub filename: String,
     pub content_type: String,
-    pub bytes: Vec<u8>,
+    pub bytes: std::borrow::Cow<'a, [u8]>,
 }
 
-impl OutAttachment {
+impl<'a> OutAttachment<'a> {
     /// A file to send; one without a name is called `lampiran-<position>` (1-based).
     pub fn new(
         filename: Option<String>,
         position: usize,
         content_type: String,
-        bytes: Vec<u8>,
-    ) -> OutAttachment {
+        bytes: impl Into<std::borrow::Cow<'a, [u8]>>,
+    ) -> OutAttachment<'a> {
         OutAttachment {
             filename: filename.unwrap_or_else(|| format!("lampiran-{}", position + 1)),
             content_type,
-            bytes,
+            bytes: bytes.into(),
         }
     }
 
     /// The files of a message in hand, ready to send on.
-    pub fn from_inbound(attachments: &[crate::mail::Attachment]) -> Vec<OutAttachment> {
+    pub fn from_inbound(attachments: &'a [crate::mail::Attachment]) -> Vec<OutAttachment<'a>> {
         attachments
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                OutAttachment::new(
-                    a.filename.clone(),
-                    i,
-                    a.content_type.clone(),
-                    a.bytes.clone(),
-                )
+                OutAttachment::new(a.filename.clone(), i, a.content_type.clone(), &a.bytes[..])
             })
             .collect()
     }
 }
 
-impl std::fmt::Debug for OutAttachment {
+impl std::fmt::Debug for OutAttachment<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
@@ -126,7 +123,7 @@ pub struct Notice<'a> {
     pub recipient: &'a EmailAddress,
     pub cc: &'a [EmailAddress],
     pub extra: minijinja::Value,
-    pub attachments: &'a [OutAttachment],
+    pub attachments: &'a [OutAttachment<'a>],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -310,7 +307,7 @@ impl<'a> Composer<'a> {
         &self,
         brief: &Brief,
         text: &str,
-        attachments: &[OutAttachment],
+        attachments: &[OutAttachment<'_>],
         now: DateTime<Utc>,
     ) -> Result<Outgoing, ComposeError> {
         let context = minijinja::context! { answer => text, ..self.brief_context(brief, true) };
@@ -436,7 +433,7 @@ impl<'a> Composer<'a> {
                     });
                 parts = parts.singlepart(
                     Attachment::new(attachment.filename.clone())
-                        .body(attachment.bytes.clone(), content_type),
+                        .body(attachment.bytes.to_vec(), content_type),
                 );
             }
             builder.multipart(parts)
@@ -479,7 +476,7 @@ struct Draft<'a> {
     in_reply_to: Option<String>,
     references: Vec<String>,
     auto_submitted: Option<&'static str>,
-    attachments: &'a [OutAttachment],
+    attachments: &'a [OutAttachment<'a>],
     now: DateTime<Utc>,
 }
 

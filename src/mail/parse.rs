@@ -119,10 +119,13 @@ pub fn parse(raw: &[u8]) -> Inbound {
 
     let from = message.from().and_then(first_party);
     let (body_text, body_html) = body_text(&message);
-    let attachments = message
-        .attachments()
-        .map(|part| {
-            let bytes = part.contents().to_vec();
+    // What each attachment is, read while the message is borrowed; the bytes are moved
+    // out afterwards, so a large decoded file exists once.
+    let described: Vec<(usize, Option<String>, String, &'static str)> = message
+        .attachments
+        .iter()
+        .filter_map(|&id| Some((id as usize, message.parts.get(id as usize)?)))
+        .map(|(id, part)| {
             let content_type = part
                 .content_type()
                 .map(|ct| match &ct.c_subtype {
@@ -147,18 +150,11 @@ pub fn parse(raw: &[u8]) -> Inbound {
                     .and_then(|m| m.subject())
                     .map(|s| format!("{s}.eml"))
             });
-            Attachment {
-                filename,
-                content_type,
-                disposition,
-                size: bytes.len(),
-                sha256: sha256_hex(&bytes),
-                bytes,
-            }
+            (id, filename, content_type, disposition)
         })
         .collect();
 
-    Inbound {
+    let mut inbound = Inbound {
         message_id: message
             .message_id()
             .map(|id| id.trim().to_string())
@@ -174,7 +170,7 @@ pub fn parse(raw: &[u8]) -> Inbound {
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
         body_text,
         body_html,
-        attachments,
+        attachments: Vec::with_capacity(described.len()),
         authentication_results: message
             .headers_raw()
             .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
@@ -182,6 +178,30 @@ pub fn parse(raw: &[u8]) -> Inbound {
             .collect(),
         signals,
         defect,
+    };
+    let mut message = message;
+    for (id, filename, content_type, disposition) in described {
+        let bytes = take_contents(&mut message.parts[id].body);
+        inbound.attachments.push(Attachment {
+            filename,
+            content_type,
+            disposition,
+            size: bytes.len(),
+            sha256: sha256_hex(&bytes),
+            bytes,
+        });
+    }
+    inbound
+}
+
+/// The decoded bytes of a part, moved out of the parsed message (copied only when they
+/// were not encoded, so still borrowed from the raw message).
+fn take_contents(body: &mut PartType<'_>) -> Vec<u8> {
+    match std::mem::take(body) {
+        PartType::Text(text) | PartType::Html(text) => text.into_owned().into_bytes(),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.into_owned(),
+        PartType::Message(message) => message.raw_message().to_vec(),
+        PartType::Multipart(_) => Vec::new(),
     }
 }
 

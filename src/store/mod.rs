@@ -263,13 +263,31 @@ impl Batch {
         Ok(count as u32)
     }
 
+    /// Stores bytes under their hash, once, a chunk at a time.
     pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
-        sqlx::query("INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
-            .bind(sha256)
-            .bind(bytes.len() as i64)
-            .bind(bytes)
-            .execute(&mut *self.tx)
-            .await?;
+        let added = sqlx::query(
+            "INSERT INTO blobs (sha256, size) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(bytes.len() as i64)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Ok(());
+        }
+        // An empty blob still gets its one (empty) chunk.
+        let chunks = bytes
+            .chunks(BLOB_CHUNK)
+            .chain(bytes.is_empty().then_some(&[][..]));
+        for (seq, chunk) in chunks.enumerate() {
+            sqlx::query("INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)")
+                .bind(sha256)
+                .bind(seq as i64)
+                .bind(chunk)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 
@@ -464,6 +482,31 @@ impl Batch {
     }
 }
 
+/// Largest piece of a blob written or read as one SQLite value.
+const BLOB_CHUNK: usize = 1 << 20;
+
+/// The bytes stored under `sha256`, put together from their chunks.
+async fn read_blob<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    executor: E,
+    sha256: &str,
+) -> Result<Vec<u8>> {
+    use futures::TryStreamExt;
+    let mut chunks = sqlx::query_scalar::<_, Vec<u8>>(
+        "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq",
+    )
+    .bind(sha256)
+    .fetch(executor);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = chunks.try_next().await? {
+        if bytes.is_empty() {
+            bytes = chunk;
+        } else {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    Ok(bytes)
+}
+
 async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
     complaint_id: Option<i64>,
@@ -497,4 +540,31 @@ fn complaint_ref(row: &sqlx::sqlite::SqliteRow) -> ComplaintRef {
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOB_CHUNK, Store, read_blob};
+
+    #[tokio::test]
+    async fn blobs_are_stored_in_chunks_once_and_read_back_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let big: Vec<u8> = (0..2 * BLOB_CHUNK + 7).map(|i| (i % 251) as u8).collect();
+        let mut batch = store.begin().await.expect("begin");
+        batch.put_blob("big", &big).await.expect("put");
+        batch.put_blob("big", &big).await.expect("put again");
+        batch.put_blob("empty", b"").await.expect("put empty");
+        batch.commit().await.expect("commit");
+
+        let chunks: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM blob_chunks WHERE sha256 = 'big'")
+                .fetch_one(&store.pool)
+                .await
+                .expect("count");
+        assert_eq!(chunks, 3, "two full chunks and a tail, stored once");
+        assert_eq!(read_blob(&store.pool, "big").await.expect("read"), big);
+        assert_eq!(read_blob(&store.pool, "empty").await.expect("read"), b"");
+    }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Result, Store, insert_event};
+use super::{Result, Store, insert_event, read_blob};
 use crate::clock::rfc3339;
 
 #[derive(Debug, Clone, Serialize)]
@@ -60,12 +60,16 @@ impl Store {
 
     /// The raw bytes of a quarantined message.
     pub async fn quarantined_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar(
-            "SELECT b.data FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256 WHERE m.id = ? AND m.kind = 'quarantined'",
+        let sha256: Option<String> = sqlx::query_scalar(
+            "SELECT raw_sha256 FROM messages WHERE id = ? AND kind = 'quarantined'",
         )
         .bind(id)
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        match sha256 {
+            Some(sha256) => Ok(Some(read_blob(&self.pool, &sha256).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Marks a quarantined message as retried and frees its exactly-once key, so the copy

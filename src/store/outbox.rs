@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{Result, Store, insert_event};
+use super::{Result, Store, insert_event, read_blob};
 use crate::clock::rfc3339;
 
 /// One queued message. Its bytes are read when it is claimed, one message at a time.
@@ -96,13 +96,11 @@ impl Store {
             .rows_affected()
             == 1;
         let raw = if claimed {
-            let raw: Vec<u8> = sqlx::query_scalar(
-                "SELECT b.data FROM outbox o JOIN blobs b ON b.sha256 = o.raw_sha256 WHERE o.id = ?",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            Some(raw)
+            let sha256: String = sqlx::query_scalar("SELECT raw_sha256 FROM outbox WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            Some(read_blob(&mut *tx, &sha256).await?)
         } else {
             None
         };
@@ -199,14 +197,17 @@ impl Store {
 
     /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
     pub async fn uncopied_sent(&self, limit: usize) -> Result<Vec<(i64, Vec<u8>)>> {
-        let rows = sqlx::query(
-            "SELECT o.id, b.data FROM outbox o JOIN blobs b ON b.sha256 = o.raw_sha256
-             WHERE o.status = 'sent' AND o.copied_at IS NULL ORDER BY o.id LIMIT ?",
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, raw_sha256 FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
         )
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        let mut copies = Vec::with_capacity(rows.len());
+        for (id, sha256) in rows {
+            copies.push((id, read_blob(&self.pool, &sha256).await?));
+        }
+        Ok(copies)
     }
 
     pub async fn mark_copied(&self, id: i64, at: DateTime<Utc>) -> Result<()> {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Batch, Result};
+use super::{Batch, Result, read_blob};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{EmailAddress, RegisterNumber, Status};
 use crate::mail::compose::{Brief, OutAttachment};
@@ -153,23 +153,29 @@ impl Batch {
     }
 
     /// The files of one recorded message, ready to attach to outgoing mail.
-    pub async fn attachments_of(&mut self, message_row: i64) -> Result<Vec<OutAttachment>> {
-        let rows = sqlx::query(
-            "SELECT a.filename, a.content_type, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
-             WHERE a.message_row = ? ORDER BY a.position",
+    pub async fn attachments_of(
+        &mut self,
+        message_row: i64,
+    ) -> Result<Vec<OutAttachment<'static>>> {
+        let rows: Vec<(Option<String>, String, String)> = sqlx::query_as(
+            "SELECT filename, content_type, sha256 FROM attachments WHERE message_row = ? ORDER BY position",
         )
         .bind(message_row)
         .fetch_all(&mut *self.tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| OutAttachment::new(row.get(0), i, row.get(1), row.get(2)))
-            .collect())
+        let mut files = Vec::with_capacity(rows.len());
+        for (i, (filename, content_type, sha256)) in rows.into_iter().enumerate() {
+            let bytes = read_blob(&mut *self.tx, &sha256).await?;
+            files.push(OutAttachment::new(filename, i, content_type, bytes));
+        }
+        Ok(files)
     }
 
     /// The files of the citizen's first message.
-    pub async fn complaint_attachments(&mut self, complaint_id: i64) -> Result<Vec<OutAttachment>> {
+    pub async fn complaint_attachments(
+        &mut self,
+        complaint_id: i64,
+    ) -> Result<Vec<OutAttachment<'static>>> {
         let row: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
         )
