@@ -313,11 +313,20 @@ async fn run(
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
     let shutdown = Shutdown::listen()?;
+    if !once && let Some(addr) = settings.worker.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on worker.metrics_addr {addr}"))?;
+        tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+        tokio::spawn(crate::metrics::serve(listener, store.clone(), clock));
+    }
     let mut failures = 0;
     loop {
         // Taken (or renewed) before every cycle; released when the process ends.
         let report = match lock::acquire(&store, clock.now()).await? {
-            Acquired::Yes => Some(worker::run_once(settings, &store, &clock).await),
+            Acquired::Yes => {
+                Some(worker::run_once(settings, &store, &clock, &shutdown.requested).await)
+            }
             Acquired::HeldBy(holder, until) => {
                 tracing::info!(
                     host = %holder.host,

@@ -204,6 +204,8 @@ pub struct WorkerSettings {
     pub send_limit: usize,
     /// `status` fails when the last successful cycle is older than this.
     pub stale_after: Duration,
+    /// Where the long-running worker serves Prometheus metrics (`GET /metrics`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 // ---- raw shapes, as they come from the file and the environment ----
@@ -339,6 +341,7 @@ struct RawWorker {
     batch_bytes: Option<u64>,
     send_limit: Option<usize>,
     stale_after_seconds: Option<u64>,
+    metrics_addr: Option<String>,
 }
 
 impl Settings {
@@ -736,6 +739,15 @@ impl Validator {
             batch_bytes: raw.worker.batch_bytes.unwrap_or(64 * 1024 * 1024).max(1),
             send_limit: raw.worker.send_limit.unwrap_or(10_000).max(1),
             stale_after: Duration::from_secs(raw.worker.stale_after_seconds.unwrap_or(600)),
+            metrics_addr: match raw.worker.metrics_addr.filter(|a| !a.trim().is_empty()) {
+                None => None,
+                Some(text) => Some(text.trim().parse().map_err(|_| {
+                    self.error(
+                        "worker.metrics_addr",
+                        format!("{text:?} is not an address and port, e.g. \"0.0.0.0:9464\""),
+                    )
+                })?),
+            },
         };
 
         let roles = self.roles(&raw.roles, &smtp.from_address)?;
@@ -860,6 +872,12 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
 
         let sessions = load(&MINIMAL.replace("[smtp]", "[smtp]\nconnections = 0")).unwrap_err();
         assert_eq!(sessions.key, "smtp.connections", "{sessions}");
+
+        let metrics = load(&format!(
+            "{MINIMAL}\n[worker]\nmetrics_addr = \"localhost\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(metrics.key, "worker.metrics_addr", "{metrics}");
     }
 
     #[test]

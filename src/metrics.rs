@@ -1,8 +1,11 @@
 //! Prometheus text exposition of [`Health`]: written after each `run --once` with
-//! `--metrics-file` (for node_exporter's textfile collector). Pure rendering.
+//! `--metrics-file` (for node_exporter's textfile collector), and served over HTTP on
+//! `worker.metrics_addr` by the long-running worker. Every scrape reads the database, so
+//! the figures are the same whichever way they are collected.
 
 use std::fmt::Write;
 
+use crate::clock::Clock;
 use crate::domain::Status;
 use crate::store::Health;
 
@@ -170,6 +173,66 @@ pub fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<(
     let tmp = path.with_extension("prom.tmp");
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+/// Serves `GET /metrics` (anything else is 404) until the process ends. Each connection
+/// is handled on its own task; a failing scrape is answered 500 and logged.
+pub async fn serve(listener: tokio::net::TcpListener, store: crate::store::Store, clock: Clock) {
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "metrics endpoint: cannot accept a connection");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let store = store.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| scrape(request, store.clone(), clock));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn scrape(
+    request: hyper::Request<hyper::body::Incoming>,
+    store: crate::store::Store,
+    clock: Clock,
+) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible> {
+    let respond = |status: u16, content_type: &str, body: String| {
+        let mut response =
+            hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
+        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
+        if let Ok(value) = content_type.parse() {
+            response
+                .headers_mut()
+                .insert(hyper::header::CONTENT_TYPE, value);
+        }
+        response
+    };
+    if request.method() != hyper::Method::GET || request.uri().path() != "/metrics" {
+        return Ok(respond(
+            404,
+            "text/plain",
+            "not found; metrics are at /metrics\n".into(),
+        ));
+    }
+    Ok(match store.health(clock.now()).await {
+        Ok(health) => respond(200, "text/plain; version=0.0.4", render(&health)),
+        Err(error) => {
+            tracing::warn!(%error, "metrics endpoint: cannot read the database");
+            respond(
+                500,
+                "text/plain",
+                format!("cannot read the database: {error}\n"),
+            )
+        }
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! open while the network is used.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use lettre::Address;
@@ -32,6 +33,7 @@ pub async fn deliver(
     store: &Store,
     settings: &Settings,
     clock: &Clock,
+    stop: &AtomicBool,
 ) -> anyhow::Result<DeliveryReport> {
     let parked = store.outbox_park_interrupted(clock.now()).await?;
     if parked > 0 {
@@ -54,7 +56,7 @@ pub async fn deliver(
             });
         }
     };
-    let queue = Queue::new(settings.worker.send_limit as u64);
+    let queue = Queue::new(settings.worker.send_limit as u64, stop);
     let mut first = Some(first);
     let lanes = (0..settings.smtp.connections).map(|_| {
         let session = first.take();
@@ -73,8 +75,10 @@ pub async fn deliver(
 }
 
 /// The due rows, handed out one at a time to the sessions, a page read at a time.
-struct Queue {
+struct Queue<'s> {
     state: tokio::sync::Mutex<QueueState>,
+    /// Raised by SIGTERM: no new message is started.
+    stop: &'s AtomicBool,
 }
 
 struct QueueState {
@@ -85,9 +89,10 @@ struct QueueState {
     exhausted: bool,
 }
 
-impl Queue {
-    fn new(limit: u64) -> Queue {
+impl<'s> Queue<'s> {
+    fn new(limit: u64, stop: &'s AtomicBool) -> Queue<'s> {
         Queue {
+            stop,
             state: tokio::sync::Mutex::new(QueueState {
                 after: 0,
                 handed_out: 0,
@@ -100,7 +105,7 @@ impl Queue {
 
     async fn next(&self, store: &Store, clock: &Clock) -> anyhow::Result<Option<OutboxRow>> {
         let mut state = self.state.lock().await;
-        if state.handed_out >= state.limit {
+        if state.handed_out >= state.limit || self.stop.load(Ordering::SeqCst) {
             return Ok(None);
         }
         if state.rows.is_empty() && !state.exhausted {
@@ -141,7 +146,7 @@ async fn lane(
     store: &Store,
     settings: &Settings,
     clock: &Clock,
-    queue: &Queue,
+    queue: &Queue<'_>,
     mut session: Option<Session>,
 ) -> anyhow::Result<DeliveryReport> {
     let first = session.is_some();

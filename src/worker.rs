@@ -2,6 +2,7 @@
 //! recorded, then deliver the outbox. The cron job, the long-running loop and the tests
 //! all call it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -54,10 +55,14 @@ pub fn failpoint(name: &str) {
 }
 
 #[tracing::instrument(skip_all, err)]
+/// One cycle. When `stop` is raised (SIGTERM), the cycle ends after the batch or the
+/// message in hand: what was fetched is committed and moved, IMAP logs out, and the rest
+/// waits for the next run.
 pub async fn run_once(
     settings: &Settings,
     store: &Store,
     clock: &Clock,
+    stop: &AtomicBool,
 ) -> anyhow::Result<CycleReport> {
     let started = Instant::now();
     let templates = Templates::load(&settings.office.templates_dir)?;
@@ -71,9 +76,9 @@ pub async fn run_once(
     let mut imap = Connection::connect(&settings.imap).await?;
     let cycle = async {
         let selected = imap.select(&settings.imap.mailbox).await?;
-        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, &mut report).await?;
+        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, stop, &mut report).await?;
         report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
-        report.delivery = outbox::deliver(store, settings, clock).await?;
+        report.delivery = outbox::deliver(store, settings, clock, stop).await?;
         report.copied_to_sent = copy_to_sent(settings, store, clock, &mut imap).await?;
         anyhow::Ok(())
     }
@@ -120,6 +125,7 @@ async fn ingest_mailbox(
     clock: &Clock,
     imap: &mut Connection,
     selected: &Selected,
+    stop: &AtomicBool,
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
     let settings = ctx.settings;
@@ -154,6 +160,10 @@ async fn ingest_mailbox(
         settings.worker.batch_messages,
         settings.worker.batch_bytes,
     ) {
+        if stop.load(Ordering::SeqCst) {
+            tracing::info!("stop requested: the rest of the mailbox waits for the next run");
+            break;
+        }
         let prepared = fetch_and_parse(settings, imap, &batch).await?;
         report.fetched += prepared.len() as u64;
 

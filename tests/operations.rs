@@ -234,7 +234,12 @@ async fn status_and_metrics_report_the_last_cycle() {
 
 #[tokio::test]
 async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
-    let office = Office::start().await;
+    let mut office = Office::start().await;
+    let metrics_port = free_port();
+    office.set_env(
+        "PENGADUAN__WORKER__METRICS_ADDR",
+        &format!("127.0.0.1:{metrics_port}"),
+    );
     // Polling every two minutes: only IMAP IDLE can make the answer come in seconds.
     let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "120"]);
     loop {
@@ -262,6 +267,19 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
         1,
         "acknowledged while the worker idles, long before its next poll"
     );
+
+    // Prometheus scrapes the long-running worker over HTTP.
+    let (status, body) = http_get(metrics_port, "/metrics");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("pengaduan_messages_ingested_total{kind=\"complaint\"} 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# TYPE pengaduan_cycle_duration_seconds histogram"),
+        "{body}"
+    );
+    assert_eq!(http_get(metrics_port, "/").0, 404);
 
     // SIGTERM while idling: the worker stops at once, cleanly.
     // SAFETY: signalling a child process this test started and still owns.
@@ -323,4 +341,113 @@ async fn the_long_running_worker_survives_an_imap_restart() {
     unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
     let status = worker.wait().expect("wait");
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sigterm_mid_cycle_stops_after_the_batch_in_hand() {
+    const MESSAGES: usize = 60;
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__WORKER__BATCH_MESSAGES", "1");
+    for n in 1..=MESSAGES {
+        let raw = format!(
+            "From: warga{n}@example.net\r\nTo: {OFFICE}\r\nSubject: Pengaduan nomor {n}\r\n\
+             Message-ID: <stop-{n}@example.net>\r\n\r\nLampu jalan mati.\r\n"
+        );
+        office.stack.append(OFFICE, "INBOX", raw.as_bytes()).await;
+    }
+    office.wait_inbox(MESSAGES).await;
+
+    let (mut worker, _rx) = office.spawn_worker(&["run", "--once"]);
+    let started = std::time::Instant::now();
+    // The worker creates and migrates the database first; then batches commit.
+    while !office.database().exists()
+        || office
+            .count("SELECT count(*) FROM sqlite_master WHERE name = 'messages'")
+            .await
+            == 0
+        || office
+            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
+            .await
+            == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no batch committed"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // SAFETY: signalling a child process this test started and still owns.
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let stopped = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = worker.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "the worker did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let recorded = office
+        .count("SELECT count(*) FROM messages WHERE direction = 'in'")
+        .await;
+    assert!(
+        recorded < MESSAGES as i64,
+        "the cycle stopped early ({recorded} of {MESSAGES} recorded)"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM imap_receipts WHERE moved_at IS NULL")
+            .await,
+        0,
+        "every committed batch was moved before exiting"
+    );
+    assert_eq!(office.count("SELECT count(*) FROM worker_lock").await, 0);
+
+    // The next run takes the rest, and nothing twice.
+    office.run_once();
+    let numbers: std::collections::BTreeSet<String> = office
+        .list()
+        .iter()
+        .map(|c| c["number"].as_str().expect("number").to_string())
+        .collect();
+    assert_eq!(numbers.len(), MESSAGES);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
+            .await,
+        MESSAGES as i64
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A plain HTTP/1.1 GET on loopback: the status code and the body.
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
