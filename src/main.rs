@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use pengaduan::cli::{self, Cli};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     pengaduan::telemetry::init(cli.log_format, cli.command.logs_to_stdout());

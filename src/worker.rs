@@ -63,9 +63,27 @@ pub async fn run_once(
     store: &Store,
     clock: &Clock,
     stop: &AtomicBool,
+    imap: impl Future<Output = anyhow::Result<Connection>>,
 ) -> anyhow::Result<CycleReport> {
     let started = Instant::now();
-    let templates = Templates::load(&settings.office.templates_dir)?;
+    // The templates are read while the IMAP login (server time) is under way.
+    let dir = settings.office.templates_dir.clone();
+    let (templates, imap) = tokio::join!(
+        tokio::task::spawn_blocking(move || Templates::load(&dir)),
+        imap
+    );
+    let mut imap = imap?;
+    let templates = match templates.context("the template loader failed") {
+        Ok(Ok(templates)) => templates,
+        Ok(Err(error)) => {
+            imap.logout().await;
+            return Err(error.into());
+        }
+        Err(error) => {
+            imap.logout().await;
+            return Err(error);
+        }
+    };
     let ctx = ingest::Context {
         settings,
         composer: Composer::new(settings, &templates),
@@ -73,7 +91,6 @@ pub async fn run_once(
     };
     let mut report = CycleReport::default();
 
-    let mut imap = Connection::connect(&settings.imap).await?;
     let cycle = async {
         let selected = imap.select(&settings.imap.mailbox).await?;
         ingest_mailbox(&ctx, store, clock, &mut imap, &selected, stop, &mut report).await?;

@@ -24,10 +24,16 @@ type Stream = Box<dyn Transport>;
 /// A logged-in connection to the office mailbox.
 pub struct Connection {
     session: Session<Stream>,
+    /// Asked for the first time they matter (an idle poll that finds nothing never asks).
+    capabilities: Option<Capabilities>,
+    timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Capabilities {
     has_move: bool,
     has_uidplus: bool,
     has_idle: bool,
-    timeout: Duration,
 }
 
 /// The state of the selected mailbox.
@@ -81,7 +87,7 @@ impl Connection {
         if settings.security != Security::StartTls {
             greeting(&mut client, timeout, &address).await?;
         }
-        let mut session = tokio::time::timeout(
+        let session = tokio::time::timeout(
             timeout,
             client.login(&settings.username, settings.password.expose_secret()),
         )
@@ -89,16 +95,27 @@ impl Connection {
         .with_context(|| format!("IMAP login at {address} timed out"))?
         .map_err(|(e, _)| e)
         .with_context(|| format!("IMAP login as {} at {address} failed", settings.username))?;
-        let capabilities = within(timeout, session.capabilities())
+        Ok(Connection {
+            session,
+            capabilities: None,
+            timeout,
+        })
+    }
+
+    async fn capabilities(&mut self) -> anyhow::Result<Capabilities> {
+        if let Some(known) = self.capabilities {
+            return Ok(known);
+        }
+        let capabilities = within(self.timeout, self.session.capabilities())
             .await
             .context("cannot read IMAP capabilities")?;
-        Ok(Connection {
+        let known = Capabilities {
             has_move: capabilities.has_str("MOVE"),
             has_uidplus: capabilities.has_str("UIDPLUS"),
             has_idle: capabilities.has_str("IDLE"),
-            session,
-            timeout,
-        })
+        };
+        self.capabilities = Some(known);
+        Ok(known)
     }
 
     /// Creates each folder that does not exist yet.
@@ -211,14 +228,15 @@ impl Connection {
         if uids.is_empty() {
             return Ok(());
         }
+        let capabilities = self.capabilities().await?;
         let set = uid_set(uids);
         let timeout = self.timeout;
-        if self.has_move {
+        if capabilities.has_move {
             return within(timeout, self.session.uid_mv(&set, destination))
                 .await
                 .with_context(|| format!("cannot move messages to {destination}"));
         }
-        if !self.has_uidplus {
+        if !capabilities.has_uidplus {
             bail!(
                 "the IMAP server supports neither MOVE nor UIDPLUS: cannot move messages without expunging others"
             );
@@ -256,11 +274,11 @@ impl Connection {
     /// or `stop` completes; without IDLE on the server, simply waits. Returns the
     /// connection for logout.
     pub async fn idle(
-        self,
+        mut self,
         max_wait: Duration,
         stop: impl Future<Output = ()>,
     ) -> anyhow::Result<Connection> {
-        if !self.has_idle {
+        if !self.capabilities().await?.has_idle {
             tokio::select! {
                 _ = tokio::time::sleep(max_wait) => {}
                 _ = stop => {}
@@ -269,9 +287,7 @@ impl Connection {
         }
         let Connection {
             session,
-            has_move,
-            has_uidplus,
-            has_idle,
+            capabilities,
             timeout,
         } = self;
         let mut handle = session.idle();
@@ -297,9 +313,7 @@ impl Connection {
             .context("cannot end IMAP IDLE")?;
         Ok(Connection {
             session,
-            has_move,
-            has_uidplus,
-            has_idle,
+            capabilities,
             timeout,
         })
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Result, Store};
+use super::{LockHolder, Result, Store};
 use crate::clock::rfc3339;
 
 /// Counts read from the register for `status` and the metrics.
@@ -23,27 +23,35 @@ pub struct Health {
 }
 
 impl Store {
+    /// Records a finished cycle, and releases the lock when `release` names its holder
+    /// (the end of `run --once`): one commit.
     pub async fn record_cycle(
         &self,
         at: DateTime<Utc>,
         ok: bool,
         duration_ms: u64,
         report: &serde_json::Value,
+        release: Option<&LockHolder>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)",
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?) RETURNING id",
         )
         .bind(rfc3339(at))
         .bind(ok)
         .bind(duration_ms as i64)
         .bind(report.to_string())
-        .execute(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
         // Keep the last ten thousand cycles: a week of one-minute cron runs.
-        sqlx::query("DELETE FROM cycles WHERE id <= (SELECT max(id) FROM cycles) - 10000")
-            .execute(&self.pool)
+        sqlx::query("DELETE FROM cycles WHERE id <= ?")
+            .bind(id - 10_000)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        if let Some(me) = release {
+            super::lock::delete_lock(&mut tx, me).await?;
+        }
+        tx.commit().await
     }
 
     pub async fn health(&self, now: DateTime<Utc>) -> Result<Health> {

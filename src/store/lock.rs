@@ -1,7 +1,7 @@
 //! The worker lease row.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Result, Store};
 use crate::clock::{parse_rfc3339, rfc3339};
@@ -79,14 +79,18 @@ impl Store {
     }
 
     pub async fn release_lock(&self, me: &LockHolder) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM worker_lock WHERE id = 1 AND host = ? AND pid = ? AND started = ?",
-        )
+        let mut tx = self.pool.begin().await?;
+        delete_lock(&mut tx, me).await?;
+        tx.commit().await
+    }
+}
+
+pub(super) async fn delete_lock(tx: &mut Transaction<'_, Sqlite>, me: &LockHolder) -> Result<()> {
+    sqlx::query("DELETE FROM worker_lock WHERE id = 1 AND host = ? AND pid = ? AND started = ?")
         .bind(&me.host)
         .bind(me.pid as i64)
         .bind(&me.started)
-        .execute(&self.pool)
+        .execute(&mut **tx)
         .await?;
-        Ok(())
-    }
+    Ok(())
 }
