@@ -172,32 +172,53 @@ async fn ingest_mailbox(
         .into_iter()
         .filter(|(uid, _)| !receipts.contains_key(uid))
         .collect();
-    for batch in batches(
+    // A pipeline of two: batch k+1 is fetched and parsed while batch k is written, then
+    // batch k is moved. Each batch is still committed before it is moved.
+    let batches = batches(
         &pending,
         settings.worker.batch_messages,
         settings.worker.batch_bytes,
-    ) {
-        if stop.load(Ordering::SeqCst) {
-            tracing::info!("stop requested: the rest of the mailbox waits for the next run");
-            break;
-        }
-        let prepared = fetch_and_parse(settings, imap, &batch).await?;
+    );
+    let mut next = match batches.first() {
+        Some(first) => Some(fetch_and_parse(settings, imap, first).await?),
+        None => None,
+    };
+    let mut following = batches.iter().skip(1);
+    while let Some(prepared) = next.take() {
         report.fetched += prepared.len() as u64;
-
         let now = clock.now();
-        let mut tx = store.begin().await?;
-        let mut moves = Vec::with_capacity(prepared.len());
-        for item in &prepared {
-            let recorded =
-                ingest::record(&mut tx, item, ctx, (mailbox, selected.uid_validity), now).await?;
-            count(report, &recorded.plan);
-            moves.push((recorded.uid, recorded.destination));
-        }
-        tx.commit().await.context("cannot commit the batch")?;
+        let commit = async {
+            let mut tx = store.begin().await?;
+            let mut moves = Vec::with_capacity(prepared.len());
+            for item in &prepared {
+                let recorded =
+                    ingest::record(&mut tx, item, ctx, (mailbox, selected.uid_validity), now)
+                        .await?;
+                count(report, &recorded.plan);
+                moves.push((recorded.uid, recorded.destination));
+            }
+            tx.commit().await.context("cannot commit the batch")?;
+            anyhow::Ok(moves)
+        };
+        let upcoming = following.next().filter(|_| {
+            let stopping = stop.load(Ordering::SeqCst);
+            if stopping {
+                tracing::info!("stop requested: the rest of the mailbox waits for the next run");
+            }
+            !stopping
+        });
+        let fetch = async {
+            match upcoming {
+                Some(batch) => fetch_and_parse(settings, imap, batch).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (moves, fetched) = tokio::join!(commit, fetch);
+        let moves = moves?;
         drop(prepared);
         failpoint("committed");
-
         move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
+        next = fetched?;
     }
     Ok(())
 }

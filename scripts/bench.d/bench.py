@@ -316,7 +316,10 @@ SyncState *
                 self.restore_inbox(maildir, n)
                 if which == "pengaduan":
                     rm_db(db)
-                    r = self.pengaduan(db, f"p1-{n}-{k}-pengaduan")
+                    # BENCH_P1_WRAP (e.g. "perf record -e cpu-clock -g -o var/bench/perf.data")
+                    # runs the worker under a profiler; the timings are then the profiler's.
+                    r = self.pengaduan(db, f"p1-{n}-{k}-pengaduan",
+                                       wrap=os.environ.get("BENCH_P1_WRAP", "").split() or None)
                     c = r["cycle"]
                     if c["fetched"] != n or c["moved"] != n:
                         sys.exit(f"bench: pengaduan fetched {c['fetched']} / moved {c['moved']} of {n}")

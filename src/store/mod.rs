@@ -103,7 +103,12 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // A batch is written in one transaction: with SQLite's 2 MB default, dirty pages
+            // spill to the WAL mid-transaction (measured: 15% of bulk-ingest time).
+            .pragma("cache_size", "-16384")
+            // The WAL grows to the size of the largest batch; give the space back after.
+            .pragma("journal_size_limit", "67108864");
         if let Some(parent) = options.get_filename().parent()
             && !parent.as_os_str().is_empty()
         {
