@@ -56,11 +56,15 @@ pub async fn deliver(
             });
         }
     };
-    let queue = Queue::new(settings.worker.send_limit as u64, stop);
+    let queue = Queue::new(
+        settings.worker.send_limit as u64,
+        settings.smtp.connections,
+        stop,
+    );
     let mut first = Some(first);
-    let lanes = (0..settings.smtp.connections).map(|_| {
+    let lanes = (0..settings.smtp.connections).map(|index| {
         let session = first.take();
-        lane(store, settings, clock, &queue, session)
+        lane(store, settings, clock, &queue, index, session)
     });
     let mut report = DeliveryReport::default();
     for lane in futures::future::join_all(lanes).await {
@@ -74,7 +78,9 @@ pub async fn deliver(
     Ok(report)
 }
 
-/// The due rows, handed out one at a time to the sessions, a page read at a time.
+/// The due rows, handed out one at a time to the sessions, a page read at a time. Each
+/// complaint's messages belong to one lane, so they leave in the order they were queued
+/// (an official never gets the second follow-up before the first).
 struct Queue<'s> {
     state: tokio::sync::Mutex<QueueState>,
     /// Raised by SIGTERM: no new message is started.
@@ -87,10 +93,21 @@ struct QueueState {
     limit: u64,
     rows: VecDeque<OutboxRow>,
     exhausted: bool,
+    /// Lanes that stepped aside (the server refused them a session); their rows go to
+    /// the first lane.
+    retired: Vec<bool>,
+}
+
+impl QueueState {
+    fn lane_of(&self, row: &OutboxRow) -> usize {
+        let key = row.complaint_id.unwrap_or(row.id).unsigned_abs();
+        let lane = (key % self.retired.len() as u64) as usize;
+        if self.retired[lane] { 0 } else { lane }
+    }
 }
 
 impl<'s> Queue<'s> {
-    fn new(limit: u64, stop: &'s AtomicBool) -> Queue<'s> {
+    fn new(limit: u64, lanes: usize, stop: &'s AtomicBool) -> Queue<'s> {
         Queue {
             stop,
             state: tokio::sync::Mutex::new(QueueState {
@@ -99,36 +116,46 @@ impl<'s> Queue<'s> {
                 limit,
                 rows: VecDeque::new(),
                 exhausted: false,
+                retired: vec![false; lanes.max(1)],
             }),
         }
     }
 
-    async fn next(&self, store: &Store, clock: &Clock) -> anyhow::Result<Option<OutboxRow>> {
+    /// The next row of `lane`, reading more pages until one turns up or none are left.
+    async fn next(
+        &self,
+        store: &Store,
+        clock: &Clock,
+        lane: usize,
+    ) -> anyhow::Result<Option<OutboxRow>> {
         let mut state = self.state.lock().await;
-        if state.handed_out >= state.limit || self.stop.load(Ordering::SeqCst) {
-            return Ok(None);
-        }
-        if state.rows.is_empty() && !state.exhausted {
-            let page = (state.limit - state.handed_out).min(100) as usize;
-            let rows = store.due_outbox(clock.now(), state.after, page).await?;
+        loop {
+            if state.handed_out >= state.limit || self.stop.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            if let Some(at) = state.rows.iter().position(|r| state.lane_of(r) == lane) {
+                state.handed_out += 1;
+                return Ok(state.rows.remove(at));
+            }
+            if state.exhausted {
+                return Ok(None);
+            }
+            let rows = store.due_outbox(clock.now(), state.after, 100).await?;
             match rows.last() {
                 Some(last) => state.after = last.id,
                 None => state.exhausted = true,
             }
             state.rows.extend(rows);
         }
-        let row = state.rows.pop_front();
-        if row.is_some() {
-            state.handed_out += 1;
-        }
-        Ok(row)
     }
 
-    /// A row a session could not take after all (it was never claimed).
-    async fn put_back(&self, row: OutboxRow) {
+    /// A lane that cannot get a session hands back the row it took (never claimed) and
+    /// its share of the rest to the first lane.
+    async fn retire(&self, lane: usize, row: OutboxRow) {
         let mut state = self.state.lock().await;
         state.handed_out -= 1;
         state.rows.push_front(row);
+        state.retired[lane] = true;
     }
 
     /// Ends the pass: the server is gone, the rest stays queued.
@@ -147,6 +174,7 @@ async fn lane(
     settings: &Settings,
     clock: &Clock,
     queue: &Queue<'_>,
+    index: usize,
     mut session: Option<Session>,
 ) -> anyhow::Result<DeliveryReport> {
     let first = session.is_some();
@@ -154,7 +182,7 @@ async fn lane(
     // The message the server accepted last, recorded together with the next claim.
     let mut accepted: Option<(OutboxRow, String)> = None;
     let outcome = async {
-        while let Some(row) = queue.next(store, clock).await? {
+        while let Some(row) = queue.next(store, clock, index).await? {
             let live = match session.take().filter(|s| !s.is_broken()) {
                 Some(live) => live,
                 None => match Session::open(settings).await {
@@ -167,7 +195,7 @@ async fn lane(
                     }
                     Err(failure) => {
                         tracing::warn!(error = %failure, "one SMTP session fewer for this pass");
-                        queue.put_back(row).await;
+                        queue.retire(index, row).await;
                         break;
                     }
                 },
