@@ -172,13 +172,7 @@ impl Session {
                 response.code(),
                 response.message().collect::<Vec<_>>().join(" ")
             )),
-            Ok(Err(e)) if e.is_permanent() || e.is_transient() => {
-                self.reset().await;
-                Err(Failure::Refused {
-                    permanent: e.is_permanent(),
-                    reply: e.to_string(),
-                })
-            }
+            Ok(Err(e)) if e.is_permanent() || e.is_transient() => Err(self.refused(&e).await),
             Ok(Err(e)) => {
                 self.broken = true;
                 Err(Failure::Interrupted(format!(
@@ -198,13 +192,7 @@ impl Session {
     async fn envelope_command(&mut self, command: impl fmt::Display) -> Result<(), Failure> {
         match tokio::time::timeout(self.timeout, self.connection.command(command)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.is_permanent() || e.is_transient() => {
-                self.reset().await;
-                Err(Failure::Refused {
-                    permanent: e.is_permanent(),
-                    reply: e.to_string(),
-                })
-            }
+            Ok(Err(e)) if e.is_permanent() || e.is_transient() => Err(self.refused(&e).await),
             Ok(Err(e)) => {
                 self.broken = true;
                 Err(Failure::Unreachable(format!(
@@ -220,6 +208,16 @@ impl Session {
                     self.timeout.as_secs()
                 )))
             }
+        }
+    }
+
+    /// The server's 4xx/5xx reply; the transaction is reset so the session can carry the
+    /// next message.
+    async fn refused(&mut self, error: &lettre::transport::smtp::Error) -> Failure {
+        self.reset().await;
+        Failure::Refused {
+            permanent: error.is_permanent(),
+            reply: error.to_string(),
         }
     }
 

@@ -282,19 +282,7 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     assert_eq!(http_get(metrics_port, "/").0, 404);
 
     // SIGTERM while idling: the worker stops at once, cleanly.
-    // SAFETY: signalling a child process this test started and still owns.
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = worker.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the worker did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = sigterm(&mut worker);
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
     assert!(said_goodbye, "the worker logs why it stops");
@@ -376,19 +364,7 @@ async fn sigterm_mid_cycle_stops_after_the_batch_in_hand() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // SAFETY: signalling a child process this test started and still owns.
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let stopped = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = worker.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            stopped.elapsed() < Duration::from_secs(20),
-            "the worker did not stop after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = sigterm(&mut worker);
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let recorded = office
         .count("SELECT count(*) FROM messages WHERE direction = 'in'")
@@ -420,6 +396,23 @@ async fn sigterm_mid_cycle_stops_after_the_batch_in_hand() {
             .await,
         MESSAGES as i64
     );
+}
+
+/// Sends SIGTERM and waits for the exit, which must come within 20 seconds.
+fn sigterm(worker: &mut std::process::Child) -> std::process::ExitStatus {
+    // SAFETY: signalling a child process this test started and still owns.
+    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
+    let sent = std::time::Instant::now();
+    loop {
+        if let Some(status) = worker.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(20),
+            "the worker did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn free_port() -> u16 {
