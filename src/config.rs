@@ -653,12 +653,12 @@ impl Validator {
                 .existing_file("smtp.ca_file", raw.smtp.ca_file)?
                 .or_else(|| imap.ca_file.clone()),
             timeout: Duration::from_secs(raw.smtp.timeout_seconds.unwrap_or(60)),
-            connections: match raw.smtp.connections.unwrap_or(2) {
+            connections: match raw.smtp.connections.unwrap_or(4) {
                 n @ 1..=16 => n,
                 n => {
                     return Err(self.error(
                         "smtp.connections",
-                        format!("{n} is out of range; use 1 to 16 (default 2)"),
+                        format!("{n} is out of range; use 1 to 16 (default 4)"),
                     ));
                 }
             },
