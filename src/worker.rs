@@ -73,12 +73,11 @@ pub async fn run_once(
         imap
     );
     let mut imap = imap?;
-    let templates = match templates.context("the template loader failed") {
-        Ok(Ok(templates)) => templates,
-        Ok(Err(error)) => {
-            imap.logout().await;
-            return Err(error.into());
-        }
+    let templates = match templates
+        .context("the template loader failed")
+        .and_then(|loaded| Ok(loaded?))
+    {
+        Ok(templates) => templates,
         Err(error) => {
             imap.logout().await;
             return Err(error);

@@ -242,14 +242,7 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     );
     // Polling every two minutes: only IMAP IDLE can make the answer come in seconds.
     let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "120"]);
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the worker logs its first cycle");
-        if line.contains("cycle complete") {
-            break;
-        }
-    }
+    wait_for_line(&rx, "cycle complete", Duration::from_secs(30));
     // Give the worker a moment to enter IDLE, then a citizen writes.
     std::thread::sleep(Duration::from_millis(500));
     office.submit_fixture("01-plain-text-utf8.eml").await;
@@ -298,14 +291,7 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
 async fn the_long_running_worker_survives_an_imap_restart() {
     let office = Office::start().await;
     let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "2"]);
-    let wait_for = |needle: &str| loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
-        if line.contains(needle) {
-            break;
-        }
-    };
+    let wait_for = |needle: &str| wait_for_line(&rx, needle, Duration::from_secs(60));
     wait_for("cycle complete");
     office.stack.stop_imap();
     wait_for("retrying");
@@ -325,9 +311,7 @@ async fn the_long_running_worker_survives_an_imap_restart() {
         1,
         "the worker reconnected and acknowledged the complaint"
     );
-    // SAFETY: signalling a child process this test started and still owns.
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let status = worker.wait().expect("wait");
+    let status = sigterm(&mut worker);
     assert!(status.success(), "{status}");
 }
 
@@ -396,6 +380,18 @@ async fn sigterm_mid_cycle_stops_after_the_batch_in_hand() {
             .await,
         MESSAGES as i64
     );
+}
+
+/// Reads the worker's log lines until one contains `needle`.
+fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, needle: &str, timeout: Duration) {
+    loop {
+        let line = rx
+            .recv_timeout(timeout)
+            .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+        if line.contains(needle) {
+            return;
+        }
+    }
 }
 
 /// Sends SIGTERM and waits for the exit, which must come within 20 seconds.
