@@ -291,11 +291,15 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
             let target = path
                 .to_str()
                 .ok_or_else(|| anyhow::anyhow!("the backup path must be UTF-8"))?;
-            store
+            let (archive, files) = store
                 .backup(target)
                 .await
                 .with_context(|| format!("cannot write the backup {}", path.display()))?;
-            println!("backup written to {}", path.display());
+            println!(
+                "backup written to {} and its archive ({files} files) to {}",
+                path.display(),
+                archive.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Quarantine { action } => quarantine(&settings, action).await,

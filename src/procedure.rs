@@ -313,7 +313,7 @@ async fn advance(
                 )
                 .await?;
             let brief = batch.brief(id).await?;
-            let attachments = batch.complaint_attachments(id).await?;
+            let attachments = complaint_files(batch, id).await?;
             let role = Role::Bidang(division);
             notify(
                 batch,
@@ -371,7 +371,7 @@ async fn advance(
             batch
                 .add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))
                 .await?;
-            let attachments = batch.attachments_of(draft_row).await?;
+            let attachments = files_of(batch, draft_row).await?;
             let answer = ctx.composer.answer(&brief, &text, &attachments, now)?;
             batch.enqueue(Some(id), &answer, now).await?;
             batch
@@ -427,6 +427,32 @@ async fn advance(
     }
     tracing::info!(number = %brief.number, status = %next.status, "complaint advanced");
     Ok(())
+}
+
+/// The files of a recorded message, parsed out of its raw bytes (the register keeps no
+/// decoded copy), ready to send on.
+async fn files_of(
+    batch: &mut Batch,
+    message_row: i64,
+) -> anyhow::Result<Vec<OutAttachment<'static>>> {
+    let raw = batch.message_raw(message_row).await?;
+    let files = crate::mail::parse::parse(&raw).attachments;
+    Ok(files
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| OutAttachment::new(a.filename, i, a.content_type, a.bytes))
+        .collect())
+}
+
+/// The files of the citizen's message that registered the complaint.
+async fn complaint_files(
+    batch: &mut Batch,
+    complaint_id: i64,
+) -> anyhow::Result<Vec<OutAttachment<'static>>> {
+    match batch.complaint_message(complaint_id).await? {
+        Some(row) => files_of(batch, row).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 async fn not_understood(

@@ -19,7 +19,7 @@ use crate::mail::templates::Templates;
 use crate::mail::{classify, parse};
 use crate::outbox::{self, DeliveryReport};
 use crate::security::Tokens;
-use crate::store::{Destination, Store};
+use crate::store::{Archive, Destination, Store};
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -179,7 +179,7 @@ async fn ingest_mailbox(
         settings.worker.batch_bytes,
     );
     let mut next = match batches.first() {
-        Some(first) => Some(fetch_and_parse(settings, imap, first).await?),
+        Some(first) => Some(fetch_and_parse(settings, store.archive(), imap, first).await?),
         None => None,
     };
     let mut following = batches.iter().skip(1);
@@ -208,7 +208,9 @@ async fn ingest_mailbox(
         });
         let fetch = async {
             match upcoming {
-                Some(batch) => fetch_and_parse(settings, imap, batch).await.map(Some),
+                Some(batch) => fetch_and_parse(settings, store.archive(), imap, batch)
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         };
@@ -240,6 +242,7 @@ fn count(report: &mut CycleReport, plan: &Plan) {
 /// Fetches one batch, parsing each message off the async reactor as it arrives.
 async fn fetch_and_parse(
     settings: &Settings,
+    archive: &Archive,
     imap: &mut Connection,
     batch: &[u32],
 ) -> anyhow::Result<Vec<Prepared>> {
@@ -250,24 +253,30 @@ async fn fetch_and_parse(
         let own_address = own_address.clone();
         let own_domain = own_domain.clone();
         failpoint("fetched");
+        let archive = archive.clone();
         parsing.push(tokio::task::spawn_blocking(move || {
             let raw_sha256 = parse::sha256_hex(fetched.raw.as_ref());
+            // Archived as it arrives, straight from the read buffer; the batch's commit
+            // makes it durable before any row names it.
+            archive
+                .write(&raw_sha256, fetched.raw.as_ref())
+                .with_context(|| format!("cannot archive UID {}", fetched.uid))?;
             let inbound = parse(fetched.raw.as_ref());
             let classification = classify(&inbound, &own_address, &own_domain);
-            Prepared {
+            anyhow::Ok(Prepared {
                 uid: fetched.uid,
                 internal_date: fetched.internal_date,
                 raw: fetched.raw,
                 raw_sha256,
                 inbound,
                 classification,
-            }
+            })
         }));
     })
     .await?;
     let mut prepared = Vec::with_capacity(parsing.len());
     for task in parsing {
-        prepared.push(task.await.context("a parser thread failed")?);
+        prepared.push(task.await.context("a parser thread failed")??);
     }
     prepared.sort_by_key(|p| p.uid);
     Ok(prepared)

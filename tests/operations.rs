@@ -150,6 +150,18 @@ async fn a_backup_is_a_consistent_copy() {
             .expect("events")
             .len()
     );
+    // The archive comes with it: every stored message's bytes, whole.
+    let stored = support::office::texts_in(&path, "SELECT sha256 FROM blobs").await;
+    assert!(
+        stored.len() >= 3,
+        "the complaint and what was sent: {stored:?}"
+    );
+    for sha256 in &stored {
+        assert!(
+            support::office::archived_beside(&path, sha256).is_some(),
+            "{sha256} is in the backup's archive"
+        );
+    }
     let again = office.output(&["backup", path.to_str().expect("utf-8")]);
     assert_eq!(
         again.status.code(),

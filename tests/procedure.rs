@@ -153,6 +153,14 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         "{}",
         task.body_text
     );
+    // Parsed back out of the archived complaint: byte for byte the citizen's files.
+    let hashes = |files: &[pengaduan::mail::Attachment]| -> Vec<String> {
+        files.iter().map(|a| a.sha256.clone()).collect()
+    };
+    assert_eq!(
+        hashes(&task.attachments),
+        hashes(&pengaduan::mail::parse(&original).attachments)
+    );
     assert_eq!(task.attachments.len(), 2);
 
     // A second disposition on the same notification is stale: recorded, changes nothing.

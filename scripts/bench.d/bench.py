@@ -85,6 +85,7 @@ def rm_db(path):
             os.unlink(f"{path}{suffix}")
         except FileNotFoundError:
             pass
+    shutil.rmtree(f"{path}.archive", ignore_errors=True)
 
 
 def cp_db(src, dst):
@@ -92,6 +93,16 @@ def cp_db(src, dst):
     for suffix in ("", "-wal"):
         if os.path.exists(f"{src}{suffix}"):
             shutil.copyfile(f"{src}{suffix}", f"{dst}{suffix}")
+    if os.path.isdir(f"{src}.archive"):  # immutable files: links are a faithful copy
+        shutil.copytree(f"{src}.archive", f"{dst}.archive", copy_function=os.link)
+
+
+def stored_bytes(db):
+    """The database, its WAL and its archive of messages, in bytes."""
+    total = sum(os.path.getsize(f"{db}{s}") for s in ("", "-wal") if os.path.exists(f"{db}{s}"))
+    for root, _, files in os.walk(f"{db}.archive"):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    return total
 
 
 def mb(n):
@@ -326,10 +337,10 @@ SyncState *
                     left = self.inbox_count()
                     if left:
                         sys.exit(f"bench: {left} messages left in INBOX after run --once")
-                    r["db_bytes"] = sum(os.path.getsize(f"{db}{s}") for s in ("", "-wal") if os.path.exists(f"{db}{s}"))
+                    r["db_bytes"] = stored_bytes(db)
                     if keep_db:  # the last pengaduan run's database: N messages processed and stored
                         rm_db(keep_db)
-                        for suffix in ("", "-wal"):
+                        for suffix in ("", "-wal", ".archive"):
                             if os.path.exists(f"{db}{suffix}"):
                                 os.rename(f"{db}{suffix}", f"{keep_db}{suffix}")
                         Path(f"{keep_db}.json").write_text(json.dumps({"n": n, "corpus": stats}))

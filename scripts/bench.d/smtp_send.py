@@ -10,8 +10,15 @@ import time
 
 db, port = sys.argv[1], int(sys.argv[2])
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-rows = [(envelope_from, recipients, b"".join(c for (c,) in con.execute(
-            "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq", (sha256,))))
+archive = f"{db}.archive"
+
+
+def archived(sha256):
+    with open(f"{archive}/{sha256[:2]}/{sha256[2:]}", "rb") as f:
+        return f.read()
+
+
+rows = [(envelope_from, recipients, archived(sha256))
         for envelope_from, recipients, sha256 in con.execute(
             "SELECT envelope_from, recipients_json, raw_sha256 FROM outbox "
             "WHERE status = 'pending' ORDER BY id").fetchall()]

@@ -1,6 +1,7 @@
 //! The only code with SQL. SQLite in WAL mode; every batch of inbound mail is written in
 //! one transaction; no transaction is ever held across a network call.
 
+mod archive;
 mod health;
 mod lock;
 mod operations;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+pub use archive::Archive;
 pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
@@ -32,6 +34,7 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    archive: Archive,
 }
 
 /// Where a received IMAP message goes once its record is committed.
@@ -109,7 +112,14 @@ impl Store {
             .pragma("cache_size", "-16384")
             // The WAL grows to the size of the largest batch; give the space back after.
             .pragma("journal_size_limit", "67108864");
-        if let Some(parent) = options.get_filename().parent()
+        let database = options.get_filename().to_path_buf();
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if in_memory || database.as_os_str().is_empty() {
+            anyhow::bail!(
+                "database.url {url:?} is not a file: the worker keeps every message's bytes in an archive directory beside the database file"
+            );
+        }
+        if let Some(parent) = database.parent()
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent).with_context(|| {
@@ -125,7 +135,13 @@ impl Store {
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the database {url}"))?;
-        Ok(Store { pool })
+        let archive = Archive::beside(&database).context("cannot open the archive of messages")?;
+        Ok(Store { pool, archive })
+    }
+
+    /// Where every message's bytes are kept (see [`Archive`]).
+    pub fn archive(&self) -> &Archive {
+        &self.archive
     }
 
     pub async fn close(&self) {
@@ -135,6 +151,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Batch> {
         Ok(Batch {
             tx: self.pool.begin().await?,
+            archive: self.archive.clone(),
+            unsynced: false,
         })
     }
 
@@ -195,10 +213,18 @@ impl Store {
 /// One transaction of ingest work. Dropped without [`Batch::commit`], it rolls back.
 pub struct Batch {
     tx: Transaction<'static, Sqlite>,
+    archive: Archive,
+    /// Archive files were named in this transaction: sync them before it commits.
+    unsynced: bool,
 }
 
 impl Batch {
+    /// Makes the batch's archive files durable, then commits the rows that name them.
     pub async fn commit(self) -> Result<()> {
+        if self.unsynced {
+            let archive = self.archive.clone();
+            blocking(move || archive.sync()).await?;
+        }
         self.tx.commit().await
     }
 
@@ -268,7 +294,8 @@ impl Batch {
         Ok(count as u32)
     }
 
-    /// Stores bytes under their hash, once, a chunk at a time.
+    /// Stores bytes under their hash, once, as an archive file (already there when the
+    /// fetch wrote it off the reactor) indexed by a `blobs` row.
     pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
         let added = sqlx::query(
             "INSERT INTO blobs (sha256, size) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING",
@@ -278,20 +305,9 @@ impl Batch {
         .execute(&mut *self.tx)
         .await?
         .rows_affected();
-        if added == 0 {
-            return Ok(());
-        }
-        // An empty blob still gets its one (empty) chunk.
-        let chunks = bytes
-            .chunks(BLOB_CHUNK)
-            .chain(bytes.is_empty().then_some(&[][..]));
-        for (seq, chunk) in chunks.enumerate() {
-            sqlx::query("INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)")
-                .bind(sha256)
-                .bind(seq as i64)
-                .bind(chunk)
-                .execute(&mut *self.tx)
-                .await?;
+        if added == 1 {
+            self.archive.write(sha256, bytes)?;
+            self.unsynced = true;
         }
         Ok(())
     }
@@ -367,8 +383,9 @@ impl Batch {
         message_row: i64,
         attachments: &[Attachment],
     ) -> Result<()> {
+        // A file's bytes stay inside the raw message (its evidence): forwarding parses
+        // them out again, so a decoded copy is never written.
         for (position, attachment) in attachments.iter().enumerate() {
-            self.put_blob(&attachment.sha256, &attachment.bytes).await?;
             sqlx::query(
                 "INSERT INTO attachments (message_row, position, filename, content_type, disposition, size, sha256)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -487,15 +504,18 @@ impl Batch {
     }
 }
 
-/// Largest piece of a blob written or read as one SQLite value.
-const BLOB_CHUNK: usize = 1 << 20;
-
-/// The bytes stored under `sha256`, put together from their chunks.
+/// The bytes stored under `sha256`: its archive file, or (written by versions before the
+/// archive directory) its chunks in `blob_chunks`.
 async fn read_blob<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+    archive: &Archive,
     executor: E,
     sha256: &str,
 ) -> Result<Vec<u8>> {
     use futures::TryStreamExt;
+    let (file, key) = (archive.clone(), sha256.to_owned());
+    if let Some(bytes) = blocking(move || file.read(&key)).await? {
+        return Ok(bytes);
+    }
     let mut chunks = sqlx::query_scalar::<_, Vec<u8>>(
         "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq",
     )
@@ -510,6 +530,16 @@ async fn read_blob<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
         }
     }
     Ok(bytes)
+}
+
+/// Runs blocking file IO off the async reactor.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(sqlx::Error::Io)
 }
 
 async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
@@ -549,27 +579,89 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOB_CHUNK, Store, read_blob};
+    use super::{Store, read_blob};
+    use crate::mail::parse::sha256_hex;
 
     #[tokio::test]
-    async fn blobs_are_stored_in_chunks_once_and_read_back_whole() {
+    async fn blobs_are_evidence_files_indexed_once_and_chunks_still_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = Store::open(&url).await.expect("open");
-        let big: Vec<u8> = (0..2 * BLOB_CHUNK + 7).map(|i| (i % 251) as u8).collect();
+        let big: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
+        let (big_sha, empty_sha) = (sha256_hex(&big), sha256_hex(b""));
         let mut batch = store.begin().await.expect("begin");
-        batch.put_blob("big", &big).await.expect("put");
-        batch.put_blob("big", &big).await.expect("put again");
-        batch.put_blob("empty", b"").await.expect("put empty");
+        batch.put_blob(&big_sha, &big).await.expect("put");
+        batch.put_blob(&big_sha, &big).await.expect("put again");
+        batch.put_blob(&empty_sha, b"").await.expect("put empty");
         batch.commit().await.expect("commit");
 
-        let chunks: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM blob_chunks WHERE sha256 = 'big'")
-                .fetch_one(&store.pool)
+        let count = |sql: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .expect(sql)
+            }
+        };
+        assert_eq!(count("SELECT count(*) FROM blobs").await, 2);
+        assert_eq!(
+            count("SELECT count(*) FROM blob_chunks").await,
+            0,
+            "bytes stay out of SQLite"
+        );
+        let file = dir
+            .path()
+            .join("t.db.archive")
+            .join(&big_sha[..2])
+            .join(&big_sha[2..]);
+        assert_eq!(
+            std::fs::metadata(&file).expect("evidence file").len(),
+            big.len() as u64
+        );
+        assert_eq!(
+            read_blob(&store.archive, &store.pool, &big_sha)
                 .await
-                .expect("count");
-        assert_eq!(chunks, 3, "two full chunks and a tail, stored once");
-        assert_eq!(read_blob(&store.pool, "big").await.expect("read"), big);
-        assert_eq!(read_blob(&store.pool, "empty").await.expect("read"), b"");
+                .expect("read"),
+            big
+        );
+        assert_eq!(
+            read_blob(&store.archive, &store.pool, &empty_sha)
+                .await
+                .expect("read"),
+            b""
+        );
+
+        // Evidence stored in chunks by an older version is still read.
+        let old = b"an older message".to_vec();
+        let old_sha = sha256_hex(&old);
+        sqlx::query("INSERT INTO blobs (sha256, size) VALUES (?, ?)")
+            .bind(&old_sha)
+            .bind(old.len() as i64)
+            .execute(&store.pool)
+            .await
+            .expect("blob row");
+        for (seq, chunk) in old.chunks(5).enumerate() {
+            sqlx::query("INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)")
+                .bind(&old_sha)
+                .bind(seq as i64)
+                .bind(chunk)
+                .execute(&store.pool)
+                .await
+                .expect("chunk");
+        }
+        assert_eq!(
+            read_blob(&store.archive, &store.pool, &old_sha)
+                .await
+                .expect("read"),
+            old
+        );
+
+        // A database that is not a file has nowhere to keep evidence.
+        let error = Store::open("sqlite::memory:")
+            .await
+            .err()
+            .expect("in-memory refused");
+        assert!(error.to_string().contains("not a file"), "{error}");
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Result, Store, insert_event, read_blob};
+use super::{Archive, Result, Store, insert_event, read_blob};
 use crate::clock::rfc3339;
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,7 +67,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match sha256 {
-            Some(sha256) => Ok(Some(read_blob(&self.pool, &sha256).await?)),
+            Some(sha256) => Ok(Some(read_blob(&self.archive, &self.pool, &sha256).await?)),
             None => Ok(None),
         }
     }
@@ -153,12 +153,18 @@ impl Store {
     }
 
     /// A consistent copy of the live database (SQLite `VACUUM INTO`), safe while a
-    /// worker runs.
-    pub async fn backup(&self, path: &str) -> Result<()> {
+    /// worker runs, then its archive beside it (`<path>.archive`). The database is copied
+    /// first: every file its rows name was durable before they committed, so the copied
+    /// archive holds them all (and perhaps a few newer files, which are harmless).
+    /// Returns the archive's directory and how many files were copied.
+    pub async fn backup(&self, path: &str) -> Result<(std::path::PathBuf, u64)> {
         sqlx::query("VACUUM INTO ?")
             .bind(path)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        let (archive, target) = (self.archive.clone(), Archive::beside_path(path.as_ref()));
+        let copy = target.clone();
+        let copied = super::blocking(move || archive.copy_to(&copy)).await?;
+        Ok((target, copied))
     }
 }

@@ -100,7 +100,7 @@ impl Store {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-            Some(read_blob(&mut *tx, &sha256).await?)
+            Some(read_blob(&self.archive, &mut *tx, &sha256).await?)
         } else {
             None
         };
@@ -205,7 +205,7 @@ impl Store {
         .await?;
         let mut copies = Vec::with_capacity(rows.len());
         for (id, sha256) in rows {
-            copies.push((id, read_blob(&self.pool, &sha256).await?));
+            copies.push((id, read_blob(&self.archive, &self.pool, &sha256).await?));
         }
         Ok(copies)
     }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{Batch, Result, read_blob};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{EmailAddress, RegisterNumber, Status};
-use crate::mail::compose::{Brief, OutAttachment};
+use crate::mail::compose::Brief;
 use crate::security::Referenced;
 use crate::workflow::State;
 
@@ -152,40 +152,24 @@ impl Batch {
         })
     }
 
-    /// The files of one recorded message, ready to attach to outgoing mail.
-    pub async fn attachments_of(
-        &mut self,
-        message_row: i64,
-    ) -> Result<Vec<OutAttachment<'static>>> {
-        let rows: Vec<(Option<String>, String, String)> = sqlx::query_as(
-            "SELECT filename, content_type, sha256 FROM attachments WHERE message_row = ? ORDER BY position",
-        )
-        .bind(message_row)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let mut files = Vec::with_capacity(rows.len());
-        for (i, (filename, content_type, sha256)) in rows.into_iter().enumerate() {
-            let bytes = read_blob(&mut *self.tx, &sha256).await?;
-            files.push(OutAttachment::new(filename, i, content_type, bytes));
-        }
-        Ok(files)
+    /// The raw bytes of one recorded message (its evidence): its files are parsed out
+    /// of it when they are sent on.
+    pub async fn message_raw(&mut self, message_row: i64) -> Result<Vec<u8>> {
+        let sha256: String = sqlx::query_scalar("SELECT raw_sha256 FROM messages WHERE id = ?")
+            .bind(message_row)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        read_blob(&self.archive, &mut *self.tx, &sha256).await
     }
 
-    /// The files of the citizen's first message.
-    pub async fn complaint_attachments(
-        &mut self,
-        complaint_id: i64,
-    ) -> Result<Vec<OutAttachment<'static>>> {
-        let row: Option<i64> = sqlx::query_scalar(
+    /// The citizen's first message of a complaint (the one that registered it).
+    pub async fn complaint_message(&mut self, complaint_id: i64) -> Result<Option<i64>> {
+        sqlx::query_scalar(
             "SELECT id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
         )
         .bind(complaint_id)
         .fetch_optional(&mut *self.tx)
-        .await?;
-        match row {
-            Some(row) => self.attachments_of(row).await,
-            None => Ok(Vec::new()),
-        }
+        .await
     }
 
     /// The latest draft of the complaint's current round: its id and message row.

@@ -282,8 +282,36 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
     }
 
     pub async fn text(&self, sql: &str) -> Vec<String> {
+        texts_in(&self.database(), sql).await
+    }
+
+    /// The archived bytes stored under `sha256` beside this office's database.
+    pub fn archived(&self, sha256: &str) -> Option<Vec<u8>> {
+        archived_beside(&self.database(), sha256)
+    }
+}
+
+/// The bytes stored under `sha256` in the archive beside `database`, checked against
+/// their hash; `None` when there is no such file.
+pub fn archived_beside(database: &Path, sha256: &str) -> Option<Vec<u8>> {
+    use sha2::{Digest, Sha256};
+    let path = PathBuf::from(format!("{}.archive", database.display()))
+        .join(&sha256[..2])
+        .join(&sha256[2..]);
+    let bytes = std::fs::read(path).ok()?;
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        sha256,
+        "archived bytes match their name"
+    );
+    Some(bytes)
+}
+
+/// One text column of every row `sql` returns from the database file `database`.
+pub async fn texts_in(database: &Path, sql: &str) -> Vec<String> {
+    {
         use sqlx::Connection;
-        let url = format!("sqlite://{}", self.database().display());
+        let url = format!("sqlite://{}", database.display());
         let mut connection = sqlx::SqliteConnection::connect(&url)
             .await
             .expect("cannot open the database");
