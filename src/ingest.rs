@@ -26,7 +26,9 @@ pub struct Context<'a> {
 pub struct Prepared {
     pub uid: u32,
     pub internal_date: Option<DateTime<Utc>>,
-    pub raw: crate::imap::Body,
+    /// Where the raw bytes were archived as they arrived (the bytes themselves are
+    /// dropped once parsed).
+    pub raw: crate::store::Location,
     pub raw_sha256: String,
     pub inbound: Inbound,
     pub classification: Classification,
@@ -162,7 +164,7 @@ pub async fn record(
         kind: InboundKind::Quarantined,
         complaint_id: None,
         inbound,
-        raw: item.raw.as_ref(),
+        raw: item.raw,
         raw_sha256: &item.raw_sha256,
         quarantine_reason: None,
         note: None,

@@ -258,15 +258,15 @@ async fn fetch_and_parse(
             let raw_sha256 = parse::sha256_hex(fetched.raw.as_ref());
             // Archived as it arrives, straight from the read buffer; the batch's commit
             // makes it durable before any row names it.
-            archive
-                .write(&raw_sha256, fetched.raw.as_ref())
+            let archived = archive
+                .append(fetched.raw.as_ref())
                 .with_context(|| format!("cannot archive UID {}", fetched.uid))?;
             let inbound = parse(fetched.raw.as_ref());
             let classification = classify(&inbound, &own_address, &own_domain);
             anyhow::Ok(Prepared {
                 uid: fetched.uid,
                 internal_date: fetched.internal_date,
-                raw: fetched.raw,
+                raw: archived,
                 raw_sha256,
                 inbound,
                 classification,

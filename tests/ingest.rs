@@ -628,7 +628,10 @@ async fn a_20_mb_attachment_is_stored_once_with_its_hash() {
         .await;
     assert_eq!(raws.len(), 2);
     for raw in &raws {
-        let archived = office.archived(raw).expect("the raw message is archived");
+        let archived = office
+            .archived(raw)
+            .await
+            .expect("the raw message is archived");
         let files = pengaduan::mail::parse(&archived).attachments;
         assert_eq!(files.len(), 1);
         assert_eq!(

@@ -158,7 +158,9 @@ async fn a_backup_is_a_consistent_copy() {
     );
     for sha256 in &stored {
         assert!(
-            support::office::archived_beside(&path, sha256).is_some(),
+            support::office::archived_beside(&path, sha256)
+                .await
+                .is_some(),
             "{sha256} is in the backup's archive"
         );
     }

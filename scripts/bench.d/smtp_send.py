@@ -14,8 +14,12 @@ archive = f"{db}.archive"
 
 
 def archived(sha256):
-    with open(f"{archive}/{sha256[:2]}/{sha256[2:]}", "rb") as f:
-        return f.read()
+    """The bytes the worker archived under sha256: a range of a pack file."""
+    pack, offset, size = con.execute(
+        "SELECT pack, pack_offset, size FROM blobs WHERE sha256 = ?", (sha256,)).fetchone()
+    with open(f"{archive}/{pack:08}.pack", "rb") as f:
+        f.seek(offset)
+        return f.read(size)
 
 
 rows = [(envelope_from, recipients, archived(sha256))

@@ -1,36 +1,63 @@
-//! The archive: the bytes of every message received or sent, kept as evidence,
-//! content-addressed: one immutable file per SHA-256 in a directory beside the database
-//! (`<database>.archive/ab/cdef…`).
+//! The archive: the bytes of every message received or sent, kept as evidence in
+//! append-only pack files in a directory beside the database
+//! (`<database>.archive/00000001.pack`, …). The database's `blobs` table is the index:
+//! content hash → (pack, offset, size).
 //!
-//! The bytes live outside SQLite because SQLite in WAL mode writes every page twice (the
-//! WAL, then the checkpoint) and copies a bound value twice in memory; a file is written
-//! once, straight from the IMAP read buffer. The database's `blobs` table is the index:
-//! a row there means its file is durable, because a batch calls [`Archive::sync`] before
-//! it commits the rows that name new files.
+//! Why packs and not SQLite or a file per message: SQLite in WAL mode writes every page
+//! twice (the WAL, then the checkpoint) and copies a bound value twice in memory, and a
+//! file per message costs an inode and a directory entry each (three per complaint: the
+//! message, the acknowledgment, the notification). A pack is appended to straight from
+//! the IMAP read buffer and made durable with one `fdatasync` per batch.
 //!
-//! A file is written under a temporary name and renamed, so a final name never holds a
-//! partial write; one left short by a power failure before the sync (its batch never
-//! committed) is written again. Reads check the hash: evidence that does not match is an
-//! error, never silently served.
+//! Invariants:
+//! - Bytes are only ever appended; nothing in a pack is rewritten or deleted.
+//! - A `blobs` row names a range only after that range is durable: a batch calls
+//!   [`Archive::sync`] before it commits. A range appended by a batch that never commits
+//!   (a crash, a rollback) is dead weight, never read.
+//! - One process appends to a pack at a time (an exclusive `flock` on it); another
+//!   process appending at the same time starts a pack of its own.
+//! - Reads check the hash: bytes that do not match are an error, never served.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
+
+/// A pack this size or larger gets no more appends; the next append starts a new one.
+const PACK_LIMIT: u64 = 1 << 30;
 
 #[derive(Clone, Debug)]
 pub struct Archive {
     dir: Arc<PathBuf>,
+    writer: Arc<Mutex<Option<Pack>>>,
 }
 
-/// Distinguishes temporary files of concurrent writers of the same content.
-static TEMPORARY: AtomicU64 = AtomicU64::new(0);
+/// Where a blob's bytes are: a range of one pack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub pack: u32,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// The pack this process appends to.
+#[derive(Debug)]
+struct Pack {
+    number: u32,
+    /// Holds the exclusive lock for as long as it is open.
+    file: File,
+    len: u64,
+    /// Appended to since the last sync.
+    dirty: bool,
+    /// Created by this process: its directory entry is synced once, with its first sync.
+    new: bool,
+}
 
 impl Archive {
-    /// The archive directory of the database file `database` (created if missing).
+    /// The archive of the database file `database` (its directory is created if missing).
     pub fn beside(database: &Path) -> io::Result<Archive> {
         Archive::open(Archive::beside_path(database))
     }
@@ -44,109 +71,170 @@ impl Archive {
 
     pub fn open(dir: PathBuf) -> io::Result<Archive> {
         fs::create_dir_all(&dir).map_err(|e| with_path(e, "cannot create", &dir))?;
-        Ok(Archive { dir: Arc::new(dir) })
+        Ok(Archive {
+            dir: Arc::new(dir),
+            writer: Arc::new(Mutex::new(None)),
+        })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    fn path(&self, sha256: &str) -> io::Result<PathBuf> {
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
-        if !valid {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{sha256:?} is not a SHA-256 in hex"),
+    fn pack_path(&self, number: u32) -> PathBuf {
+        self.dir.join(format!("{number:08}.pack"))
+    }
+
+    /// Appends `bytes` and returns where they are. Blocking: call it off the async
+    /// reactor for large messages. Not durable until [`Archive::sync`].
+    pub fn append(&self, bytes: &[u8]) -> io::Result<Location> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.as_ref().is_none_or(|pack| pack.len >= PACK_LIMIT) {
+            if let Some(full) = writer.as_mut() {
+                full.sync(&self.dir)?;
+            }
+            *writer = Some(self.writable_pack()?);
+        }
+        let pack = writer.as_mut().expect("a pack was just opened");
+        let offset = pack.len;
+        if let Err(e) = pack.file.write_all(bytes) {
+            // Whatever part was written is dead weight; the next append starts after it.
+            pack.len = pack.file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+            return Err(with_path(
+                e,
+                "cannot append to",
+                &self.pack_path(pack.number),
             ));
         }
-        Ok(self.dir.join(&sha256[..2]).join(&sha256[2..]))
+        pack.len += bytes.len() as u64;
+        pack.dirty = true;
+        Ok(Location {
+            pack: pack.number,
+            offset,
+            size: bytes.len() as u64,
+        })
     }
 
-    /// Writes `bytes` under `sha256` unless a file of that length is already there.
-    /// Blocking: call it off the async reactor for large messages. Not durable until
-    /// [`Archive::sync`].
-    pub fn write(&self, sha256: &str, bytes: &[u8]) -> io::Result<()> {
-        let path = self.path(sha256)?;
-        if fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64) {
-            return Ok(());
+    /// The newest pack if no other process holds it and it has room, else a new one.
+    fn writable_pack(&self) -> io::Result<Pack> {
+        let newest = self.pack_numbers()?.into_iter().max().unwrap_or(0);
+        if newest > 0 {
+            let path = self.pack_path(newest);
+            let file = OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|e| with_path(e, "cannot open", &path))?;
+            let len = file.metadata()?.len();
+            if len < PACK_LIMIT && file.try_lock().is_ok() {
+                return Ok(Pack {
+                    number: newest,
+                    file,
+                    len,
+                    dirty: false,
+                    new: false,
+                });
+            }
         }
-        let parent = path.parent().unwrap_or(&self.dir);
-        fs::create_dir_all(parent).map_err(|e| with_path(e, "cannot create", parent))?;
-        let temporary = parent.join(format!(
-            ".{}.{}.{}.tmp",
-            &sha256[2..],
-            std::process::id(),
-            TEMPORARY.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = fs::File::create(&temporary)
-            .and_then(|mut file| file.write_all(bytes))
-            .and_then(|()| fs::rename(&temporary, &path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temporary);
-            return Err(with_path(e, "cannot write", &path));
+        let mut number = newest + 1;
+        loop {
+            let path = self.pack_path(number);
+            match OpenOptions::new().append(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    file.try_lock().map_err(|e| {
+                        with_path(io::Error::other(e.to_string()), "cannot lock", &path)
+                    })?;
+                    return Ok(Pack {
+                        number,
+                        file,
+                        len: 0,
+                        dirty: false,
+                        new: true,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => number += 1,
+                Err(e) => return Err(with_path(e, "cannot create", &path)),
+            }
         }
-        Ok(())
     }
 
-    /// The bytes stored under `sha256`, checked against it; `None` when there is no file
-    /// (evidence kept inside the database by versions before the archive directory).
-    pub fn read(&self, sha256: &str) -> io::Result<Option<Vec<u8>>> {
-        let path = self.path(sha256)?;
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(with_path(e, "cannot read", &path)),
-        };
+    fn pack_numbers(&self) -> io::Result<Vec<u32>> {
+        let mut numbers = Vec::new();
+        for entry in fs::read_dir(&*self.dir).map_err(|e| with_path(e, "cannot list", &self.dir))? {
+            let name = entry?.file_name();
+            if let Some(number) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".pack"))
+                .and_then(|n| n.parse().ok())
+            {
+                numbers.push(number);
+            }
+        }
+        Ok(numbers)
+    }
+
+    /// Makes everything appended so far durable: one `fdatasync` of the pack (and, for a
+    /// pack this process created, one `fsync` of the directory). Blocking.
+    pub fn sync(&self) -> io::Result<()> {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        match writer.as_mut() {
+            Some(pack) => pack.sync(&self.dir),
+            None => Ok(()),
+        }
+    }
+
+    /// The bytes at `at`, checked against `sha256`.
+    pub fn read(&self, at: Location, sha256: &str) -> io::Result<Vec<u8>> {
+        let path = self.pack_path(at.pack);
+        let file = File::open(&path).map_err(|e| with_path(e, "cannot open", &path))?;
+        let size = usize::try_from(at.size).map_err(io::Error::other)?;
+        let mut bytes = vec![0; size];
+        file.read_exact_at(&mut bytes, at.offset)
+            .map_err(|e| with_path(e, "cannot read", &path))?;
         if hex::encode(Sha256::digest(&bytes)) != sha256 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "{} does not match its SHA-256: the evidence is damaged",
-                    path.display()
+                    "{} at offset {}: {} bytes that do not match SHA-256 {sha256}: the archive is damaged",
+                    path.display(),
+                    at.offset,
+                    at.size
                 ),
             ));
         }
-        Ok(Some(bytes))
+        Ok(bytes)
     }
 
-    /// Makes every file written so far durable: one `syncfs` of the archive file
-    /// system (one journal commit, however many files the batch wrote). Blocking.
-    pub fn sync(&self) -> io::Result<()> {
-        let dir = fs::File::open(&*self.dir).map_err(|e| with_path(e, "cannot open", &self.dir))?;
-        rustix::fs::syncfs(&dir).map_err(|e| with_path(e.into(), "cannot sync", &self.dir))
-    }
-
-    /// Copies every archive file into `target` (created if missing), skipping files
-    /// already there with the same length. Returns how many files were copied.
+    /// Copies the packs into `target` (created if missing), skipping packs already there
+    /// with the same length, and syncs the copies. Returns how many packs were copied.
     pub fn copy_to(&self, target: &Path) -> io::Result<u64> {
         let target = Archive::open(target.to_path_buf())?;
         let mut copied = 0;
-        for shard in fs::read_dir(&*self.dir).map_err(|e| with_path(e, "cannot list", &self.dir))? {
-            let shard = shard?;
-            if !shard.file_type()?.is_dir() {
+        for number in self.pack_numbers()? {
+            let (from, to) = (self.pack_path(number), target.pack_path(number));
+            let length = fs::metadata(&from)?.len();
+            if fs::metadata(&to).is_ok_and(|m| m.len() == length) {
                 continue;
             }
-            for file in fs::read_dir(shard.path())? {
-                let file = file?;
-                let name = file.file_name();
-                let Some(rest) = name.to_str().filter(|n| !n.starts_with('.')) else {
-                    continue;
-                };
-                let sha256 = format!("{}{rest}", shard.file_name().to_string_lossy());
-                let Ok(destination) = target.path(&sha256) else {
-                    continue;
-                };
-                let length = file.metadata()?.len();
-                if fs::metadata(&destination).is_ok_and(|m| m.len() == length) {
-                    continue;
-                }
-                let bytes = fs::read(file.path())?;
-                target.write(&sha256, &bytes)?;
-                copied += 1;
-            }
+            fs::copy(&from, &to).map_err(|e| with_path(e, "cannot copy", &from))?;
+            File::open(&to)?.sync_all()?;
+            copied += 1;
         }
-        target.sync()?;
+        File::open(&*target.dir)?.sync_all()?;
         Ok(copied)
+    }
+}
+
+impl Pack {
+    fn sync(&mut self, dir: &Path) -> io::Result<()> {
+        if self.dirty {
+            self.file.sync_data()?;
+            self.dirty = false;
+        }
+        if self.new {
+            File::open(dir)?.sync_all()?;
+            self.new = false;
+        }
+        Ok(())
     }
 }
 
@@ -156,7 +244,7 @@ fn with_path(e: io::Error, what: &str, path: &Path) -> io::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Archive;
+    use super::{Archive, Location};
     use sha2::{Digest, Sha256};
 
     fn sha(bytes: &[u8]) -> String {
@@ -164,41 +252,51 @@ mod tests {
     }
 
     #[test]
-    fn written_once_read_back_checked_and_copied() {
+    fn appended_read_back_checked_and_copied() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let archive = Archive::open(dir.path().join("e")).expect("open");
+        let archive = Archive::open(dir.path().join("a")).expect("open");
         let big = vec![7u8; 3 << 20];
-        let key = sha(&big);
-        archive.write(&key, &big).expect("write");
-        archive.write(&key, &big).expect("write again");
-        archive.write(&sha(b""), b"").expect("write empty");
+        let at = archive.append(&big).expect("append");
+        let empty = archive.append(b"").expect("append empty");
+        let small = archive.append(b"small").expect("append small");
         archive.sync().expect("sync");
-        assert_eq!(archive.read(&key).expect("read"), Some(big.clone()));
-        assert_eq!(archive.read(&sha(b"")).expect("read"), Some(Vec::new()));
-        assert_eq!(archive.read(&sha(b"absent")).expect("read"), None);
-        let shard: Vec<_> = std::fs::read_dir(dir.path().join("e").join(&key[..2]))
-            .expect("shard")
-            .collect();
-        assert_eq!(shard.len(), 1, "no temporary file is left behind");
+        assert_eq!(
+            at,
+            Location {
+                pack: 1,
+                offset: 0,
+                size: big.len() as u64
+            }
+        );
+        assert_eq!(small.offset, big.len() as u64, "appended after the others");
+        assert_eq!(archive.read(at, &sha(&big)).expect("read"), big);
+        assert_eq!(archive.read(empty, &sha(b"")).expect("read"), b"");
+        assert_eq!(archive.read(small, &sha(b"small")).expect("read"), b"small");
 
-        // A file cut short (a power failure before the sync) is written again...
-        let path = dir.path().join("e").join(&key[..2]).join(&key[2..]);
-        std::fs::write(&path, &big[..10]).expect("truncate");
-        archive.write(&key, &big).expect("rewrite");
-        assert_eq!(archive.read(&key).expect("read"), Some(big.clone()));
-        // ...and damaged evidence is an error, not served.
-        let mut damaged = big.clone();
-        damaged[5] = 0;
-        std::fs::write(&path, &damaged).expect("damage");
-        let error = archive.read(&key).expect_err("damaged");
+        // Damaged bytes are an error, not served.
+        let error = archive.read(small, &sha(b"other")).expect_err("mismatch");
         assert!(error.to_string().contains("damaged"), "{error}");
-        std::fs::write(&path, &big).expect("repair");
+
+        // A second writer (another process) does not append to a pack that is held.
+        let other = Archive::open(dir.path().join("a")).expect("open again");
+        let elsewhere = other.append(b"other writer").expect("append");
+        assert_eq!(elsewhere.pack, 2, "a locked pack is left to its writer");
+        other.sync().expect("sync");
+        drop((archive, other));
+        // Once released, the newest pack is appended to again.
+        let later = Archive::open(dir.path().join("a")).expect("open later");
+        let next = later.append(b"later").expect("append");
+        assert_eq!((next.pack, next.offset), (2, 12));
+        later.sync().expect("sync");
 
         let copy = dir.path().join("backup");
-        assert_eq!(archive.copy_to(&copy).expect("copy"), 2);
-        assert_eq!(archive.copy_to(&copy).expect("copy again"), 0);
+        assert_eq!(later.copy_to(&copy).expect("copy"), 2);
+        assert_eq!(later.copy_to(&copy).expect("copy again"), 0);
         let copied = Archive::open(copy).expect("open copy");
-        assert_eq!(copied.read(&key).expect("read"), Some(big));
-        assert!(archive.write("../../etc/passwd", b"x").is_err());
+        assert_eq!(copied.read(at, &sha(&big)).expect("read copy"), big);
+        assert_eq!(
+            copied.read(next, &sha(b"later")).expect("read copy"),
+            b"later"
+        );
     }
 }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-pub use archive::Archive;
+pub use archive::{Archive, Location};
 pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
@@ -88,7 +88,8 @@ pub struct InboundRecord<'a> {
     pub kind: InboundKind,
     pub complaint_id: Option<i64>,
     pub inbound: &'a Inbound,
-    pub raw: &'a [u8],
+    /// Where the raw bytes were archived as they arrived.
+    pub raw: Location,
     pub raw_sha256: &'a str,
     pub quarantine_reason: Option<&'a str>,
     pub note: Option<&'a str>,
@@ -294,21 +295,28 @@ impl Batch {
         Ok(count as u32)
     }
 
-    /// Stores bytes under their hash, once, as an archive file (already there when the
-    /// fetch wrote it off the reactor) indexed by a `blobs` row.
-    pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
-        let added = sqlx::query(
-            "INSERT INTO blobs (sha256, size) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING",
+    /// Indexes bytes under their hash, once: `archived` when they are already in the
+    /// archive (the fetch appended them off the reactor), else they are appended now.
+    pub async fn put_blob(
+        &mut self,
+        sha256: &str,
+        bytes: &[u8],
+        archived: Option<Location>,
+    ) -> Result<()> {
+        let at = match archived {
+            Some(at) => at,
+            None => self.archive.append(bytes)?,
+        };
+        sqlx::query(
+            "INSERT INTO blobs (sha256, size, pack, pack_offset) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         )
         .bind(sha256)
-        .bind(bytes.len() as i64)
+        .bind(at.size as i64)
+        .bind(i64::from(at.pack))
+        .bind(at.offset as i64)
         .execute(&mut *self.tx)
-        .await?
-        .rows_affected();
-        if added == 1 {
-            self.archive.write(sha256, bytes)?;
-            self.unsynced = true;
-        }
+        .await?;
+        self.unsynced = true;
         Ok(())
     }
 
@@ -347,7 +355,8 @@ impl Batch {
 
     /// Records an inbound message, its raw bytes and its attachments. Returns the row id.
     pub async fn record_inbound(&mut self, record: &InboundRecord<'_>) -> Result<i64> {
-        self.put_blob(record.raw_sha256, record.raw).await?;
+        self.put_blob(record.raw_sha256, &[], Some(record.raw))
+            .await?;
         let inbound = record.inbound;
         let from = inbound.from.as_ref();
         let id: i64 = sqlx::query_scalar(
@@ -435,7 +444,7 @@ impl Batch {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
-        self.put_blob(&raw_sha256, &outgoing.raw).await?;
+        self.put_blob(&raw_sha256, &outgoing.raw, None).await?;
         let to: Vec<Party> = outgoing
             .recipients
             .iter()
@@ -504,23 +513,33 @@ impl Batch {
     }
 }
 
-/// The bytes stored under `sha256`: its archive file, or (written by versions before the
-/// archive directory) its chunks in `blob_chunks`.
-async fn read_blob<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
+/// The bytes stored under `sha256`: a range of a pack in the archive, or (written by
+/// versions before the archive) chunks in `blob_chunks`.
+async fn read_blob(
     archive: &Archive,
-    executor: E,
+    connection: &mut sqlx::SqliteConnection,
     sha256: &str,
 ) -> Result<Vec<u8>> {
     use futures::TryStreamExt;
-    let (file, key) = (archive.clone(), sha256.to_owned());
-    if let Some(bytes) = blocking(move || file.read(&key)).await? {
-        return Ok(bytes);
+    let (size, pack, offset): (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT size, pack, pack_offset FROM blobs WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_one(&mut *connection)
+            .await?;
+    if let (Some(pack), Some(offset)) = (pack, offset) {
+        let at = Location {
+            pack: pack as u32,
+            offset: offset as u64,
+            size: size as u64,
+        };
+        let (archive, sha256) = (archive.clone(), sha256.to_owned());
+        return blocking(move || archive.read(at, &sha256)).await;
     }
     let mut chunks = sqlx::query_scalar::<_, Vec<u8>>(
         "SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq",
     )
     .bind(sha256)
-    .fetch(executor);
+    .fetch(&mut *connection);
     let mut bytes = Vec::new();
     while let Some(chunk) = chunks.try_next().await? {
         if bytes.is_empty() {
@@ -583,62 +602,57 @@ mod tests {
     use crate::mail::parse::sha256_hex;
 
     #[tokio::test]
-    async fn blobs_are_evidence_files_indexed_once_and_chunks_still_read() {
+    async fn blobs_are_archived_once_indexed_and_chunks_still_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = Store::open(&url).await.expect("open");
         let big: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
         let (big_sha, empty_sha) = (sha256_hex(&big), sha256_hex(b""));
+        let archived = store.archive().append(&big).expect("append");
         let mut batch = store.begin().await.expect("begin");
-        batch.put_blob(&big_sha, &big).await.expect("put");
-        batch.put_blob(&big_sha, &big).await.expect("put again");
-        batch.put_blob(&empty_sha, b"").await.expect("put empty");
+        batch
+            .put_blob(&big_sha, &big, Some(archived))
+            .await
+            .expect("put");
+        batch
+            .put_blob(&big_sha, &big, Some(archived))
+            .await
+            .expect("put again");
+        batch
+            .put_blob(&empty_sha, b"", None)
+            .await
+            .expect("put empty");
         batch.commit().await.expect("commit");
 
-        let count = |sql: &'static str| {
-            let pool = store.pool.clone();
+        let mut connection = store.pool.acquire().await.expect("connection");
+        let blobs: i64 = sqlx::query_scalar("SELECT count(*) FROM blobs")
+            .fetch_one(&mut *connection)
+            .await
+            .expect("count");
+        assert_eq!(blobs, 2, "indexed once");
+        let pack = dir.path().join("t.db.archive").join("00000001.pack");
+        assert_eq!(
+            std::fs::metadata(&pack).expect("pack").len(),
+            big.len() as u64,
+            "the bytes are in the pack, once"
+        );
+        let read = |sha: String| {
+            let (store, pool) = (store.clone(), store.pool.clone());
             async move {
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&pool)
-                    .await
-                    .expect(sql)
+                let mut connection = pool.acquire().await.expect("connection");
+                read_blob(&store.archive, &mut connection, &sha).await
             }
         };
-        assert_eq!(count("SELECT count(*) FROM blobs").await, 2);
-        assert_eq!(
-            count("SELECT count(*) FROM blob_chunks").await,
-            0,
-            "bytes stay out of SQLite"
-        );
-        let file = dir
-            .path()
-            .join("t.db.archive")
-            .join(&big_sha[..2])
-            .join(&big_sha[2..]);
-        assert_eq!(
-            std::fs::metadata(&file).expect("evidence file").len(),
-            big.len() as u64
-        );
-        assert_eq!(
-            read_blob(&store.archive, &store.pool, &big_sha)
-                .await
-                .expect("read"),
-            big
-        );
-        assert_eq!(
-            read_blob(&store.archive, &store.pool, &empty_sha)
-                .await
-                .expect("read"),
-            b""
-        );
+        assert_eq!(read(big_sha).await.expect("read"), big);
+        assert_eq!(read(empty_sha).await.expect("read"), b"");
 
-        // Evidence stored in chunks by an older version is still read.
+        // Bytes stored in chunks by an older version are still read.
         let old = b"an older message".to_vec();
         let old_sha = sha256_hex(&old);
         sqlx::query("INSERT INTO blobs (sha256, size) VALUES (?, ?)")
             .bind(&old_sha)
             .bind(old.len() as i64)
-            .execute(&store.pool)
+            .execute(&mut *connection)
             .await
             .expect("blob row");
         for (seq, chunk) in old.chunks(5).enumerate() {
@@ -646,18 +660,14 @@ mod tests {
                 .bind(&old_sha)
                 .bind(seq as i64)
                 .bind(chunk)
-                .execute(&store.pool)
+                .execute(&mut *connection)
                 .await
                 .expect("chunk");
         }
-        assert_eq!(
-            read_blob(&store.archive, &store.pool, &old_sha)
-                .await
-                .expect("read"),
-            old
-        );
+        drop(connection);
+        assert_eq!(read(old_sha).await.expect("read"), old);
 
-        // A database that is not a file has nowhere to keep evidence.
+        // A database that is not a file has nowhere to keep its archive.
         let error = Store::open("sqlite::memory:")
             .await
             .err()

@@ -67,7 +67,12 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match sha256 {
-            Some(sha256) => Ok(Some(read_blob(&self.archive, &self.pool, &sha256).await?)),
+            Some(sha256) => {
+                let mut connection = self.pool.acquire().await?;
+                Ok(Some(
+                    read_blob(&self.archive, &mut connection, &sha256).await?,
+                ))
+            }
             None => Ok(None),
         }
     }

@@ -100,7 +100,7 @@ impl Store {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-            Some(read_blob(&self.archive, &mut *tx, &sha256).await?)
+            Some(read_blob(&self.archive, &mut tx, &sha256).await?)
         } else {
             None
         };
@@ -204,8 +204,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut copies = Vec::with_capacity(rows.len());
+        let mut connection = self.pool.acquire().await?;
         for (id, sha256) in rows {
-            copies.push((id, read_blob(&self.archive, &self.pool, &sha256).await?));
+            copies.push((
+                id,
+                read_blob(&self.archive, &mut connection, &sha256).await?,
+            ));
         }
         Ok(copies)
     }

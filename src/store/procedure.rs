@@ -159,7 +159,7 @@ impl Batch {
             .bind(message_row)
             .fetch_one(&mut *self.tx)
             .await?;
-        read_blob(&self.archive, &mut *self.tx, &sha256).await
+        read_blob(&self.archive, &mut self.tx, &sha256).await
     }
 
     /// The citizen's first message of a complaint (the one that registered it).

@@ -286,23 +286,40 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
     }
 
     /// The archived bytes stored under `sha256` beside this office's database.
-    pub fn archived(&self, sha256: &str) -> Option<Vec<u8>> {
-        archived_beside(&self.database(), sha256)
+    pub async fn archived(&self, sha256: &str) -> Option<Vec<u8>> {
+        archived_beside(&self.database(), sha256).await
     }
 }
 
-/// The bytes stored under `sha256` in the archive beside `database`, checked against
-/// their hash; `None` when there is no such file.
-pub fn archived_beside(database: &Path, sha256: &str) -> Option<Vec<u8>> {
+/// The bytes stored under `sha256` in the archive beside `database` (read the way the
+/// worker reads them: the `blobs` row names a range of a pack), checked against their
+/// hash; `None` when the database has no such blob.
+pub async fn archived_beside(database: &Path, sha256: &str) -> Option<Vec<u8>> {
     use sha2::{Digest, Sha256};
-    let path = PathBuf::from(format!("{}.archive", database.display()))
-        .join(&sha256[..2])
-        .join(&sha256[2..]);
-    let bytes = std::fs::read(path).ok()?;
+    use sqlx::Connection;
+    use std::os::unix::fs::FileExt;
+    let url = format!("sqlite://{}", database.display());
+    let mut connection = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("cannot open the database");
+    let row: Option<(i64, i64, i64)> =
+        sqlx::query_as("SELECT pack, pack_offset, size FROM blobs WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&mut connection)
+            .await
+            .expect("query failed");
+    connection.close().await.ok();
+    let (pack, offset, size) = row?;
+    let path =
+        PathBuf::from(format!("{}.archive", database.display())).join(format!("{pack:08}.pack"));
+    let file = std::fs::File::open(&path).expect("the pack exists");
+    let mut bytes = vec![0; size as usize];
+    file.read_exact_at(&mut bytes, offset as u64)
+        .expect("the range is in the pack");
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
         sha256,
-        "archived bytes match their name"
+        "archived bytes match their hash"
     );
     Some(bytes)
 }
