@@ -436,12 +436,9 @@ async fn files_of(
     message_row: i64,
 ) -> anyhow::Result<Vec<OutAttachment<'static>>> {
     let raw = batch.message_raw(message_row).await?;
-    let files = crate::mail::parse::parse(&raw).attachments;
-    Ok(files
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| OutAttachment::new(a.filename, i, a.content_type, a.bytes))
-        .collect())
+    Ok(OutAttachment::from_parsed(
+        crate::mail::parse::parse(&raw).attachments,
+    ))
 }
 
 /// The files of the citizen's message that registered the complaint.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use lettre::Message;
 use lettre::message::Mailbox;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use rand::RngCore;
 
 use crate::config::Settings;
@@ -44,14 +44,17 @@ pub struct Addressed {
     pub recipient: EmailAddress,
 }
 
-/// A file sent with outgoing mail.
-/// A file sent with outgoing mail: borrowed from the message in hand, or read back from
-/// the register.
+/// A file sent with outgoing mail: borrowed from the message in hand, or parsed back out
+/// of the archived message.
 #[derive(Clone)]
 pub struct OutAttachment<'a> {
     pub filename: String,
     pub content_type: String,
+    /// The decoded file's size.
+    pub size: usize,
+    /// The file, or (when `base64`) its base64 text as it came in, sent as is.
     pub bytes: std::borrow::Cow<'a, [u8]>,
+    pub base64: bool,
 }
 
 impl<'a> OutAttachment<'a> {
@@ -62,10 +65,13 @@ impl<'a> OutAttachment<'a> {
         content_type: String,
         bytes: impl Into<std::borrow::Cow<'a, [u8]>>,
     ) -> OutAttachment<'a> {
+        let bytes = bytes.into();
         OutAttachment {
             filename: filename.unwrap_or_else(|| format!("lampiran-{}", position + 1)),
             content_type,
-            bytes: bytes.into(),
+            size: bytes.len(),
+            bytes,
+            base64: false,
         }
     }
 
@@ -74,8 +80,23 @@ impl<'a> OutAttachment<'a> {
         attachments
             .iter()
             .enumerate()
-            .map(|(i, a)| {
-                OutAttachment::new(a.filename.clone(), i, a.content_type.clone(), &a.bytes[..])
+            .map(|(i, a)| OutAttachment {
+                base64: a.base64,
+                size: a.size,
+                ..OutAttachment::new(a.filename.clone(), i, a.content_type.clone(), &a.bytes[..])
+            })
+            .collect()
+    }
+
+    /// The files of a parsed message, owned.
+    pub fn from_parsed(attachments: Vec<crate::mail::Attachment>) -> Vec<OutAttachment<'static>> {
+        attachments
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| OutAttachment {
+                base64: a.base64,
+                size: a.size,
+                ..OutAttachment::new(a.filename, i, a.content_type, a.bytes)
             })
             .collect()
     }
@@ -86,9 +107,7 @@ impl std::fmt::Debug for OutAttachment<'_> {
         write!(
             f,
             "OutAttachment({}, {}, {} bytes)",
-            self.filename,
-            self.content_type,
-            self.bytes.len()
+            self.filename, self.content_type, self.size
         )
     }
 }
@@ -255,7 +274,7 @@ impl<'a> Composer<'a> {
         let base = self.brief_context(notice.brief, show_address);
         // Officials' mail servers refuse large messages: beyond the limit the files stay in
         // the register and the notification says so.
-        let total: usize = notice.attachments.iter().map(|a| a.bytes.len()).sum();
+        let total: usize = notice.attachments.iter().map(|a| a.size).sum();
         let limit = self.settings.office.forward_attachments_max_bytes;
         let (attachments, note) = if total as u64 > limit {
             let mb = |bytes: f64| format!("{:.1}", bytes / 1_048_576.0).replace('.', ",");
@@ -367,7 +386,7 @@ impl<'a> Composer<'a> {
     }
 
     fn build(&self, draft: Draft<'_>) -> Result<Outgoing, ComposeError> {
-        use lettre::message::{Attachment, MultiPart, SinglePart};
+        use lettre::message::{Attachment, Body, MultiPart, SinglePart};
         let smtp = &self.settings.smtp;
         let domain = &self.settings.office.domain;
         let message_id = match &draft.token {
@@ -431,9 +450,16 @@ impl<'a> Composer<'a> {
                         ContentType::parse("application/octet-stream")
                             .expect("a valid content type")
                     });
+                let body = if attachment.base64 {
+                    Body::dangerous_pre_encoded(
+                        attachment.bytes.to_vec(),
+                        ContentTransferEncoding::Base64,
+                    )
+                } else {
+                    Body::new(attachment.bytes.to_vec())
+                };
                 parts = parts.singlepart(
-                    Attachment::new(attachment.filename.clone())
-                        .body(attachment.bytes.to_vec(), content_type),
+                    Attachment::new(attachment.filename.clone()).body(body, content_type),
                 );
             }
             builder.multipart(parts)

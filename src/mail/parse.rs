@@ -2,7 +2,9 @@
 //! attachments. This is the single place HTML becomes text.
 
 use chrono::{DateTime, Utc};
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{
+    Address, Encoding, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -50,10 +52,16 @@ pub struct Attachment {
     pub content_type: String,
     /// `attachment`, `inline`, or `message` for an attached email.
     pub disposition: &'static str,
+    /// Of the decoded file.
     pub size: usize,
+    /// Of the decoded file.
     pub sha256: String,
+    /// The file: decoded, or (when `base64`) the part's base64 text exactly as it came,
+    /// which is forwarded without decoding or encoding it again.
     #[serde(skip)]
     pub bytes: Vec<u8>,
+    #[serde(skip)]
+    pub base64: bool,
 }
 
 impl std::fmt::Debug for Attachment {
@@ -121,7 +129,14 @@ pub fn parse(raw: &[u8]) -> Inbound {
     let (body_text, body_html) = body_text(&message);
     // What each attachment is, read while the message is borrowed; the bytes are moved
     // out afterwards, so a large decoded file exists once.
-    let described: Vec<(usize, Option<String>, String, &'static str)> = message
+    #[allow(clippy::type_complexity)]
+    let described: Vec<(
+        usize,
+        Option<String>,
+        String,
+        &'static str,
+        Option<(&[u8], usize)>,
+    )> = message
         .attachments
         .iter()
         .filter_map(|&id| Some((id as usize, message.parts.get(id as usize)?)))
@@ -150,7 +165,13 @@ pub fn parse(raw: &[u8]) -> Inbound {
                     .and_then(|m| m.subject())
                     .map(|s| format!("{s}.eml"))
             });
-            (id, filename, content_type, disposition)
+            (
+                id,
+                filename,
+                content_type,
+                disposition,
+                base64_text(raw, part),
+            )
         })
         .collect();
 
@@ -180,19 +201,92 @@ pub fn parse(raw: &[u8]) -> Inbound {
         defect,
     };
     let mut message = message;
-    for (id, filename, content_type, disposition) in described {
-        let bytes = take_contents(&mut message.parts[id].body);
+    for (id, filename, content_type, disposition, text) in described {
+        let decoded = take_contents(&mut message.parts[id].body);
+        let (size, sha256) = (decoded.len(), sha256_hex(&decoded));
+        // The decoded copy is dropped before the base64 text is copied: a large file
+        // exists twice (raw and one copy) at most.
+        let (bytes, base64) = match text.filter(|&(_, length)| length == size) {
+            Some((text, _)) => {
+                drop(decoded);
+                (text.to_vec(), true)
+            }
+            None => (decoded, false),
+        };
         inbound.attachments.push(Attachment {
             filename,
             content_type,
             disposition,
-            size: bytes.len(),
-            sha256: sha256_hex(&bytes),
+            size,
+            sha256,
             bytes,
+            base64,
         });
     }
     inbound
 }
+
+/// A base64 part's text as it came, when it can travel as is (nothing but the base64
+/// alphabet in CRLF lines of at most 76 characters, RFC 2045), and the length it decodes
+/// to.
+fn base64_text<'r>(raw: &'r [u8], part: &MessagePart<'_>) -> Option<(&'r [u8], usize)> {
+    if part.encoding != Encoding::Base64 {
+        return None;
+    }
+    let text = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+    let end = text
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let text = &text[..end];
+    // One pass, a table lookup per byte: this runs over every attached file.
+    let (mut symbols, mut line, mut after_cr) = (0usize, 0usize, false);
+    for &b in text {
+        match BASE64_CLASS[b as usize] {
+            Base64Class::Symbol | Base64Class::Pad if !after_cr => {
+                symbols += usize::from(BASE64_CLASS[b as usize] == Base64Class::Symbol);
+                line += 1;
+                if line > 76 {
+                    return None;
+                }
+            }
+            Base64Class::Cr if !after_cr => after_cr = true,
+            Base64Class::Lf if after_cr => (after_cr, line) = (false, 0),
+            _ => return None,
+        }
+    }
+    (!text.is_empty() && !after_cr).then_some((text, symbols * 3 / 4))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Base64Class {
+    Other,
+    Symbol,
+    Pad,
+    Cr,
+    Lf,
+}
+
+static BASE64_CLASS: [Base64Class; 256] = {
+    let mut table = [Base64Class::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' {
+            Base64Class::Symbol
+        } else if c == b'=' {
+            Base64Class::Pad
+        } else if c == b'\r' {
+            Base64Class::Cr
+        } else if c == b'\n' {
+            Base64Class::Lf
+        } else {
+            Base64Class::Other
+        };
+        b += 1;
+    }
+    table
+};
 
 /// The decoded bytes of a part, moved out of the parsed message (copied only when they
 /// were not encoded, so still borrowed from the raw message).
@@ -349,6 +443,44 @@ pub fn normalize_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_file(encoded: &str) -> Vec<u8> {
+        format!(
+            "From: Budi <budi@example.net>\r\nTo: diskominfo@kaltaraprov.go.id\r\nSubject: Foto\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+             --b\r\nContent-Type: text/plain\r\n\r\nTerlampir.\r\n\
+             --b\r\nContent-Type: image/jpeg; name=\"foto.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+             {encoded}\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_clean_base64_file_keeps_its_text_to_travel_as_is() {
+        use base64::Engine;
+        let file: Vec<u8> = (0..200u8).collect();
+        let text = base64::engine::general_purpose::STANDARD.encode(&file);
+        let lines: Vec<&str> = text
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        let m = parse(&with_file(&lines.join("\r\n")));
+        let a = &m.attachments[0];
+        assert!(a.base64);
+        assert_eq!(a.bytes, lines.join("\r\n").as_bytes());
+        assert_eq!(
+            (a.size, a.sha256.as_str()),
+            (200, sha256_hex(&file).as_str())
+        );
+
+        // Lines longer than RFC 2045 allows: decoded, to be encoded properly when sent on.
+        let m = parse(&with_file(&text));
+        let a = &m.attachments[0];
+        assert!(!a.base64);
+        assert_eq!(a.bytes, file);
+        assert_eq!(a.sha256, sha256_hex(&file));
+    }
 
     #[test]
     fn plain_message() {
