@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 use super::{LockHolder, Result, Store};
 use crate::clock::rfc3339;
@@ -33,25 +33,28 @@ impl Store {
         report: &serde_json::Value,
         release: Option<&LockHolder>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(rfc3339(at))
-        .bind(ok)
-        .bind(duration_ms as i64)
-        .bind(report.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        // Keep the last ten thousand cycles: a week of one-minute cron runs.
-        sqlx::query("DELETE FROM cycles WHERE id <= ?")
-            .bind(id - 10_000)
-            .execute(&mut *tx)
+        self.bookkeeping(async |connection| {
+            let mut tx = connection.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?) RETURNING id",
+            )
+            .bind(rfc3339(at))
+            .bind(ok)
+            .bind(duration_ms as i64)
+            .bind(report.to_string())
+            .fetch_one(&mut *tx)
             .await?;
-        if let Some(me) = release {
-            super::lock::delete_lock(&mut tx, me).await?;
-        }
-        tx.commit().await
+            // Keep the last ten thousand cycles: a week of one-minute cron runs.
+            sqlx::query("DELETE FROM cycles WHERE id <= ?")
+                .bind(id - 10_000)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(me) = release {
+                super::lock::delete_lock(&mut tx, me).await?;
+            }
+            tx.commit().await
+        })
+        .await
     }
 
     pub async fn health(&self, now: DateTime<Utc>) -> Result<Health> {

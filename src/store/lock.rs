@@ -1,7 +1,7 @@
 //! The worker lease row.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Connection, Row, Sqlite, SqliteConnection, Transaction};
 
 use super::{Result, Store};
 use crate::clock::{parse_rfc3339, rfc3339};
@@ -24,6 +24,30 @@ impl Store {
         lease: chrono::Duration,
         may_take_over: impl Fn(&LockHolder, DateTime<Utc>, &LockHolder, DateTime<Utc>) -> bool,
     ) -> Result<Acquired> {
+        self.bookkeeping(async |connection| {
+            acquire(connection, me, now, lease, &may_take_over).await
+        })
+        .await
+    }
+
+    pub async fn release_lock(&self, me: &LockHolder) -> Result<()> {
+        self.bookkeeping(async |connection| {
+            let mut tx = connection.begin().await?;
+            delete_lock(&mut tx, me).await?;
+            tx.commit().await
+        })
+        .await
+    }
+}
+
+async fn acquire(
+    connection: &mut SqliteConnection,
+    me: &LockHolder,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+    may_take_over: &impl Fn(&LockHolder, DateTime<Utc>, &LockHolder, DateTime<Utc>) -> bool,
+) -> Result<Acquired> {
+    {
         let expires = rfc3339(now + lease);
         let inserted = sqlx::query(
             "INSERT INTO worker_lock (id, host, pid, started, acquired_at, expires_at) VALUES (1, ?, ?, ?, ?, ?)
@@ -34,18 +58,18 @@ impl Store {
         .bind(&me.started)
         .bind(rfc3339(now))
         .bind(&expires)
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(Acquired::Yes);
         }
         let Some(row) =
             sqlx::query("SELECT host, pid, started, expires_at FROM worker_lock WHERE id = 1")
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *connection)
                 .await?
         else {
             // Released between the two statements: try once more from the start.
-            return Box::pin(self.acquire_lock(me, now, lease, may_take_over)).await;
+            return Box::pin(acquire(connection, me, now, lease, may_take_over)).await;
         };
         let current = LockHolder {
             host: row.get(0),
@@ -69,19 +93,13 @@ impl Store {
         .bind(&current.host)
         .bind(current.pid as i64)
         .bind(&current.started)
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await?;
         Ok(if taken.rows_affected() == 1 {
             Acquired::Yes
         } else {
             Acquired::HeldBy(current, expires_at)
         })
-    }
-
-    pub async fn release_lock(&self, me: &LockHolder) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        delete_lock(&mut tx, me).await?;
-        tx.commit().await
     }
 }
 
