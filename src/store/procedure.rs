@@ -105,32 +105,29 @@ impl Batch {
 
     /// What notifications say about a complaint.
     pub async fn brief(&mut self, complaint_id: i64) -> Result<Brief> {
+        // One statement (a new complaint's recording asks for it once or twice).
         let row = sqlx::query(
-            "SELECT number, subject, reporter_name, reporter_email, received_at, deadline_at, division FROM complaints WHERE id = ?",
+            "SELECT c.number, c.subject, c.reporter_name, c.reporter_email, c.received_at, c.deadline_at, c.division,
+                    first.body_text, first.message_id,
+                    -- The citizen's thread: their messages and what was sent to them (not
+                    -- notifications).
+                    (SELECT json_group_array(m.message_id ORDER BY m.id) FROM messages m
+                      WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
+                        AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
+                    (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
+                      ORDER BY d.id DESC LIMIT 1)
+             FROM complaints c
+             LEFT JOIN messages first ON first.id = (
+                 SELECT m.id FROM messages m WHERE m.complaint_id = c.id AND m.direction = 'in'
+                   AND m.kind = 'complaint' ORDER BY m.id LIMIT 1)
+             WHERE c.id = ?",
         )
         .bind(complaint_id)
         .fetch_one(&mut *self.tx)
         .await?;
-        let first = sqlx::query(
-            "SELECT body_text, message_id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
-        )
-        .bind(complaint_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        // The citizen's thread: their messages and what was sent to them (not notifications).
-        let thread: Vec<String> = sqlx::query_scalar(
-            "SELECT message_id FROM messages WHERE complaint_id = ? AND message_id IS NOT NULL
-             AND kind IN ('complaint', 'follow_up', 'ack', 'jawab') ORDER BY id",
-        )
-        .bind(complaint_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let instruction: Option<String> = sqlx::query_scalar(
-            "SELECT instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(complaint_id)
-        .fetch_optional(&mut *self.tx)
-        .await?;
+        let thread: Vec<String> = serde_json::from_str(&row.get::<String, _>(9))
+            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        let instruction: Option<String> = row.get(10);
         let received: String = row.get(4);
         let deadline: String = row.get(5);
         let email: String = row.get(3);
@@ -144,8 +141,8 @@ impl Batch {
             })?,
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
-            body_text: first.as_ref().map(|r| r.get(0)).unwrap_or_default(),
-            first_message_id: first.and_then(|r| r.get(1)),
+            body_text: row.get::<Option<String>, _>(7).unwrap_or_default(),
+            first_message_id: row.get(8),
             thread,
             division: row.get(6),
             instruction,
