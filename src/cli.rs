@@ -791,17 +791,28 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     );
 
     match Store::open(&settings.database.url).await {
-        Ok(store) => match store.ping().await {
-            Ok(count) => line(
-                true,
-                "database",
-                format!(
-                    "{} reachable and migrated; {count} complaints",
-                    settings.database.url
+        Ok(store) => {
+            match store.ping().await {
+                Ok(count) => line(
+                    true,
+                    "database",
+                    format!(
+                        "{} reachable and migrated; {count} complaints",
+                        settings.database.url
+                    ),
                 ),
-            ),
-            Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
-        },
+                Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
+            }
+            let archive = store.archive().dir().display().to_string();
+            match store.archive().check_writable() {
+                Ok(()) => line(true, "archive", format!("{archive} is writable")),
+                Err(e) => line(
+                    false,
+                    "archive",
+                    format!("{e}; every message's bytes are kept there"),
+                ),
+            }
+        }
         Err(e) => line(
             false,
             "database",

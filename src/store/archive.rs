@@ -81,6 +81,13 @@ impl Archive {
         &self.dir
     }
 
+    /// Whether a pack can be created here (for `check`): creates and removes a probe.
+    pub fn check_writable(&self) -> io::Result<()> {
+        let probe = self.dir.join(format!(".check.{}", std::process::id()));
+        File::create(&probe).map_err(|e| with_path(e, "cannot write in", &self.dir))?;
+        fs::remove_file(&probe).map_err(|e| with_path(e, "cannot remove", &probe))
+    }
+
     fn pack_path(&self, number: u32) -> PathBuf {
         self.dir.join(format!("{number:08}.pack"))
     }
