@@ -754,7 +754,14 @@ async fn check_reports_one_line_per_item() {
     let output = office.output(&["check"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    for item in ["configuration", "database", "archive", "imap", "smtp", "template"] {
+    for item in [
+        "configuration",
+        "database",
+        "archive",
+        "imap",
+        "smtp",
+        "template",
+    ] {
         assert!(
             stdout
                 .lines()

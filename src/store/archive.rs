@@ -33,6 +33,10 @@ const PACK_LIMIT: u64 = 1 << 30;
 pub struct Archive {
     dir: Arc<PathBuf>,
     writer: Arc<Mutex<Option<Pack>>>,
+    /// The database file's owner: what this archive's directory and packs are given when
+    /// root creates them (an operator's command), as SQLite does with its -wal and -shm,
+    /// so that the worker's own user can still append.
+    owner: Option<(u32, u32)>,
 }
 
 /// Where a blob's bytes are: a range of one pack.
@@ -59,7 +63,25 @@ struct Pack {
 impl Archive {
     /// The archive of the database file `database` (its directory is created if missing).
     pub fn beside(database: &Path) -> io::Result<Archive> {
-        Archive::open(Archive::beside_path(database))
+        use std::os::unix::fs::MetadataExt;
+        let owner = fs::metadata(database).ok().map(|m| (m.uid(), m.gid()));
+        let archive = Archive {
+            owner,
+            ..Archive::open(Archive::beside_path(database))?
+        };
+        archive.give_to_owner(&archive.dir);
+        Ok(archive)
+    }
+
+    /// Gives `path` to the database's owner if it belongs to someone else (only root can,
+    /// and only root creates files for another user; anyone else is left alone).
+    fn give_to_owner(&self, path: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        if let (Some((uid, gid)), Ok(meta)) = (self.owner, fs::metadata(path))
+            && (meta.uid(), meta.gid()) != (uid, gid)
+        {
+            let _ = std::os::unix::fs::chown(path, Some(uid), Some(gid));
+        }
     }
 
     /// `<database>.archive`: where the archive of the database file `database` lives.
@@ -74,6 +96,7 @@ impl Archive {
         Ok(Archive {
             dir: Arc::new(dir),
             writer: Arc::new(Mutex::new(None)),
+            owner: None,
         })
     }
 
@@ -147,6 +170,7 @@ impl Archive {
             let path = self.pack_path(number);
             match OpenOptions::new().append(true).create_new(true).open(&path) {
                 Ok(file) => {
+                    self.give_to_owner(&path);
                     file.try_lock().map_err(|e| {
                         with_path(io::Error::other(e.to_string()), "cannot lock", &path)
                     })?;
@@ -256,6 +280,29 @@ mod tests {
 
     fn sha(bytes: &[u8]) -> String {
         hex::encode(Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn packs_root_creates_belong_to_the_database_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("t.db");
+        std::fs::write(&database, b"").expect("database file");
+        if std::os::unix::fs::chown(&database, Some(12345), Some(12345)).is_err() {
+            return; // not root: nothing is created for another user
+        }
+        let archive = Archive::beside(&database).expect("open");
+        let at = archive.append(b"x").expect("append");
+        let pack = archive.dir().join(format!("{:08}.pack", at.pack));
+        for path in [archive.dir().to_path_buf(), pack] {
+            let meta = std::fs::metadata(&path).expect("exists");
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                (12345, 12345),
+                "{}",
+                path.display()
+            );
+        }
     }
 
     #[test]
