@@ -3,7 +3,7 @@
 //! message, attachment description and byte: migrations 0008 and 0009 run on open, and
 //! bytes written before the archive are still read from their chunks.
 
-use sha2::{Digest, Sha256, Sha384};
+use sha2::{Digest, Sha384};
 use sqlx::Connection;
 
 use pengaduan::store::Store;
@@ -47,13 +47,9 @@ const APPLIED: [(i64, &str, &str); 7] = [
     ),
 ];
 
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// Stores `bytes` the way schema 0007 did: a `blobs` row and chunks.
 async fn old_blob(connection: &mut sqlx::SqliteConnection, bytes: &[u8]) -> String {
-    let sha = sha256(bytes);
+    let sha = pengaduan::mail::parse::sha256_hex(bytes);
     sqlx::query("INSERT INTO blobs (sha256, size) VALUES (?, ?)")
         .bind(&sha)
         .bind(bytes.len() as i64)

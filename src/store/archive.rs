@@ -24,7 +24,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use sha2::{Digest, Sha256};
+use crate::mail::parse::sha256_hex;
 
 /// A pack this size or larger gets no more appends; the next append starts a new one.
 const PACK_LIMIT: u64 = 1 << 30;
@@ -221,7 +221,7 @@ impl Archive {
         let mut bytes = vec![0; size];
         file.read_exact_at(&mut bytes, at.offset)
             .map_err(|e| with_path(e, "cannot read", &path))?;
-        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+        if sha256_hex(&bytes) != sha256 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
@@ -276,11 +276,7 @@ fn with_path(e: io::Error, what: &str, path: &Path) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::{Archive, Location};
-    use sha2::{Digest, Sha256};
-
-    fn sha(bytes: &[u8]) -> String {
-        hex::encode(Sha256::digest(bytes))
-    }
+    use crate::mail::parse::sha256_hex as sha;
 
     #[test]
     fn packs_root_creates_belong_to_the_database_owner() {

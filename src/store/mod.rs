@@ -344,18 +344,15 @@ impl Batch {
         Ok(count as u32)
     }
 
-    /// Indexes bytes under their hash, once: `archived` when they are already in the
-    /// archive (the fetch appended them off the reactor), else they are appended now.
-    pub async fn put_blob(
-        &mut self,
-        sha256: &str,
-        bytes: &[u8],
-        archived: Option<Location>,
-    ) -> Result<()> {
-        let at = match archived {
-            Some(at) => at,
-            None => self.archive.append(bytes)?,
-        };
+    /// Appends bytes to the archive and indexes them under their hash.
+    pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let at = self.archive.append(bytes)?;
+        self.index_blob(sha256, at).await
+    }
+
+    /// Indexes bytes already in the archive (the fetch appended them off the reactor)
+    /// under their hash, once.
+    pub async fn index_blob(&mut self, sha256: &str, at: Location) -> Result<()> {
         sqlx::query(
             "INSERT INTO blobs (sha256, size, pack, pack_offset) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         )
@@ -404,8 +401,7 @@ impl Batch {
 
     /// Records an inbound message, its raw bytes and its attachments. Returns the row id.
     pub async fn record_inbound(&mut self, record: &InboundRecord<'_>) -> Result<i64> {
-        self.put_blob(record.raw_sha256, &[], Some(record.raw))
-            .await?;
+        self.index_blob(record.raw_sha256, record.raw).await?;
         let inbound = record.inbound;
         let from = inbound.from.as_ref();
         let id: i64 = sqlx::query_scalar(
@@ -493,7 +489,7 @@ impl Batch {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
-        self.put_blob(&raw_sha256, &outgoing.raw, None).await?;
+        self.put_blob(&raw_sha256, &outgoing.raw).await?;
         let to: Vec<Party> = outgoing
             .recipients
             .iter()
@@ -715,18 +711,12 @@ mod tests {
         let (big_sha, empty_sha) = (sha256_hex(&big), sha256_hex(b""));
         let archived = store.archive().append(&big).expect("append");
         let mut batch = store.begin().await.expect("begin");
+        batch.index_blob(&big_sha, archived).await.expect("put");
         batch
-            .put_blob(&big_sha, &big, Some(archived))
-            .await
-            .expect("put");
-        batch
-            .put_blob(&big_sha, &big, Some(archived))
+            .index_blob(&big_sha, archived)
             .await
             .expect("put again");
-        batch
-            .put_blob(&empty_sha, b"", None)
-            .await
-            .expect("put empty");
+        batch.put_blob(&empty_sha, b"").await.expect("put empty");
         batch.commit().await.expect("commit");
 
         let mut connection = store.pool.acquire().await.expect("connection");

@@ -295,7 +295,6 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
 /// worker reads them: the `blobs` row names a range of a pack), checked against their
 /// hash; `None` when the database has no such blob.
 pub async fn archived_beside(database: &Path, sha256: &str) -> Option<Vec<u8>> {
-    use sha2::{Digest, Sha256};
     use sqlx::Connection;
     use std::os::unix::fs::FileExt;
     let url = format!("sqlite://{}", database.display());
@@ -317,7 +316,7 @@ pub async fn archived_beside(database: &Path, sha256: &str) -> Option<Vec<u8>> {
     file.read_exact_at(&mut bytes, offset as u64)
         .expect("the range is in the pack");
     assert_eq!(
-        hex::encode(Sha256::digest(&bytes)),
+        pengaduan::mail::parse::sha256_hex(&bytes),
         sha256,
         "archived bytes match their hash"
     );
