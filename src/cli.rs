@@ -357,6 +357,11 @@ async fn run(
                 None
             }
         };
+        let (report, farewell) = match report {
+            Some(Ok((report, farewell))) => (Some(Ok(report)), Some(farewell)),
+            Some(Err(error)) => (Some(Err(error)), None),
+            None => (None, None),
+        };
         match &report {
             Some(Ok(report)) => tracing::info!(
                 fetched = report.fetched,
@@ -386,9 +391,14 @@ async fn run(
             };
             // `run --once` lets go of the lock in the same commit.
             let me = lock::this_process();
-            store
-                .record_cycle(clock.now(), ok, duration_ms, &json, once.then_some(&me))
-                .await?;
+            let recorded =
+                store.record_cycle(clock.now(), ok, duration_ms, &json, once.then_some(&me));
+            let (recorded, ()) = tokio::join!(recorded, async {
+                if let Some(farewell) = farewell {
+                    farewell.wait().await
+                }
+            });
+            recorded?;
             if let Some(path) = metrics_file {
                 let text = crate::metrics::render(&store.health(clock.now()).await?);
                 crate::metrics::write_atomically(path, &text)
@@ -396,12 +406,16 @@ async fn run(
             }
         }
         if once {
-            // Exit without closing the database: closing the last connection checkpoints
-            // the WAL (two more fsyncs on every idle cron tick). Every commit is already
-            // durable; SQLite checkpoints as the WAL grows and the next open recovers it.
-            std::mem::forget(store);
             report.transpose()?;
-            return Ok(ExitCode::SUCCESS);
+            // Leave now, without closing the database: closing the last connection
+            // checkpoints the WAL (three fsyncs that the exit would wait for, on every
+            // idle cron tick), and so would dropping the runtime, whose tasks hold the
+            // connection. Every ingest commit is already durable; SQLite checkpoints as
+            // the WAL grows, and the next open recovers it.
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().flush();
+            std::process::exit(0);
         }
         if shutdown.requested()
             || until_next_cycle(settings, interval, &shutdown, &mut failures).await

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::Role;
+use crate::config::{Role, Settings};
 use crate::domain::EmailAddress;
 use crate::ingest::Context;
 use crate::procedure;
@@ -60,17 +60,35 @@ pub fn due(
 }
 
 /// Sends every notice that is due, in one transaction with the marks that make it once.
-pub async fn sweep(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let settings = ctx.settings;
-    let horizon = settings
+/// Whether a sweep at `now` has anything to look at: an open complaint within the
+/// reminder horizon of its deadline.
+pub async fn pending(
+    store: &Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(!store
+        .open_complaints_due_before(horizon(settings, now))
+        .await?
+        .is_empty())
+}
+
+/// The sweep looks at open complaints whose deadline is before this.
+fn horizon(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
+    let hours = settings
         .sla
         .reminders_hours
         .iter()
         .max()
         .copied()
         .unwrap_or(0);
+    now + Duration::hours(i64::from(hours))
+}
+
+pub async fn sweep(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let settings = ctx.settings;
     let candidates = store
-        .open_complaints_due_before(now + Duration::hours(i64::from(horizon)))
+        .open_complaints_due_before(horizon(settings, now))
         .await?;
     if candidates.is_empty() {
         return Ok(0);

@@ -57,20 +57,23 @@ pub fn failpoint(name: &str) {
 #[tracing::instrument(skip_all, err)]
 /// One cycle. When `stop` is raised (SIGTERM), the cycle ends after the batch or the
 /// message in hand: what was fetched is committed and moved, IMAP logs out, and the rest
-/// waits for the next run.
+/// waits for the next run. The logout of a successful cycle is still under way when this
+/// returns: wait for the [`Farewell`] (the caller records the cycle meanwhile).
 pub async fn run_once(
     settings: &Settings,
     store: &Store,
     clock: &Clock,
     stop: &AtomicBool,
     imap: impl Future<Output = anyhow::Result<Connection>>,
-) -> anyhow::Result<CycleReport> {
+) -> anyhow::Result<(CycleReport, Farewell)> {
     let started = Instant::now();
-    // The templates are read while the IMAP login (server time) is under way.
+    // While the IMAP login (server time) is under way: the templates are read, and the
+    // register is asked what it has to do apart from new mail.
     let dir = settings.office.templates_dir.clone();
-    let (templates, imap) = tokio::join!(
+    let (templates, imap, agenda) = tokio::join!(
         tokio::task::spawn_blocking(move || Templates::load(&dir)),
-        imap
+        imap,
+        Agenda::read(store, settings, clock.now())
     );
     let mut imap = imap?;
     let templates = match templates
@@ -90,20 +93,77 @@ pub async fn run_once(
     };
     let mut report = CycleReport::default();
 
-    let cycle = async {
+    let ingested = async {
         let selected = imap.select(&settings.imap.mailbox).await?;
-        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, stop, &mut report).await?;
-        report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
-        report.delivery = outbox::deliver(store, settings, clock, stop).await?;
-        report.copied_to_sent = copy_to_sent(settings, store, clock, &mut imap).await?;
+        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, stop, &mut report).await
+    }
+    .await;
+    // After ingest, IMAP is needed only to copy sent mail to `imap.sent_mailbox`. Without
+    // one, the session ends while the deadlines are swept and the outbox is delivered.
+    let (mut keep, leave) = match (&ingested, &settings.imap.sent_mailbox) {
+        (Ok(()), Some(_)) => (Some(imap), None),
+        _ => (None, Some(imap)),
+    };
+    let leaving = leave.map(|imap| tokio::spawn(imap.logout()));
+    let rest = async {
+        ingested?;
+        // An idle cycle (nothing fetched) changed nothing: what the agenda found is what
+        // there is.
+        let idle = report.fetched == 0;
+        if !idle || agenda.deadlines {
+            report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
+        }
+        if !idle || agenda.outbox || report.deadline_notices > 0 {
+            report.delivery = outbox::deliver(store, settings, clock, stop).await?;
+        }
+        if let Some(imap) = keep.as_mut() {
+            report.copied_to_sent = copy_to_sent(settings, store, clock, imap).await?;
+        }
         anyhow::Ok(())
     }
     .await;
-    imap.logout().await;
-    cycle?;
-
+    let farewell = Farewell(keep.map(|imap| tokio::spawn(imap.logout())).or(leaving));
+    if let Err(error) = rest {
+        farewell.wait().await;
+        return Err(error);
+    }
     report.duration_ms = started.elapsed().as_millis() as u64;
-    Ok(report)
+    Ok((report, farewell))
+}
+
+/// What the register has to do apart from new mail, read while the IMAP login is under
+/// way, so that an idle cron tick asks nothing more after the inbox turns out empty. A
+/// reminder or a retry that falls due during the login waits for the next cycle. When the
+/// register cannot be read, everything is assumed pending (the sweep and the delivery
+/// then report the error).
+struct Agenda {
+    deadlines: bool,
+    outbox: bool,
+}
+
+impl Agenda {
+    async fn read(
+        store: &Store,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Agenda {
+        let deadlines = deadline::pending(store, settings, now)
+            .await
+            .unwrap_or(true);
+        let outbox = outbox::pending(store, now).await.unwrap_or(true);
+        Agenda { deadlines, outbox }
+    }
+}
+
+/// The IMAP logout of a finished cycle, left to complete while the cycle is recorded.
+pub struct Farewell(Option<tokio::task::JoinHandle<()>>);
+
+impl Farewell {
+    pub async fn wait(self) {
+        if let Some(logout) = self.0 {
+            let _ = logout.await;
+        }
+    }
 }
 
 /// Appends every sent message not yet copied to `imap.sent_mailbox`, when it is set, so
@@ -171,8 +231,9 @@ async fn ingest_mailbox(
         .into_iter()
         .filter(|(uid, _)| !receipts.contains_key(uid))
         .collect();
-    // A pipeline of two: batch k+1 is fetched and parsed while batch k is written, then
-    // batch k is moved. Each batch is still committed before it is moved.
+    // A pipeline: while batch k is committed, the connection moves batch k-1 out of the
+    // inbox and fetches batch k+1 (parsed and written to the archive on other threads as
+    // it arrives). Each batch is still committed before it is moved.
     let batches = batches(
         &pending,
         settings.worker.batch_messages,
@@ -183,9 +244,12 @@ async fn ingest_mailbox(
         None => None,
     };
     let mut following = batches.iter().skip(1);
+    // Committed and not yet moved.
+    let mut committed: Vec<(u32, Destination)> = Vec::new();
     while let Some(prepared) = next.take() {
         report.fetched += prepared.len() as u64;
         let now = clock.now();
+        let started = Instant::now();
         let commit = async {
             let mut tx = store.begin().await?;
             let mut moves = Vec::with_capacity(prepared.len());
@@ -197,6 +261,11 @@ async fn ingest_mailbox(
                 moves.push((recorded.uid, recorded.destination));
             }
             tx.commit().await.context("cannot commit the batch")?;
+            tracing::debug!(
+                messages = prepared.len(),
+                commit_ms = started.elapsed().as_millis() as u64,
+                "batch committed"
+            );
             anyhow::Ok(moves)
         };
         let upcoming = following.next().filter(|_| {
@@ -206,22 +275,25 @@ async fn ingest_mailbox(
             }
             !stopping
         });
-        let fetch = async {
-            match upcoming {
-                Some(batch) => fetch_and_parse(settings, store.archive(), imap, batch)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
+        let previous = std::mem::take(&mut committed);
+        let connection = async {
+            let moved = move_committed(settings, imap, &previous).await?;
+            let fetched = match upcoming {
+                Some(batch) => Some(fetch_and_parse(settings, store.archive(), imap, batch).await?),
+                None => None,
+            };
+            anyhow::Ok((moved, fetched))
         };
-        let (moves, fetched) = tokio::join!(commit, fetch);
+        let (moves, connection) = tokio::join!(commit, connection);
         let moves = moves?;
         drop(prepared);
         failpoint("committed");
-        move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
-        next = fetched?;
+        let (moved, fetched) = connection?;
+        mark_moved(settings, store, clock, selected, &moved, report).await?;
+        committed = moves;
+        next = fetched;
     }
-    Ok(())
+    move_recorded(settings, store, clock, imap, selected, &committed, report).await
 }
 
 fn count(report: &mut CycleReport, plan: &Plan) {
@@ -278,6 +350,13 @@ async fn fetch_and_parse(
     for task in parsing {
         prepared.push(task.await.context("a parser thread failed")??);
     }
+    // The batch's bytes go to disk now, on this side of the pipeline, while the batch
+    // before is being committed: its commit then waits only for what it appends itself.
+    let archive = archive.clone();
+    tokio::task::spawn_blocking(move || archive.write_back())
+        .await
+        .context("the archive thread failed")?
+        .context("cannot write the archive to disk")?;
     prepared.sort_by_key(|p| p.uid);
     Ok(prepared)
 }
@@ -291,6 +370,18 @@ async fn move_recorded(
     moves: &[(u32, Destination)],
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
+    let moved = move_committed(settings, imap, moves).await?;
+    mark_moved(settings, store, clock, selected, &moved, report).await
+}
+
+/// Moves committed messages out of the inbox: one `UID MOVE` per destination folder.
+/// Returns the UIDs moved.
+async fn move_committed(
+    settings: &Settings,
+    imap: &mut Connection,
+    moves: &[(u32, Destination)],
+) -> anyhow::Result<Vec<u32>> {
+    let mut moved = Vec::with_capacity(moves.len());
     for (destination, folder) in [
         (Destination::Processed, &settings.imap.processed_mailbox),
         (Destination::Quarantine, &settings.imap.quarantine_mailbox),
@@ -305,16 +396,33 @@ async fn move_recorded(
         }
         imap.move_to(&uids, folder).await?;
         failpoint("moved");
-        store
-            .mark_moved(
-                &settings.imap.mailbox,
-                selected.uid_validity,
-                &uids,
-                clock.now(),
-            )
-            .await?;
-        report.moved += uids.len() as u64;
+        moved.extend(uids);
     }
+    Ok(moved)
+}
+
+/// Notes in the receipts that `uids` left the inbox (a run that dies before this only
+/// finds them gone).
+async fn mark_moved(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    selected: &Selected,
+    uids: &[u32],
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    store
+        .mark_moved(
+            &settings.imap.mailbox,
+            selected.uid_validity,
+            uids,
+            clock.now(),
+        )
+        .await?;
+    report.moved += uids.len() as u64;
     Ok(())
 }
 

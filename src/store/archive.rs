@@ -213,6 +213,21 @@ impl Archive {
         }
     }
 
+    /// Flushes what was appended so far to disk without holding appenders back (the
+    /// `fdatasync` runs on a second handle, outside the lock), so that the sync that
+    /// makes a batch durable ([`Archive::sync`], which is still required) has less left
+    /// to wait for. Blocking.
+    pub fn write_back(&self) -> io::Result<()> {
+        let handle = {
+            let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            match writer.as_ref() {
+                Some(pack) if pack.dirty => pack.file.try_clone()?,
+                _ => return Ok(()),
+            }
+        };
+        handle.sync_data()
+    }
+
     /// The bytes at `at`, checked against `sha256`.
     pub fn read(&self, at: Location, sha256: &str) -> io::Result<Vec<u8>> {
         let path = self.pack_path(at.pack);

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use super::{LockHolder, Result, Store};
 use crate::clock::rfc3339;
@@ -33,28 +33,29 @@ impl Store {
         report: &serde_json::Value,
         release: Option<&LockHolder>,
     ) -> Result<()> {
-        self.bookkeeping(async |connection| {
-            let mut tx = connection.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?) RETURNING id",
-            )
-            .bind(rfc3339(at))
-            .bind(ok)
-            .bind(duration_ms as i64)
-            .bind(report.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-            // Keep the last ten thousand cycles: a week of one-minute cron runs.
-            sqlx::query("DELETE FROM cycles WHERE id <= ?")
-                .bind(id - 10_000)
-                .execute(&mut *tx)
-                .await?;
+        use sqlx::Arguments as _;
+        // One round trip: the last one of an idle cron tick. The last ten thousand cycles
+        // are kept: a week of one-minute cron runs.
+        let mut statements = String::from(
+            "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?);
+             DELETE FROM cycles WHERE id <= last_insert_rowid() - 10000;",
+        );
+        let mut arguments = sqlx::sqlite::SqliteArguments::default();
+        let bound = (|| {
+            arguments.add(rfc3339(at))?;
+            arguments.add(ok)?;
+            arguments.add(duration_ms as i64)?;
+            arguments.add(report.to_string())?;
             if let Some(me) = release {
-                super::lock::delete_lock(&mut tx, me).await?;
+                statements.push_str(super::lock::DELETE_LOCK);
+                arguments.add(me.host.clone())?;
+                arguments.add(i64::from(me.pid))?;
+                arguments.add(me.started.clone())?;
             }
-            tx.commit().await
-        })
-        .await
+            Ok::<_, sqlx::error::BoxDynError>(())
+        })();
+        bound.map_err(sqlx::Error::Encode)?;
+        self.bookkeeping_script(&statements, arguments).await
     }
 
     pub async fn health(&self, now: DateTime<Utc>) -> Result<Health> {

@@ -103,8 +103,12 @@ async fn acquire(
     }
 }
 
+/// Releases the lock if `me` holds it (binds host, pid, started).
+pub(super) const DELETE_LOCK: &str =
+    "DELETE FROM worker_lock WHERE id = 1 AND host = ? AND pid = ? AND started = ?;";
+
 pub(super) async fn delete_lock(tx: &mut Transaction<'_, Sqlite>, me: &LockHolder) -> Result<()> {
-    sqlx::query("DELETE FROM worker_lock WHERE id = 1 AND host = ? AND pid = ? AND started = ?")
+    sqlx::query(DELETE_LOCK)
         .bind(&me.host)
         .bind(me.pid as i64)
         .bind(&me.started)

@@ -96,6 +96,18 @@ pub struct InboundRecord<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A connection whose fsync is relaxed ([`Store::bookkeeping`]): closed, never pooled,
+/// unless it is taken back out after `synchronous = FULL` was restored.
+struct Relaxed(Option<sqlx::pool::PoolConnection<Sqlite>>);
+
+impl Drop for Relaxed {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            drop(connection.detach());
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
@@ -160,14 +172,6 @@ impl Store {
         &self,
         work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T>,
     ) -> Result<T> {
-        struct Relaxed(Option<sqlx::pool::PoolConnection<Sqlite>>);
-        impl Drop for Relaxed {
-            fn drop(&mut self) {
-                if let Some(connection) = self.0.take() {
-                    drop(connection.detach());
-                }
-            }
-        }
         let mut relaxed = Relaxed(Some(self.pool.acquire().await?));
         let connection = relaxed.0.as_mut().expect("just acquired");
         sqlx::query("PRAGMA synchronous = NORMAL")
@@ -180,6 +184,28 @@ impl Store {
         // Restored: back to the pool rather than closed.
         drop(relaxed.0.take());
         result
+    }
+
+    /// [`Store::bookkeeping`] as one round trip to SQLite's thread: `statements` run in
+    /// one transaction, between relaxing the fsync and restoring it, all in a single
+    /// multi-statement query (`arguments` bind in order across them). A script that fails
+    /// half-way leaves its transaction open and the fsync relaxed, so its connection is
+    /// closed rather than pooled.
+    async fn bookkeeping_script(
+        &self,
+        statements: &str,
+        arguments: sqlx::sqlite::SqliteArguments<'_>,
+    ) -> Result<()> {
+        let script = format!(
+            "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; {statements} COMMIT; PRAGMA synchronous = FULL;"
+        );
+        let mut relaxed = Relaxed(Some(self.pool.acquire().await?));
+        let connection = relaxed.0.as_mut().expect("just acquired");
+        sqlx::query_with(&script, arguments)
+            .execute(&mut **connection)
+            .await?;
+        drop(relaxed.0.take());
+        Ok(())
     }
 
     /// Where every message's bytes are kept (see [`Archive`]).

@@ -41,6 +41,17 @@ impl ParkedAs {
 }
 
 impl Store {
+    /// Whether any row is due at `now`, or was left `sending` (one query).
+    pub async fn outbox_pending(&self, now: DateTime<Utc>) -> Result<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
+                 OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?)",
+        )
+        .bind(rfc3339(now))
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Pending rows whose next attempt is due, oldest first.
     pub async fn due_outbox(
         &self,
