@@ -669,7 +669,7 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Store, read_blob};
+    use super::{DateTime, EmailAddress, NewComplaint, Store, Utc, read_blob};
     use crate::mail::parse::sha256_hex;
 
     /// Every connection the pool holds, checked out at once: `PRAGMA synchronous` of each.
@@ -726,6 +726,56 @@ mod tests {
         let modes = synchronous_of_every_connection(&store).await;
         assert!(!modes.is_empty());
         assert!(modes.iter().all(|&m| m == 2), "all FULL again: {modes:?}");
+    }
+
+    #[tokio::test]
+    async fn the_sweep_looks_only_at_complaints_with_a_notice_still_to_come() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
+        let reporter = EmailAddress::parse("warga@example.id").expect("address");
+        let mut batch = store.begin().await.expect("begin");
+        let mut ids = Vec::new();
+        for hours_ago in [100, 50, 1] {
+            let received_at = now - chrono::Duration::hours(hours_ago + 72);
+            let complaint = batch
+                .register_complaint(&NewComplaint {
+                    prefix: "ADU",
+                    year: 2026,
+                    channel: "email",
+                    reporter_name: None,
+                    reporter_email: &reporter,
+                    subject: "Jalan rusak",
+                    received_at,
+                    deadline_at: received_at + chrono::Duration::hours(72),
+                    now,
+                })
+                .await
+                .expect("register");
+            ids.push(complaint.id);
+        }
+        batch
+            .mark_deadline_notices(ids[0], &["overdue".to_string()], now)
+            .await
+            .expect("mark");
+        batch
+            .mark_deadline_notices(ids[1], &["reminder:24".to_string()], now)
+            .await
+            .expect("mark");
+        batch.commit().await.expect("commit");
+        let candidates: Vec<i64> = store
+            .open_complaints_due_before(now)
+            .await
+            .expect("candidates")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(
+            candidates,
+            vec![ids[1], ids[2]],
+            "the overdue-notified one is done"
+        );
     }
 
     #[tokio::test]

@@ -301,14 +301,19 @@ impl Batch {
 }
 
 impl super::Store {
-    /// Open complaints whose deadline is before `before`, with that deadline.
+    /// Open complaints whose deadline is before `before`, with that deadline, except those
+    /// whose overdue notice went out (nothing is ever due for them again): so an idle
+    /// cycle's sweep looks only at complaints near or just past their deadline, however
+    /// many have been overdue for long.
     pub async fn open_complaints_due_before(
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<(i64, DateTime<Utc>)>> {
         let rows = sqlx::query(
-            "SELECT id, deadline_at FROM complaints WHERE deadline_at <= ?
-             AND status NOT IN ('selesai', 'ditutup') ORDER BY deadline_at",
+            "SELECT id, deadline_at FROM complaints c WHERE deadline_at <= ?
+             AND status NOT IN ('selesai', 'ditutup')
+             AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')
+             ORDER BY deadline_at",
         )
         .bind(rfc3339(before))
         .fetch_all(&self.pool)
