@@ -279,7 +279,8 @@ pub async fn record(
                     &format!("message {key}"),
                 )
                 .await?;
-            procedure::forward_follow_up(batch, ctx, thread.id, inbound, now).await?;
+            procedure::forward_follow_up(batch, ctx, thread.id, inbound, &item.raw_sha256, now)
+                .await?;
             tracing::info!(number = %thread.number, "follow-up recorded");
             (row, Destination::Processed, Some(thread.number.clone()))
         }
@@ -356,7 +357,15 @@ pub async fn record(
                         .await?;
                 }
             }
-            procedure::request_disposition(batch, ctx, complaint.id, inbound, now).await?;
+            procedure::request_disposition(
+                batch,
+                ctx,
+                complaint.id,
+                inbound,
+                &item.raw_sha256,
+                now,
+            )
+            .await?;
             tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
             (row, Destination::Processed, Some(complaint.number))
         }

@@ -60,16 +60,18 @@ pub(crate) async fn notify(
 }
 
 /// Step 3 of the procedure: the new complaint, with its attachments, to the Kepala Dinas
-/// (admin in Cc) for a disposition.
+/// (admin in Cc) for a disposition. The files are named in the complaint's archived
+/// message (`raw_sha256`), not copied.
 pub async fn request_disposition(
     batch: &mut Batch,
     ctx: &Context<'_>,
     complaint_id: i64,
     complaint: &Inbound,
+    raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id).await?;
-    let attachments = OutAttachment::from_inbound(&complaint.attachments);
+    let attachments = OutAttachment::kept_in(&complaint.attachments, raw_sha256);
     notify(
         batch,
         ctx,
@@ -92,6 +94,7 @@ pub async fn forward_follow_up(
     ctx: &Context<'_>,
     complaint_id: i64,
     inbound: &Inbound,
+    raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let state = batch.state(complaint_id).await?;
@@ -102,7 +105,7 @@ pub async fn forward_follow_up(
             let Some(role) = stage.holder(state.division.as_deref()) else {
                 return Ok(());
             };
-            let attachments = OutAttachment::from_inbound(&inbound.attachments);
+            let attachments = OutAttachment::kept_in(&inbound.attachments, raw_sha256);
             let extra = minijinja::context! { followup => followup };
             notify(
                 batch,

@@ -81,10 +81,25 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         "{subject}"
     );
     let parsed = pengaduan::mail::parse(&to_kadis);
+    let files = |inbound: &pengaduan::mail::Inbound| -> Vec<(Option<String>, usize, String)> {
+        inbound
+            .attachments
+            .iter()
+            .map(|a| (a.filename.clone(), a.size, a.sha256.clone()))
+            .collect()
+    };
     assert_eq!(
-        parsed.attachments.len(),
-        2,
-        "the citizen's files travel with the complaint"
+        files(&parsed),
+        files(&pengaduan::mail::parse(&original)),
+        "the citizen's files travel with the complaint, byte for byte"
+    );
+    assert_eq!(parsed.attachments.len(), 2);
+    // Stored once: the queued notification names both files in the archived complaint.
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'disp' AND json_array_length(splices) = 2")
+            .await,
+        1
     );
     assert!(
         parsed.body_text.contains("aptika"),

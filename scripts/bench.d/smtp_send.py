@@ -22,9 +22,22 @@ def archived(sha256):
         return f.read(size)
 
 
-rows = [(envelope_from, recipients, archived(sha256))
-        for envelope_from, recipients, sha256 in con.execute(
-            "SELECT envelope_from, recipients_json, raw_sha256 FROM outbox "
+def outgoing(sha256, splices):
+    """The message as the worker sends it: the stored bytes with the files it names
+    spliced in from their archived messages (see compose::expand)."""
+    stored = archived(sha256)
+    if not splices:
+        return stored
+    sent, start = [], 0
+    for s in json.loads(splices):
+        sent += [stored[start:s["at"]], archived(s["blob"])[s["start"]:s["end"]]]
+        start = s["at"] + s["len"]
+    return b"".join(sent + [stored[start:]])
+
+
+rows = [(envelope_from, recipients, outgoing(sha256, splices))
+        for envelope_from, recipients, sha256, splices in con.execute(
+            "SELECT envelope_from, recipients_json, raw_sha256, splices FROM outbox "
             "WHERE status = 'pending' ORDER BY id").fetchall()]
 con.close()
 t0 = time.perf_counter()

@@ -33,7 +33,47 @@ pub struct Outgoing {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub body_text: String,
+    /// The message as stored. Files that are kept in an archived message are not copied
+    /// into it: `splices` name where their text goes (see [`expand`]).
     pub raw: Vec<u8>,
+    pub splices: Vec<Splice>,
+}
+
+/// A file's base64 text that an outgoing message takes from an archived message: the
+/// `len` bytes at `at` of the stored message stand for bytes `start..end` of the blob
+/// `blob` (SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Splice {
+    pub at: usize,
+    pub len: usize,
+    pub blob: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The message to send: `stored` with every splice replaced by its text, taken from
+/// `blob` (the archived messages it names, already checked against their hashes). `None`
+/// when a splice does not fit (out of order, or outside its message).
+pub fn expand<'b>(
+    stored: &[u8],
+    splices: &[Splice],
+    mut blob: impl FnMut(&str) -> Option<&'b [u8]>,
+) -> Option<Vec<u8>> {
+    let mut sent = Vec::with_capacity(
+        stored.len()
+            + splices
+                .iter()
+                .map(|s| s.end.saturating_sub(s.start))
+                .sum::<usize>(),
+    );
+    let mut from = 0;
+    for splice in splices {
+        sent.extend_from_slice(stored.get(from..splice.at)?);
+        sent.extend_from_slice(blob(&splice.blob)?.get(splice.start..splice.end)?);
+        from = splice.at.checked_add(splice.len)?;
+    }
+    sent.extend_from_slice(stored.get(from..)?);
+    Some(sent)
 }
 
 /// The stage, role and recipient of a notification (what its token covers).
@@ -55,6 +95,9 @@ pub struct OutAttachment<'a> {
     /// The file, or (when `base64`) its base64 text as it came in, sent as is.
     pub bytes: std::borrow::Cow<'a, [u8]>,
     pub base64: bool,
+    /// Where the base64 text is kept instead: the raw message with this SHA-256, at this
+    /// range (then `bytes` is empty and the outgoing message names it, see [`Splice`]).
+    pub kept: Option<(String, std::ops::Range<usize>)>,
 }
 
 impl<'a> OutAttachment<'a> {
@@ -72,7 +115,24 @@ impl<'a> OutAttachment<'a> {
             size: bytes.len(),
             bytes,
             base64: false,
+            kept: None,
         }
+    }
+
+    /// The files of a message that is archived as `raw_sha256`: those whose base64 text
+    /// can travel as is are named, not copied; the others are sent from the message.
+    pub fn kept_in(
+        attachments: &'a [crate::mail::Attachment],
+        raw_sha256: &str,
+    ) -> Vec<OutAttachment<'a>> {
+        let mut files = OutAttachment::from_inbound(attachments);
+        for (file, attachment) in files.iter_mut().zip(attachments) {
+            if let (true, Some(range)) = (attachment.base64, &attachment.encoded) {
+                file.kept = Some((raw_sha256.to_string(), range.clone()));
+                file.bytes = std::borrow::Cow::Borrowed(&[]);
+            }
+        }
+        files
     }
 
     /// The files of a message in hand, ready to send on.
@@ -440,17 +500,27 @@ impl<'a> Composer<'a> {
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)
             .body(draft.body.clone());
+        // Kept files stand as a line no one else can write (random per message) until
+        // they are spliced in at sending.
+        let mut nonce = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let nonce = hex::encode(nonce);
         let message = if draft.attachments.is_empty() {
             builder.singlepart(text)
         } else {
             let mut parts = MultiPart::mixed().singlepart(text);
-            for attachment in draft.attachments {
+            for (index, attachment) in draft.attachments.iter().enumerate() {
                 let content_type =
                     ContentType::parse(&attachment.content_type).unwrap_or_else(|_| {
                         ContentType::parse("application/octet-stream")
                             .expect("a valid content type")
                     });
-                let body = if attachment.base64 {
+                let body = if attachment.kept.is_some() {
+                    Body::dangerous_pre_encoded(
+                        placeholder(&nonce, index).into_bytes(),
+                        ContentTransferEncoding::Base64,
+                    )
+                } else if attachment.base64 {
                     Body::dangerous_pre_encoded(
                         attachment.bytes.to_vec(),
                         ContentTransferEncoding::Base64,
@@ -465,6 +535,24 @@ impl<'a> Composer<'a> {
             builder.multipart(parts)
         }
         .map_err(|e| ComposeError::Build(e.to_string()))?;
+        let raw = message.formatted();
+        let mut splices = Vec::new();
+        for (index, attachment) in draft.attachments.iter().enumerate() {
+            if let Some((blob, range)) = &attachment.kept {
+                let line = placeholder(&nonce, index);
+                let from = splices.last().map_or(0, |s: &Splice| s.at + s.len);
+                let at = memchr::memmem::find(&raw[from..], line.as_bytes())
+                    .map(|at| from + at)
+                    .ok_or_else(|| ComposeError::Build(format!("file {index} went missing")))?;
+                splices.push(Splice {
+                    at,
+                    len: line.len(),
+                    blob: blob.clone(),
+                    start: range.start,
+                    end: range.end,
+                });
+            }
+        }
         let mut recipients = vec![draft.to.clone()];
         for extra in draft.cc.iter().chain(draft.bcc) {
             if !recipients.contains(extra) {
@@ -482,9 +570,15 @@ impl<'a> Composer<'a> {
             in_reply_to: draft.in_reply_to,
             references: draft.references,
             body_text: draft.body,
-            raw: message.formatted(),
+            splices,
+            raw,
         })
     }
+}
+
+/// The line that stands for kept file `index` of a message until it is sent.
+fn placeholder(nonce: &str, index: usize) -> String {
+    format!("pengaduan-file-{nonce}-{index}")
 }
 
 struct Draft<'a> {
@@ -579,6 +673,53 @@ mod tests {
             "Re: Lampu mati [ADU-2026-00001]"
         );
         assert_eq!(reply_subject("", &n), "Re: Pengaduan [ADU-2026-00001]");
+    }
+
+    #[test]
+    fn kept_files_are_spliced_in_from_their_archived_message() {
+        let archived = b"head\r\nQUJD\r\nREVG\r\ntail".as_slice();
+        let stored = b"<a>@@@@<b>##<c>".as_slice();
+        let splices = [
+            Splice {
+                at: 3,
+                len: 4,
+                blob: "m1".into(),
+                start: 6,
+                end: 16,
+            },
+            Splice {
+                at: 10,
+                len: 2,
+                blob: "m1".into(),
+                start: 0,
+                end: 4,
+            },
+        ];
+        let blob = |name: &str| (name == "m1").then_some(archived);
+        assert_eq!(
+            expand(stored, &splices, blob).expect("fits"),
+            b"<a>QUJD\r\nREVG<b>head<c>".to_vec()
+        );
+        assert_eq!(expand(stored, &[], blob).expect("fits"), stored.to_vec());
+        let outside = Splice {
+            end: archived.len() + 1,
+            ..splices[0].clone()
+        };
+        assert_eq!(
+            expand(stored, &[outside], blob),
+            None,
+            "outside its message"
+        );
+        let unknown = Splice {
+            blob: "m2".into(),
+            ..splices[0].clone()
+        };
+        assert_eq!(expand(stored, &[unknown], blob), None, "no such message");
+        assert_eq!(
+            expand(stored, &[splices[1].clone(), splices[0].clone()], blob),
+            None,
+            "out of order"
+        );
     }
 
     #[test]

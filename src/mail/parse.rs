@@ -62,6 +62,10 @@ pub struct Attachment {
     pub bytes: Vec<u8>,
     #[serde(skip)]
     pub base64: bool,
+    /// Where that base64 text lies in the raw message, so that a notification can name
+    /// it instead of carrying a copy.
+    #[serde(skip)]
+    pub encoded: Option<std::ops::Range<usize>>,
 }
 
 impl std::fmt::Debug for Attachment {
@@ -206,12 +210,13 @@ pub fn parse(raw: &[u8]) -> Inbound {
         let (size, sha256) = (decoded.len(), sha256_hex(&decoded));
         // The decoded copy is dropped before the base64 text is copied: a large file
         // exists twice (raw and one copy) at most.
-        let (bytes, base64) = match text.filter(|&(_, length)| length == size) {
+        let (bytes, base64, encoded) = match text.filter(|&(_, length)| length == size) {
             Some((text, _)) => {
                 drop(decoded);
-                (text.to_vec(), true)
+                let start = text.as_ptr() as usize - raw.as_ptr() as usize;
+                (text.to_vec(), true, Some(start..start + text.len()))
             }
-            None => (decoded, false),
+            None => (decoded, false, None),
         };
         inbound.attachments.push(Attachment {
             filename,
@@ -221,6 +226,7 @@ pub fn parse(raw: &[u8]) -> Inbound {
             sha256,
             bytes,
             base64,
+            encoded,
         });
     }
     inbound
@@ -437,10 +443,17 @@ mod tests {
             .chunks(76)
             .map(|c| std::str::from_utf8(c).expect("ascii"))
             .collect();
-        let m = parse(&with_file(&lines.join("\r\n")));
+        let raw = with_file(&lines.join("\r\n"));
+        let m = parse(&raw);
         let a = &m.attachments[0];
         assert!(a.base64);
         assert_eq!(a.bytes, lines.join("\r\n").as_bytes());
+        let at = a.encoded.clone().expect("where the text lies");
+        assert_eq!(
+            &raw[at],
+            a.bytes.as_slice(),
+            "named by its place in the message"
+        );
         assert_eq!(
             (a.size, a.sha256.as_str()),
             (200, sha256_hex(&file).as_str())
@@ -450,6 +463,7 @@ mod tests {
         let m = parse(&with_file(&text));
         let a = &m.attachments[0];
         assert!(!a.base64);
+        assert_eq!(a.encoded, None);
         assert_eq!(a.bytes, file);
         assert_eq!(a.sha256, sha256_hex(&file));
     }

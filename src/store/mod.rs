@@ -555,8 +555,8 @@ impl Batch {
             .collect();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
-                                 raw_sha256, status, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+                                 raw_sha256, splices, status, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
         )
         .bind(message_row)
         .bind(complaint_id)
@@ -565,6 +565,7 @@ impl Batch {
         .bind(json(&recipients))
         .bind(recipients.first().copied().unwrap_or(""))
         .bind(&raw_sha256)
+        .bind((!outgoing.splices.is_empty()).then(|| json(&outgoing.splices)))
         .bind(rfc3339(now))
         .bind(rfc3339(now))
         .fetch_one(&mut *self.tx)
@@ -582,6 +583,35 @@ impl Batch {
     ) -> Result<()> {
         insert_event(&mut *self.tx, complaint_id, at, actor, action, detail).await
     }
+}
+
+/// The bytes of an outgoing message as it is sent: the stored message (`sha256`) with
+/// the files it names spliced in from their archived messages (`splices`, JSON).
+async fn outgoing_bytes(
+    archive: &Archive,
+    connection: &mut sqlx::SqliteConnection,
+    sha256: &str,
+    splices: Option<&str>,
+) -> Result<Vec<u8>> {
+    let stored = read_blob(archive, connection, sha256).await?;
+    let Some(splices) = splices else {
+        return Ok(stored);
+    };
+    let splices: Vec<crate::mail::compose::Splice> =
+        serde_json::from_str(splices).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let mut blobs = std::collections::HashMap::new();
+    for splice in &splices {
+        if !blobs.contains_key(&splice.blob) {
+            let bytes = read_blob(archive, connection, &splice.blob).await?;
+            blobs.insert(splice.blob.clone(), bytes);
+        }
+    }
+    crate::mail::compose::expand(&stored, &splices, |blob| blobs.get(blob).map(Vec::as_slice))
+        .ok_or_else(|| {
+            sqlx::Error::Decode(
+                format!("outgoing message {sha256}: a file it names is not where it says").into(),
+            )
+        })
 }
 
 /// The bytes stored under `sha256`: a range of a pack in the archive, or (written by

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{Result, Store, insert_event, read_blob};
+use super::{Result, Store, insert_event, outgoing_bytes};
 use crate::clock::rfc3339;
 
 /// One queued message. Its bytes are read when it is claimed, one message at a time.
@@ -107,11 +107,12 @@ impl Store {
             .rows_affected()
             == 1;
         let raw = if claimed {
-            let sha256: String = sqlx::query_scalar("SELECT raw_sha256 FROM outbox WHERE id = ?")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            Some(read_blob(&self.archive, &mut tx, &sha256).await?)
+            let (sha256, splices): (String, Option<String>) =
+                sqlx::query_as("SELECT raw_sha256, splices FROM outbox WHERE id = ?")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            Some(outgoing_bytes(&self.archive, &mut tx, &sha256, splices.as_deref()).await?)
         } else {
             None
         };
@@ -208,18 +209,18 @@ impl Store {
 
     /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
     pub async fn uncopied_sent(&self, limit: usize) -> Result<Vec<(i64, Vec<u8>)>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, raw_sha256 FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, raw_sha256, splices FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
         )
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
         let mut copies = Vec::with_capacity(rows.len());
         let mut connection = self.pool.acquire().await?;
-        for (id, sha256) in rows {
+        for (id, sha256, splices) in rows {
             copies.push((
                 id,
-                read_blob(&self.archive, &mut connection, &sha256).await?,
+                outgoing_bytes(&self.archive, &mut connection, &sha256, splices.as_deref()).await?,
             ));
         }
         Ok(copies)
