@@ -59,7 +59,6 @@ pub fn due(
     Some((Notice::Reminder { hours: most_urgent }, settles))
 }
 
-/// Sends every notice that is due, in one transaction with the marks that make it once.
 /// Whether a sweep at `now` has anything to look at: an open complaint within the
 /// reminder horizon of its deadline.
 pub async fn pending(
@@ -85,6 +84,7 @@ fn horizon(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
     now + Duration::hours(i64::from(hours))
 }
 
+/// Sends every notice that is due, in one transaction with the marks that make it once.
 pub async fn sweep(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<u64> {
     let settings = ctx.settings;
     let candidates = store

@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
 use lettre::Address;
 
 use crate::clock::Clock;
@@ -24,12 +23,6 @@ pub struct DeliveryReport {
     pub uncertain: u64,
     /// Set when the server could not be reached: everything due stays queued.
     pub unreachable: Option<String>,
-}
-
-/// Whether a delivery pass at `now` has anything to do: a due row, or one left `sending`
-/// by a run that died.
-pub async fn pending(store: &Store, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    Ok(store.outbox_pending(now).await?)
 }
 
 /// Delivers every due outbox row (up to `worker.send_limit`), over `smtp.connections`

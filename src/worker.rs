@@ -150,7 +150,7 @@ impl Agenda {
         let deadlines = deadline::pending(store, settings, now)
             .await
             .unwrap_or(true);
-        let outbox = outbox::pending(store, now).await.unwrap_or(true);
+        let outbox = store.outbox_pending(now).await.unwrap_or(true);
         Agenda { deadlines, outbox }
     }
 }

@@ -41,7 +41,8 @@ impl ParkedAs {
 }
 
 impl Store {
-    /// Whether any row is due at `now`, or was left `sending` (one query).
+    /// Whether a delivery pass at `now` has anything to do: a row due, or one left
+    /// `sending` by a run that died (one query).
     pub async fn outbox_pending(&self, now: DateTime<Utc>) -> Result<bool> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
