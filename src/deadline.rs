@@ -6,6 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{Role, Settings};
 use crate::domain::EmailAddress;
+use std::sync::Arc;
+
 use crate::ingest::Context;
 use crate::procedure;
 use crate::store::Store;
@@ -85,94 +87,95 @@ fn horizon(settings: &Settings, now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Sends every notice that is due, in one transaction with the marks that make it once.
-pub async fn sweep(store: &Store, ctx: &Context<'_>, now: DateTime<Utc>) -> anyhow::Result<u64> {
-    let settings = ctx.settings;
+pub async fn sweep(store: &Store, ctx: &Arc<Context>, now: DateTime<Utc>) -> anyhow::Result<u64> {
+    let settings = &ctx.settings;
     let candidates = store
         .open_complaints_due_before(horizon(settings, now))
         .await?;
     if candidates.is_empty() {
         return Ok(0);
     }
-    let mut batch = store.begin().await?;
-    let mut sent = 0;
-    for (complaint_id, deadline) in candidates {
-        let already = batch.deadline_notices(complaint_id).await?;
-        let Some((notice, settles)) = due(deadline, now, &settings.sla.reminders_hours, &already)
-        else {
-            continue;
-        };
-        let state = batch.state(complaint_id).await?;
-        let Some(stage) = state.stage() else { continue };
-        let holder = stage.holder(state.division.as_deref());
-        let brief = batch.brief(complaint_id).await?;
-        match &notice {
-            Notice::Reminder { hours } => {
-                let Some(role) = holder else { continue };
-                let extra =
-                    minijinja::context! { hours_left => hours, stage_hint => stage_hint(&stage) };
-                procedure::notify(
-                    &mut batch,
-                    ctx,
-                    &brief,
-                    ("pengingat", "ingat"),
-                    &stage,
-                    &role,
-                    extra,
-                    &[],
-                    now,
-                )
-                .await?;
-                batch
-                    .add_event(
-                        Some(complaint_id),
-                        now,
-                        "worker",
-                        "reminder",
-                        &format!("{hours} hours before the deadline"),
-                    )
-                    .await?;
-            }
-            Notice::Overdue => {
-                let holder = holder.map_or("-".to_string(), |r| r.key());
-                let extra =
-                    minijinja::context! { status => state.status.as_str(), holder => holder };
-                let mut recipients: Vec<&EmailAddress> = settings
-                    .roles
-                    .addresses(&Role::KepalaDinas)
-                    .iter()
-                    .collect();
-                recipients.extend(
-                    settings
-                        .roles
-                        .admin
-                        .iter()
-                        .filter(|a| !recipients.contains(a))
-                        .collect::<Vec<_>>(),
-                );
-                for to in recipients {
-                    let outgoing =
-                        ctx.composer
-                            .info("terlambat", &brief, to, extra.clone(), now)?;
-                    batch.enqueue(Some(complaint_id), &outgoing, now).await?;
+    let ctx = ctx.clone();
+    store
+        .batch(move |batch| {
+            let settings = &ctx.settings;
+            let ctx = &*ctx;
+            let mut sent = 0;
+            for (complaint_id, deadline) in candidates {
+                let already = batch.deadline_notices(complaint_id)?;
+                let Some((notice, settles)) = due(deadline, now, &settings.sla.reminders_hours, &already)
+                else {
+                    continue;
+                };
+                let state = batch.state(complaint_id)?;
+                let Some(stage) = state.stage() else { continue };
+                let holder = stage.holder(state.division.as_deref());
+                let brief = batch.brief(complaint_id)?;
+                match &notice {
+                    Notice::Reminder { hours } => {
+                        let Some(role) = holder else { continue };
+                        let extra =
+                            minijinja::context! { hours_left => hours, stage_hint => stage_hint(&stage) };
+                        procedure::notify(
+                            batch,
+                            ctx,
+                            &brief,
+                            ("pengingat", "ingat"),
+                            &stage,
+                            &role,
+                            extra,
+                            &[],
+                            now,
+                        )?;
+                        batch
+                            .add_event(
+                                Some(complaint_id),
+                                now,
+                                "worker",
+                                "reminder",
+                                &format!("{hours} hours before the deadline"),
+                            )?;
+                    }
+                    Notice::Overdue => {
+                        let holder = holder.map_or("-".to_string(), |r| r.key());
+                        let extra =
+                            minijinja::context! { status => state.status.as_str(), holder => holder };
+                        let mut recipients: Vec<&EmailAddress> = settings
+                            .roles
+                            .addresses(&Role::KepalaDinas)
+                            .iter()
+                            .collect();
+                        recipients.extend(
+                            settings
+                                .roles
+                                .admin
+                                .iter()
+                                .filter(|a| !recipients.contains(a))
+                                .collect::<Vec<_>>(),
+                        );
+                        for to in recipients {
+                            let outgoing =
+                                ctx.composer()
+                                    .info("terlambat", &brief, to, extra.clone(), now)?;
+                            batch.enqueue(Some(complaint_id), &outgoing, now)?;
+                        }
+                        batch
+                            .add_event(
+                                Some(complaint_id),
+                                now,
+                                "worker",
+                                "overdue",
+                                "deadline passed; Kepala Dinas and admin notified",
+                            )?;
+                    }
                 }
                 batch
-                    .add_event(
-                        Some(complaint_id),
-                        now,
-                        "worker",
-                        "overdue",
-                        "deadline passed; Kepala Dinas and admin notified",
-                    )
-                    .await?;
+                    .mark_deadline_notices(complaint_id, &settles, now)?;
+                sent += 1;
             }
-        }
-        batch
-            .mark_deadline_notices(complaint_id, &settles, now)
-            .await?;
-        sent += 1;
-    }
-    batch.commit().await?;
-    Ok(sent)
+            Ok(sent)
+        })
+        .await
 }
 
 fn stage_hint(stage: &Stage) -> &'static str {

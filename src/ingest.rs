@@ -9,17 +9,26 @@ use chrono::{DateTime, Datelike, Utc};
 use crate::config::Settings;
 use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::compose::{Acknowledge, Composer};
+use crate::mail::templates::Templates;
 use crate::mail::{Classification, Inbound};
 use crate::procedure;
 use crate::security::{Referenced, Tokens, Verdict};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
-/// What recording needs besides the batch: settings, the one composer, the token key,
-/// (shared by ingest, the procedure and the deadline sweep).
-pub struct Context<'a> {
-    pub settings: &'a Settings,
-    pub composer: Composer<'a>,
+/// What recording needs besides the batch: settings, the templates, the token key
+/// (shared by ingest, the procedure and the deadline sweep). Owned, so that a batch can
+/// take it to the thread it is recorded on.
+pub struct Context {
+    pub settings: Settings,
+    pub templates: Templates,
     pub tokens: Tokens,
+}
+
+impl Context {
+    /// The one composer of outgoing mail.
+    pub fn composer(&self) -> Composer<'_> {
+        Composer::new(&self.settings, &self.templates)
+    }
 }
 
 /// A fetched and parsed message, ready to record.
@@ -139,16 +148,16 @@ pub struct Recorded {
 
 /// Looks up what the register knows, decides, and records the message in `batch`.
 #[tracing::instrument(skip_all, fields(uid = item.uid, message_id = item.inbound.message_id.as_deref().unwrap_or("-")))]
-pub async fn record(
-    batch: &mut Batch,
+pub fn record(
+    batch: &mut Batch<'_>,
     item: &Prepared,
-    ctx: &Context<'_>,
+    ctx: &Context,
     source: (&str, u32),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
-    let (settings, composer) = (ctx.settings, &ctx.composer);
+    let (settings, composer) = (&ctx.settings, ctx.composer());
     let key = item.key();
-    let known = lookup(batch, item, &key, settings, now).await?;
+    let known = lookup(batch, item, &key, settings, now)?;
     let plan = decide(
         &item.classification,
         known,
@@ -173,52 +182,43 @@ pub async fn record(
     let (message_row, destination, number) = match &plan {
         Plan::AlreadyRecorded(destination) => {
             let (row, _) = batch
-                .message_by_key(&key)
-                .await?
+                .message_by_key(&key)?
                 .ok_or_else(|| anyhow::anyhow!("message {key} vanished from the register"))?;
             tracing::info!("already recorded; only moving it");
             (row, *destination, None)
         }
         Plan::Quarantine(reason) => {
-            let row = batch
-                .record_inbound(&InboundRecord {
-                    quarantine_reason: Some(reason),
-                    ..base
-                })
-                .await?;
-            batch
-                .add_event(
-                    None,
-                    now,
-                    "worker",
-                    "quarantined",
-                    &format!("message {key}: {reason}"),
-                )
-                .await?;
+            let row = batch.record_inbound(&InboundRecord {
+                quarantine_reason: Some(reason),
+                ..base
+            })?;
+            batch.add_event(
+                None,
+                now,
+                "worker",
+                "quarantined",
+                &format!("message {key}: {reason}"),
+            )?;
             tracing::warn!(reason = %reason, "quarantined");
             (row, Destination::Quarantine, None)
         }
         Plan::Machine { kind, note, thread } => {
             let complaint_id = thread.as_ref().map(|t| t.id);
-            let row = batch
-                .record_inbound(&InboundRecord {
-                    kind: *kind,
-                    complaint_id,
-                    note: Some(note),
-                    ..base
-                })
-                .await?;
+            let row = batch.record_inbound(&InboundRecord {
+                kind: *kind,
+                complaint_id,
+                note: Some(note),
+                ..base
+            })?;
             if complaint_id.is_some() {
                 let action = format!("{}_recorded", kind.as_str());
-                batch
-                    .add_event(
-                        complaint_id,
-                        now,
-                        &sender,
-                        &action,
-                        &format!("message {key}: {note}; not answered"),
-                    )
-                    .await?;
+                batch.add_event(
+                    complaint_id,
+                    now,
+                    &sender,
+                    &action,
+                    &format!("message {key}: {note}; not answered"),
+                )?;
             }
             tracing::info!(
                 kind = kind.as_str(),
@@ -232,7 +232,7 @@ pub async fn record(
             )
         }
         Plan::StaffReply { referenced, named } => {
-            let mut verdict = procedure::judge(batch, ctx, inbound, referenced).await?;
+            let mut verdict = procedure::judge(batch, ctx, inbound, referenced)?;
             if let Verdict::Unauthorized {
                 complaint_id: complaint_id @ None,
                 ..
@@ -248,39 +248,32 @@ pub async fn record(
                     (InboundKind::StaffReply, Some(*complaint_id))
                 }
             };
-            let row = batch
-                .record_inbound(&InboundRecord {
-                    kind,
-                    complaint_id,
-                    ..base
-                })
-                .await?;
-            procedure::carry_out(batch, ctx, &verdict, inbound, row, now).await?;
+            let row = batch.record_inbound(&InboundRecord {
+                kind,
+                complaint_id,
+                ..base
+            })?;
+            procedure::carry_out(batch, ctx, &verdict, inbound, row, now)?;
             let number = match complaint_id {
-                Some(id) => Some(batch.brief(id).await?.number),
+                Some(id) => Some(batch.brief(id)?.number),
                 None => None,
             };
             (row, Destination::Processed, number)
         }
         Plan::FollowUp(thread) => {
-            let row = batch
-                .record_inbound(&InboundRecord {
-                    kind: InboundKind::FollowUp,
-                    complaint_id: Some(thread.id),
-                    ..base
-                })
-                .await?;
-            batch
-                .add_event(
-                    Some(thread.id),
-                    now,
-                    &sender,
-                    "follow_up",
-                    &format!("message {key}"),
-                )
-                .await?;
-            procedure::forward_follow_up(batch, ctx, thread.id, inbound, &item.raw_sha256, now)
-                .await?;
+            let row = batch.record_inbound(&InboundRecord {
+                kind: InboundKind::FollowUp,
+                complaint_id: Some(thread.id),
+                ..base
+            })?;
+            batch.add_event(
+                Some(thread.id),
+                now,
+                &sender,
+                "follow_up",
+                &format!("message {key}"),
+            )?;
+            procedure::forward_follow_up(batch, ctx, thread.id, inbound, &item.raw_sha256, now)?;
             tracing::info!(number = %thread.number, "follow-up recorded");
             (row, Destination::Processed, Some(thread.number.clone()))
         }
@@ -297,36 +290,30 @@ pub async fn record(
             } else {
                 &inbound.subject
             };
-            let complaint = batch
-                .register_complaint(&NewComplaint {
-                    prefix: &settings.office.number_prefix,
-                    year: received_at.with_timezone(&settings.office.timezone).year(),
-                    channel: "email",
-                    reporter_name,
-                    reporter_email: reporter,
-                    subject,
-                    received_at,
-                    deadline_at,
-                    now,
-                })
-                .await?;
-            let row = batch
-                .record_inbound(&InboundRecord {
-                    kind: InboundKind::Complaint,
-                    complaint_id: Some(complaint.id),
-                    ..base
-                })
-                .await?;
+            let complaint = batch.register_complaint(&NewComplaint {
+                prefix: &settings.office.number_prefix,
+                year: received_at.with_timezone(&settings.office.timezone).year(),
+                channel: "email",
+                reporter_name,
+                reporter_email: reporter,
+                subject,
+                received_at,
+                deadline_at,
+                now,
+            })?;
+            let row = batch.record_inbound(&InboundRecord {
+                kind: InboundKind::Complaint,
+                complaint_id: Some(complaint.id),
+                ..base
+            })?;
             let detail = format!("message {key}; {} attachment(s)", inbound.attachments.len());
-            batch
-                .add_event(
-                    Some(complaint.id),
-                    now,
-                    reporter.as_str(),
-                    "registered",
-                    &detail,
-                )
-                .await?;
+            batch.add_event(
+                Some(complaint.id),
+                now,
+                reporter.as_str(),
+                "registered",
+                &detail,
+            )?;
             match acknowledge {
                 Acknowledgment::Send => {
                     let outgoing = composer.acknowledgment(
@@ -342,19 +329,21 @@ pub async fn record(
                         },
                         now,
                     )?;
-                    batch.enqueue(Some(complaint.id), &outgoing, now).await?;
+                    batch.enqueue(Some(complaint.id), &outgoing, now)?;
                     let detail = format!("message {}", outgoing.message_id);
-                    batch
-                        .add_event(Some(complaint.id), now, "worker", "ack_queued", &detail)
-                        .await?;
+                    batch.add_event(Some(complaint.id), now, "worker", "ack_queued", &detail)?;
                 }
                 Acknowledgment::Suppressed { recent, limit } => {
                     let detail = format!(
                         "{recent} acknowledgments to this sender in the last 24 hours (limit {limit})"
                     );
-                    batch
-                        .add_event(Some(complaint.id), now, "worker", "ack_suppressed", &detail)
-                        .await?;
+                    batch.add_event(
+                        Some(complaint.id),
+                        now,
+                        "worker",
+                        "ack_suppressed",
+                        &detail,
+                    )?;
                 }
             }
             procedure::request_disposition(
@@ -364,15 +353,12 @@ pub async fn record(
                 inbound,
                 &item.raw_sha256,
                 now,
-            )
-            .await?;
+            )?;
             tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
             (row, Destination::Processed, Some(complaint.number))
         }
     };
-    batch
-        .record_receipt(source.0, source.1, item.uid, message_row, destination, now)
-        .await?;
+    batch.record_receipt(source.0, source.1, item.uid, message_row, destination, now)?;
     Ok(Recorded {
         uid: item.uid,
         destination,
@@ -381,8 +367,8 @@ pub async fn record(
     })
 }
 
-async fn lookup(
-    batch: &mut Batch,
+fn lookup(
+    batch: &mut Batch<'_>,
     item: &Prepared,
     key: &str,
     settings: &Settings,
@@ -390,8 +376,7 @@ async fn lookup(
 ) -> anyhow::Result<Known> {
     let mut known = Known {
         already_recorded: batch
-            .message_by_key(key)
-            .await?
+            .message_by_key(key)?
             .map(|(_, destination)| destination),
         ..Known::default()
     };
@@ -402,36 +387,35 @@ async fn lookup(
     }
     let inbound = &item.inbound;
     let thread_ids = inbound.thread_ids();
-    known.referenced = batch.notifications(&thread_ids).await?;
-    known.thread = batch.complaint_by_message_ids(&thread_ids).await?;
+    known.referenced = batch.notifications(&thread_ids)?;
+    known.thread = batch.complaint_by_message_ids(&thread_ids)?;
     let subject_number =
         RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject);
     if let Some(sender) = inbound.sender()
         && !settings.roles.roles_of(sender).is_empty()
     {
         let by_subject = match &subject_number {
-            Some(number) => batch.complaint_id_by_number(number).await?,
+            Some(number) => batch.complaint_id_by_number(number)?,
             None => None,
         };
         known.named = known.thread.as_ref().map(|t| t.id).or(by_subject);
         // An official who reported a complaint themselves writes about it as a citizen.
         known.official_on_complaint = match known.named {
-            Some(id) => !batch.is_reporter(id, sender).await?,
+            Some(id) => !batch.is_reporter(id, sender)?,
             None => false,
         };
     }
     if known.thread.is_none()
         && let (Some(number), Some(sender)) = (subject_number, inbound.sender())
     {
-        known.thread = batch.complaint_by_number_from(&number, sender).await?;
+        known.thread = batch.complaint_by_number_from(&number, sender)?;
     }
     if known.thread.is_none()
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
     {
-        known.recent_acknowledgments = batch
-            .acknowledgments_since(sender, now - chrono::Duration::hours(24))
-            .await?;
+        known.recent_acknowledgments =
+            batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;
     }
     Ok(known)
 }

@@ -20,9 +20,9 @@ pub fn new_text(inbound: &Inbound) -> String {
 
 /// Sends `template` to every address of `role`, each copy with its own token.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn notify(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+pub(crate) fn notify(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     brief: &Brief,
     (template, purpose): (&'static str, &'static str),
     stage: &Stage,
@@ -49,28 +49,26 @@ pub(crate) async fn notify(
             extra: extra.clone(),
             attachments,
         };
-        let outgoing = ctx.composer.notice(&notice, &ctx.tokens, now)?;
-        batch.enqueue(Some(brief.id), &outgoing, now).await?;
+        let outgoing = ctx.composer().notice(&notice, &ctx.tokens, now)?;
+        batch.enqueue(Some(brief.id), &outgoing, now)?;
     }
     let detail = format!("{template} to {} ({})", role.key(), stage.key());
-    batch
-        .add_event(Some(brief.id), now, "worker", "notified", &detail)
-        .await?;
+    batch.add_event(Some(brief.id), now, "worker", "notified", &detail)?;
     Ok(())
 }
 
 /// Step 3 of the procedure: the new complaint, with its attachments, to the Kepala Dinas
 /// (admin in Cc) for a disposition. The files are named in the complaint's archived
 /// message (`raw_sha256`), not copied.
-pub async fn request_disposition(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+pub fn request_disposition(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     complaint_id: i64,
     complaint: &Inbound,
     raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let brief = batch.brief(complaint_id).await?;
+    let brief = batch.brief(complaint_id)?;
     let attachments = OutAttachment::kept_in(&complaint.attachments, raw_sha256);
     notify(
         batch,
@@ -83,22 +81,21 @@ pub async fn request_disposition(
         &attachments,
         now,
     )
-    .await
 }
 
 /// Step 6: a citizen's follow-up goes to whoever holds the complaint now (replying to it
 /// acts like replying to the stage's notification); on a finished complaint the admin is
 /// told.
-pub async fn forward_follow_up(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+pub fn forward_follow_up(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     complaint_id: i64,
     inbound: &Inbound,
     raw_sha256: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let state = batch.state(complaint_id).await?;
-    let brief = batch.brief(complaint_id).await?;
+    let state = batch.state(complaint_id)?;
+    let brief = batch.brief(complaint_id)?;
     let followup = new_text(inbound);
     match state.stage() {
         Some(stage) => {
@@ -118,39 +115,36 @@ pub async fn forward_follow_up(
                 &attachments,
                 now,
             )
-            .await
         }
         None => {
             let extra =
                 minijinja::context! { followup => followup, status => state.status.as_str() };
             for admin in &ctx.settings.roles.admin {
-                let outgoing = ctx.composer.info(
+                let outgoing = ctx.composer().info(
                     "tindak_lanjut_selesai",
                     &brief,
                     admin,
                     extra.clone(),
                     now,
                 )?;
-                batch.enqueue(Some(complaint_id), &outgoing, now).await?;
+                batch.enqueue(Some(complaint_id), &outgoing, now)?;
             }
-            batch
-                .add_event(
-                    Some(complaint_id),
-                    now,
-                    "worker",
-                    "notified",
-                    "follow-up after closing, to the admin",
-                )
-                .await?;
+            batch.add_event(
+                Some(complaint_id),
+                now,
+                "worker",
+                "notified",
+                "follow-up after closing, to the admin",
+            )?;
             Ok(())
         }
     }
 }
 
 /// Decides who may act with this reply.
-pub async fn judge(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+pub fn judge(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     inbound: &Inbound,
     referenced: &[Referenced],
 ) -> anyhow::Result<Verdict> {
@@ -166,7 +160,7 @@ pub async fn judge(
     let mut states = Vec::new();
     for id in referenced.iter().map(|r| r.complaint_id) {
         if !states.iter().any(|(c, _)| *c == id) {
-            states.push((id, batch.state(id).await?));
+            states.push((id, batch.state(id)?));
         }
     }
     let evidence = Evidence {
@@ -186,9 +180,9 @@ pub async fn judge(
 }
 
 /// Carries out a judged reply that is recorded as `message_row`.
-pub async fn carry_out(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+pub fn carry_out(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     verdict: &Verdict,
     inbound: &Inbound,
     message_row: i64,
@@ -204,15 +198,11 @@ pub async fn carry_out(
             complaint_id,
             reason,
         } => {
-            batch
-                .record_unauthorized(*complaint_id, inbound.sender(), reason, message_row, now)
-                .await?;
-            batch
-                .add_event(*complaint_id, now, &sender, "unauthorized_reply", reason)
-                .await?;
+            batch.record_unauthorized(*complaint_id, inbound.sender(), reason, message_row, now)?;
+            batch.add_event(*complaint_id, now, &sender, "unauthorized_reply", reason)?;
             tracing::warn!(reason = %reason, "unauthorized reply recorded");
             if let Some(complaint_id) = complaint_id {
-                let brief = batch.brief(*complaint_id).await?;
+                let brief = batch.brief(*complaint_id)?;
                 let extra = minijinja::context! {
                     sender => &sender,
                     reason => reason,
@@ -220,23 +210,23 @@ pub async fn carry_out(
                     subject => &inbound.subject,
                 };
                 for admin in &ctx.settings.roles.admin {
-                    let report = ctx.composer.info(
+                    let report = ctx.composer().info(
                         "laporan_tidak_sah",
                         &brief,
                         admin,
                         extra.clone(),
                         now,
                     )?;
-                    batch.enqueue(Some(*complaint_id), &report, now).await?;
+                    batch.enqueue(Some(*complaint_id), &report, now)?;
                 }
             }
             Ok(())
         }
         Verdict::Stale { complaint_id, .. } => {
-            tell_current_state(batch, ctx, *complaint_id, inbound, now).await
+            tell_current_state(batch, ctx, *complaint_id, inbound, now)
         }
         Verdict::Act { complaint_id, role } => {
-            let state = batch.state(*complaint_id).await?;
+            let state = batch.state(*complaint_id)?;
             let text = new_text(inbound);
             let stage = state.stage().unwrap_or(Stage::Disposisi);
             let divisions: Vec<(&str, Vec<&str>)> = ctx
@@ -249,7 +239,7 @@ pub async fn carry_out(
             let command = match workflow::read(role, &stage, &text, &divisions) {
                 Ok(command) => command,
                 Err(misread) => {
-                    return not_understood(batch, ctx, *complaint_id, inbound, &misread, now).await;
+                    return not_understood(batch, ctx, *complaint_id, inbound, &misread, now);
                 }
             };
             match workflow::apply(&state, command.clone()) {
@@ -265,9 +255,9 @@ pub async fn carry_out(
                         message_row,
                         now,
                     };
-                    advance(batch, ctx, &ctx_step, &state, &next, transition).await
+                    advance(batch, ctx, &ctx_step, &state, &next, transition)
                 }
-                Err(_) => tell_current_state(batch, ctx, *complaint_id, inbound, now).await,
+                Err(_) => tell_current_state(batch, ctx, *complaint_id, inbound, now),
             }
         }
     }
@@ -282,9 +272,9 @@ struct Step<'a> {
     now: DateTime<Utc>,
 }
 
-async fn advance(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+fn advance(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     step: &Step<'_>,
     before: &State,
     next: &State,
@@ -296,27 +286,30 @@ async fn advance(
         Transition::Closed { reason } => Some(reason.as_str()),
         _ => None,
     };
-    batch.set_state(id, next, closed_reason, now).await?;
-    let brief = batch.brief(id).await?;
+    batch.set_state(id, next, closed_reason, now)?;
+    let brief = batch.brief(id)?;
     match transition {
         Transition::Disposed {
             division,
             instruction,
         } => {
-            batch
-                .record_disposition(id, step.by, &division, &instruction, step.message_row, now)
-                .await?;
-            batch
-                .add_event(
-                    Some(id),
-                    now,
-                    by,
-                    "disposition",
-                    &format!("{division}: {instruction}"),
-                )
-                .await?;
-            let brief = batch.brief(id).await?;
-            let attachments = complaint_files(batch, id).await?;
+            batch.record_disposition(
+                id,
+                step.by,
+                &division,
+                &instruction,
+                step.message_row,
+                now,
+            )?;
+            batch.add_event(
+                Some(id),
+                now,
+                by,
+                "disposition",
+                &format!("{division}: {instruction}"),
+            )?;
+            let brief = batch.brief(id)?;
+            let attachments = complaint_files(batch, id)?;
             let role = Role::Bidang(division);
             notify(
                 batch,
@@ -328,16 +321,11 @@ async fn advance(
                 minijinja::context! {},
                 &attachments,
                 now,
-            )
-            .await?;
+            )?;
         }
         Transition::Drafted { text } => {
-            batch
-                .record_draft(id, next.round, step.by, &text, step.message_row, now)
-                .await?;
-            batch
-                .add_event(Some(id), now, by, "draft", &format!("round {}", next.round))
-                .await?;
+            batch.record_draft(id, next.round, step.by, &text, step.message_row, now)?;
+            batch.add_event(Some(id), now, by, "draft", &format!("round {}", next.round))?;
             let attachments = OutAttachment::from_inbound(&step.inbound.attachments);
             let extra = minijinja::context! { draft => &text };
             notify(
@@ -350,63 +338,50 @@ async fn advance(
                 extra,
                 &attachments,
                 now,
-            )
-            .await?;
+            )?;
         }
         Transition::Approved { text } => {
             let (draft_id, draft_row) = batch
-                .current_draft(id, before.round)
-                .await?
+                .current_draft(id, before.round)?
                 .ok_or_else(|| anyhow::anyhow!("approval without a draft"))?;
             let hash = sha256_hex(text.as_bytes());
-            batch
-                .record_decision(
-                    id,
-                    draft_id,
-                    step.by,
-                    "setuju",
-                    &text,
-                    Some(&hash),
-                    step.message_row,
-                    now,
-                )
-                .await?;
-            batch
-                .add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))
-                .await?;
-            let attachments = files_of(batch, draft_row).await?;
-            let answer = ctx.composer.answer(&brief, &text, &attachments, now)?;
-            batch.enqueue(Some(id), &answer, now).await?;
-            batch
-                .add_event(
-                    Some(id),
-                    now,
-                    "worker",
-                    "answer_queued",
-                    &format!("message {}", answer.message_id),
-                )
-                .await?;
+            batch.record_decision(
+                id,
+                draft_id,
+                step.by,
+                "setuju",
+                &text,
+                Some(&hash),
+                step.message_row,
+                now,
+            )?;
+            batch.add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))?;
+            let attachments = files_of(batch, draft_row)?;
+            let answer = ctx.composer().answer(&brief, &text, &attachments, now)?;
+            batch.enqueue(Some(id), &answer, now)?;
+            batch.add_event(
+                Some(id),
+                now,
+                "worker",
+                "answer_queued",
+                &format!("message {}", answer.message_id),
+            )?;
         }
         Transition::Rejected { note } => {
             let (draft_id, _) = batch
-                .current_draft(id, before.round)
-                .await?
+                .current_draft(id, before.round)?
                 .ok_or_else(|| anyhow::anyhow!("rejection without a draft"))?;
-            batch
-                .record_decision(
-                    id,
-                    draft_id,
-                    step.by,
-                    "tolak",
-                    &note,
-                    None,
-                    step.message_row,
-                    now,
-                )
-                .await?;
-            batch
-                .add_event(Some(id), now, by, "rejected", &note)
-                .await?;
+            batch.record_decision(
+                id,
+                draft_id,
+                step.by,
+                "tolak",
+                &note,
+                None,
+                step.message_row,
+                now,
+            )?;
+            batch.add_event(Some(id), now, by, "rejected", &note)?;
             let extra = minijinja::context! { note => &note, draft => before.draft.as_deref().unwrap_or("") };
             let role = Role::Bidang(next.division.clone().unwrap_or_default());
             notify(
@@ -419,13 +394,10 @@ async fn advance(
                 extra,
                 &[],
                 now,
-            )
-            .await?;
+            )?;
         }
         Transition::Closed { reason } => {
-            batch
-                .add_event(Some(id), now, by, "closed", &reason)
-                .await?;
+            batch.add_event(Some(id), now, by, "closed", &reason)?;
         }
     }
     tracing::info!(number = %brief.number, status = %next.status, "complaint advanced");
@@ -434,30 +406,30 @@ async fn advance(
 
 /// The files of a recorded message, parsed out of its raw bytes (the register keeps no
 /// decoded copy), ready to send on.
-async fn files_of(
-    batch: &mut Batch,
+fn files_of(
+    batch: &mut Batch<'_>,
     message_row: i64,
 ) -> anyhow::Result<Vec<OutAttachment<'static>>> {
-    let raw = batch.message_raw(message_row).await?;
+    let raw = batch.message_raw(message_row)?;
     Ok(OutAttachment::from_parsed(
         crate::mail::parse::parse(&raw).attachments,
     ))
 }
 
 /// The files of the citizen's message that registered the complaint.
-async fn complaint_files(
-    batch: &mut Batch,
+fn complaint_files(
+    batch: &mut Batch<'_>,
     complaint_id: i64,
 ) -> anyhow::Result<Vec<OutAttachment<'static>>> {
-    match batch.complaint_message(complaint_id).await? {
-        Some(row) => files_of(batch, row).await,
+    match batch.complaint_message(complaint_id)? {
+        Some(row) => files_of(batch, row),
         None => Ok(Vec::new()),
     }
 }
 
-async fn not_understood(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+fn not_understood(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     complaint_id: i64,
     inbound: &Inbound,
     misread: &Misread,
@@ -495,13 +467,12 @@ async fn not_understood(
         ("tidak_dipahami", extra),
         now,
     )
-    .await
 }
 
 /// Records what an official's reply led to and answers its sender with `template`.
-async fn answer_sender(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+fn answer_sender(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     complaint_id: i64,
     inbound: &Inbound,
     (action, detail): (&str, &str),
@@ -512,26 +483,24 @@ async fn answer_sender(
         .sender()
         .map(EmailAddress::as_str)
         .unwrap_or("unknown");
-    batch
-        .add_event(Some(complaint_id), now, sender, action, detail)
-        .await?;
+    batch.add_event(Some(complaint_id), now, sender, action, detail)?;
     let Some(to) = inbound.sender() else {
         return Ok(());
     };
-    let brief = batch.brief(complaint_id).await?;
-    let reply = ctx.composer.info(template, &brief, to, extra, now)?;
-    batch.enqueue(Some(complaint_id), &reply, now).await?;
+    let brief = batch.brief(complaint_id)?;
+    let reply = ctx.composer().info(template, &brief, to, extra, now)?;
+    batch.enqueue(Some(complaint_id), &reply, now)?;
     Ok(())
 }
 
-async fn tell_current_state(
-    batch: &mut Batch,
-    ctx: &Context<'_>,
+fn tell_current_state(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
     complaint_id: i64,
     inbound: &Inbound,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let state = batch.state(complaint_id).await?;
+    let state = batch.state(complaint_id)?;
     let holder = state
         .stage()
         .and_then(|s| s.holder(state.division.as_deref()))
@@ -547,5 +516,4 @@ async fn tell_current_state(
         ("status_terkini", extra),
         now,
     )
-    .await
 }

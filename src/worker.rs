@@ -2,6 +2,7 @@
 //! recorded, then deliver the outbox. The cron job, the long-running loop and the tests
 //! all call it.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,6 @@ use crate::deadline;
 use crate::domain::InboundKind;
 use crate::imap::{Connection, Fetched, Selected};
 use crate::ingest::{self, Plan, Prepared};
-use crate::mail::compose::Composer;
 use crate::mail::templates::Templates;
 use crate::mail::{classify, parse};
 use crate::outbox::{self, DeliveryReport};
@@ -86,11 +86,11 @@ pub async fn run_once(
             return Err(error);
         }
     };
-    let ctx = ingest::Context {
-        settings,
-        composer: Composer::new(settings, &templates),
+    let ctx = Arc::new(ingest::Context {
+        settings: settings.clone(),
+        templates,
         tokens: Tokens::new(&settings.security.secret),
-    };
+    });
     let mut report = CycleReport::default();
 
     let ingested = async {
@@ -196,7 +196,7 @@ async fn copy_to_sent(
 }
 
 async fn ingest_mailbox(
-    ctx: &ingest::Context<'_>,
+    ctx: &Arc<ingest::Context>,
     store: &Store,
     clock: &Clock,
     imap: &mut Connection,
@@ -204,7 +204,7 @@ async fn ingest_mailbox(
     stop: &AtomicBool,
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
-    let settings = ctx.settings;
+    let settings = &ctx.settings;
     let mailbox = settings.imap.mailbox.as_str();
     let sizes = imap.sizes(selected).await?;
     if sizes.is_empty() {
@@ -251,22 +251,26 @@ async fn ingest_mailbox(
         let now = clock.now();
         let started = Instant::now();
         let commit = async {
-            let mut tx = store.begin().await?;
-            let mut moves = Vec::with_capacity(prepared.len());
-            for item in &prepared {
-                let recorded =
-                    ingest::record(&mut tx, item, ctx, (mailbox, selected.uid_validity), now)
-                        .await?;
-                count(report, &recorded.plan);
-                moves.push((recorded.uid, recorded.destination));
-            }
-            tx.commit().await.context("cannot commit the batch")?;
+            let (ctx, source) = (ctx.clone(), (mailbox.to_owned(), selected.uid_validity));
+            let count = prepared.len();
+            let recorded = store
+                .batch(move |batch| {
+                    let mut recorded = Vec::with_capacity(prepared.len());
+                    for item in &prepared {
+                        let source = (source.0.as_str(), source.1);
+                        recorded.push(ingest::record(batch, item, &ctx, source, now)?);
+                    }
+                    // The parsed batch is freed here, off the reactor.
+                    drop(prepared);
+                    Ok(recorded)
+                })
+                .await?;
             tracing::debug!(
-                messages = prepared.len(),
+                messages = count,
                 commit_ms = started.elapsed().as_millis() as u64,
                 "batch committed"
             );
-            anyhow::Ok(moves)
+            anyhow::Ok(recorded)
         };
         let upcoming = following.next().filter(|_| {
             let stopping = stop.load(Ordering::SeqCst);
@@ -284,9 +288,12 @@ async fn ingest_mailbox(
             };
             anyhow::Ok((moved, fetched))
         };
-        let (moves, connection) = tokio::join!(commit, connection);
-        let moves = moves?;
-        drop(prepared);
+        let (recorded, connection) = tokio::join!(commit, connection);
+        let mut moves = Vec::new();
+        for recorded in recorded? {
+            count(report, &recorded.plan);
+            moves.push((recorded.uid, recorded.destination));
+        }
         failpoint("committed");
         let (moved, fetched) = connection?;
         mark_moved(settings, store, clock, selected, &moved, report).await?;

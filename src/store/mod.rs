@@ -2,6 +2,7 @@
 //! one transaction; no transaction is ever held across a network call.
 
 mod archive;
+mod batch;
 mod health;
 mod lock;
 mod operations;
@@ -11,13 +12,15 @@ mod register;
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool};
 
 pub use archive::{Archive, Location};
+pub use batch::{Batch, BatchError};
 pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
@@ -26,8 +29,7 @@ pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView,
 
 use crate::clock::rfc3339;
 use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
-use crate::mail::compose::Outgoing;
-use crate::mail::parse::{Attachment, Inbound, Party};
+use crate::mail::parse::Inbound;
 
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -35,6 +37,7 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 pub struct Store {
     pool: SqlitePool,
     archive: Archive,
+    writer: Arc<batch::Writer>,
 }
 
 /// Where a received IMAP message goes once its record is committed.
@@ -96,6 +99,21 @@ pub struct InboundRecord<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// Settings of every connection, besides WAL, `synchronous = FULL`, foreign keys and a
+/// 30 s busy timeout (set by each driver its own way).
+const PRAGMAS: [(&str, &str); 4] = [
+    ("temp_store", "memory"),
+    // A batch is written in one transaction: with SQLite's 2 MB default, dirty pages
+    // spill to the WAL mid-transaction (measured: 15% of bulk-ingest time).
+    ("cache_size", "-16384"),
+    // The WAL grows to the size of the largest batch; give the space back after.
+    ("journal_size_limit", "67108864"),
+    // `run --once` exits without a checkpoint, and the next process reads every WAL
+    // frame since the last one to rebuild its index: checkpoint every 64 pages (256
+    // KiB) rather than 1000, so that read stays short.
+    ("wal_autocheckpoint", "64"),
+];
+
 /// A connection whose fsync is relaxed ([`Store::bookkeeping`]): closed, never pooled,
 /// unless it is taken back out after `synchronous = FULL` was restored.
 struct Relaxed(Option<sqlx::pool::PoolConnection<Sqlite>>);
@@ -118,17 +136,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true)
-            .pragma("temp_store", "memory")
-            // A batch is written in one transaction: with SQLite's 2 MB default, dirty pages
-            // spill to the WAL mid-transaction (measured: 15% of bulk-ingest time).
-            .pragma("cache_size", "-16384")
-            // The WAL grows to the size of the largest batch; give the space back after.
-            .pragma("journal_size_limit", "67108864")
-            // `run --once` exits without a checkpoint, and the next process reads every
-            // WAL frame since the last one to rebuild its index: checkpoint every 64
-            // pages (256 KiB) rather than 1000, so that read stays short.
-            .pragma("wal_autocheckpoint", "64");
+            .foreign_keys(true);
+        let options = PRAGMAS.iter().fold(options, |options, (name, value)| {
+            options.pragma(*name, *value)
+        });
         let database = options.get_filename().to_path_buf();
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if in_memory || database.as_os_str().is_empty() {
@@ -158,7 +169,11 @@ impl Store {
             .await
             .with_context(|| format!("cannot migrate the database {url}"))?;
         let archive = Archive::beside(&database).context("cannot open the archive of messages")?;
-        Ok(Store { pool, archive })
+        Ok(Store {
+            pool,
+            archive,
+            writer: batch::Writer::new(database),
+        })
     }
 
     /// Runs `work` on one connection whose commits skip the fsync (`PRAGMA synchronous =
@@ -217,12 +232,24 @@ impl Store {
         self.pool.close().await;
     }
 
-    pub async fn begin(&self) -> Result<Batch> {
-        Ok(Batch {
-            tx: self.pool.begin().await?,
-            archive: self.archive.clone(),
-            unsynced: false,
+    /// Runs `work` as one transaction of the register's writer ([`Batch`]) on a blocking
+    /// thread, in the caller's tracing span. It commits only if `work` succeeds, after
+    /// the archive files it named are synced.
+    pub async fn batch<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (writer, archive) = (self.writer.clone(), self.archive.clone());
+        let span = tracing::Span::current();
+        let done = tokio::task::spawn_blocking(move || {
+            span.in_scope(|| writer.transaction(&archive, work))
         })
+        .await;
+        match done {
+            Ok(result) => result,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => Err(anyhow::anyhow!("the batch was cancelled: {error}")),
+        }
     }
 
     /// Receipts already recorded for these UIDs: the messages that only need moving.
@@ -283,305 +310,6 @@ impl Store {
         sqlx::query_scalar("SELECT count(*) FROM complaints")
             .fetch_one(&self.pool)
             .await
-    }
-}
-
-/// One transaction of ingest work. Dropped without [`Batch::commit`], it rolls back.
-pub struct Batch {
-    tx: Transaction<'static, Sqlite>,
-    archive: Archive,
-    /// Archive files were named in this transaction: sync them before it commits.
-    unsynced: bool,
-}
-
-impl Batch {
-    /// Makes the batch's archive files durable, then commits the rows that name them.
-    pub async fn commit(self) -> Result<()> {
-        if self.unsynced {
-            let archive = self.archive.clone();
-            blocking(move || archive.sync()).await?;
-        }
-        self.tx.commit().await
-    }
-
-    /// The message recorded under this key (Message-ID or raw hash), and where it went.
-    pub async fn message_by_key(&mut self, key: &str) -> Result<Option<(i64, Destination)>> {
-        let row = sqlx::query("SELECT id, kind FROM messages WHERE message_key = ?")
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(row.map(|row| {
-            let kind: String = row.get(1);
-            let destination = if kind == InboundKind::Quarantined.as_str() {
-                Destination::Quarantine
-            } else {
-                Destination::Processed
-            };
-            (row.get(0), destination)
-        }))
-    }
-
-    /// The complaint that any of these Message-IDs belongs to (nearest first).
-    pub async fn complaint_by_message_ids(&mut self, ids: &[&str]) -> Result<Option<ComplaintRef>> {
-        for id in ids {
-            let row = sqlx::query(
-                "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
-                 WHERE m.message_id = ? ORDER BY m.id LIMIT 1",
-            )
-            .bind(*id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-            if let Some(row) = row {
-                return Ok(Some(complaint_ref(&row)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The complaint with this number, if it was reported by this address.
-    pub async fn complaint_by_number_from(
-        &mut self,
-        number: &RegisterNumber,
-        reporter: &EmailAddress,
-    ) -> Result<Option<ComplaintRef>> {
-        let row = sqlx::query(
-            "SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?",
-        )
-        .bind(number.as_str())
-        .bind(reporter.as_str())
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.as_ref().map(complaint_ref))
-    }
-
-    /// How many acknowledgments were queued to this address since `since`.
-    pub async fn acknowledgments_since(
-        &mut self,
-        to: &EmailAddress,
-        since: DateTime<Utc>,
-    ) -> Result<u32> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
-        )
-        .bind(to.as_str())
-        .bind(rfc3339(since))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(count as u32)
-    }
-
-    /// Appends bytes to the archive and indexes them under their hash.
-    pub async fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
-        let at = self.archive.append(bytes)?;
-        self.index_blob(sha256, at).await
-    }
-
-    /// Indexes bytes already in the archive (the fetch appended them off the reactor)
-    /// under their hash, once.
-    pub async fn index_blob(&mut self, sha256: &str, at: Location) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO blobs (sha256, size, pack, pack_offset) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(sha256)
-        .bind(at.size as i64)
-        .bind(i64::from(at.pack))
-        .bind(at.offset as i64)
-        .execute(&mut *self.tx)
-        .await?;
-        self.unsynced = true;
-        Ok(())
-    }
-
-    /// Takes the next register number of `year` and records the complaint.
-    pub async fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO register_sequence (year, last) VALUES (?, 1)
-             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        )
-        .bind(new.year)
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let number = RegisterNumber::new(new.prefix, new.year, seq);
-        let status = Status::MenungguDisposisi;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
-                                     received_at, deadline_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(number.as_str())
-        .bind(new.year)
-        .bind(seq)
-        .bind(status.as_str())
-        .bind(new.channel)
-        .bind(new.reporter_name)
-        .bind(new.reporter_email.as_str())
-        .bind(new.subject)
-        .bind(rfc3339(new.received_at))
-        .bind(rfc3339(new.deadline_at))
-        .bind(rfc3339(new.now))
-        .bind(rfc3339(new.now))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(ComplaintRef { id, number, status })
-    }
-
-    /// Records an inbound message, its raw bytes and its attachments. Returns the row id.
-    pub async fn record_inbound(&mut self, record: &InboundRecord<'_>) -> Result<i64> {
-        self.index_blob(record.raw_sha256, record.raw).await?;
-        let inbound = record.inbound;
-        let from = inbound.from.as_ref();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
-                                   from_name, from_email, to_json, subject, date, body_text, raw_sha256,
-                                   quarantine_reason, note, recorded_at)
-             VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(record.kind.as_str())
-        .bind(record.complaint_id)
-        .bind(record.key)
-        .bind(inbound.message_id.as_deref())
-        .bind(inbound.in_reply_to.first().map(String::as_str))
-        .bind(json(&inbound.references))
-        .bind(from.and_then(|p| p.name.as_deref()))
-        .bind(from.and_then(|p| p.email.as_ref()).map(EmailAddress::as_str))
-        .bind(json(&inbound.to))
-        .bind(&inbound.subject)
-        .bind(inbound.date.map(rfc3339))
-        .bind(&inbound.body_text)
-        .bind(record.raw_sha256)
-        .bind(record.quarantine_reason)
-        .bind(record.note)
-        .bind(rfc3339(record.now))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        self.record_attachments(id, &inbound.attachments).await?;
-        Ok(id)
-    }
-
-    async fn record_attachments(
-        &mut self,
-        message_row: i64,
-        attachments: &[Attachment],
-    ) -> Result<()> {
-        // A file's bytes stay inside the raw message (its evidence): forwarding parses
-        // them out again, so a decoded copy is never written.
-        for (position, attachment) in attachments.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO attachments (message_row, position, filename, content_type, disposition, size, sha256)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(message_row)
-            .bind(position as i64)
-            .bind(attachment.filename.as_deref())
-            .bind(&attachment.content_type)
-            .bind(attachment.disposition)
-            .bind(attachment.size as i64)
-            .bind(&attachment.sha256)
-            .execute(&mut *self.tx)
-            .await?;
-        }
-        Ok(())
-    }
-
-    pub async fn record_receipt(
-        &mut self,
-        mailbox: &str,
-        uid_validity: u32,
-        uid: u32,
-        message_row: i64,
-        destination: Destination,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO imap_receipts (mailbox, uid_validity, uid, message_row, destination, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(mailbox)
-        .bind(uid_validity as i64)
-        .bind(uid as i64)
-        .bind(message_row)
-        .bind(destination.as_str())
-        .bind(rfc3339(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    /// Records an outgoing message and queues it for delivery, in this transaction.
-    pub async fn enqueue(
-        &mut self,
-        complaint_id: Option<i64>,
-        outgoing: &Outgoing,
-        now: DateTime<Utc>,
-    ) -> Result<i64> {
-        let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
-        self.put_blob(&raw_sha256, &outgoing.raw).await?;
-        let to: Vec<Party> = outgoing
-            .recipients
-            .iter()
-            .map(|email| Party {
-                name: outgoing.to_name.clone(),
-                email: Some(email.clone()),
-            })
-            .collect();
-        let message_row: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
-                                   from_email, to_json, subject, date, body_text, raw_sha256, recorded_at,
-                                   stage, role, recipient)
-             VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(outgoing.purpose)
-        .bind(complaint_id)
-        .bind(&outgoing.message_id)
-        .bind(&outgoing.message_id)
-        .bind(outgoing.in_reply_to.as_deref())
-        .bind(json(&outgoing.references))
-        .bind(outgoing.envelope_from.as_str())
-        .bind(json(&to))
-        .bind(&outgoing.subject)
-        .bind(rfc3339(now))
-        .bind(&outgoing.body_text)
-        .bind(&raw_sha256)
-        .bind(rfc3339(now))
-        .bind(outgoing.addressed.as_ref().map(|a| a.stage.as_str()))
-        .bind(outgoing.addressed.as_ref().map(|a| a.role.as_str()))
-        .bind(outgoing.addressed.as_ref().map(|a| a.recipient.as_str()))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let recipients: Vec<&str> = outgoing
-            .recipients
-            .iter()
-            .map(EmailAddress::as_str)
-            .collect();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
-                                 raw_sha256, splices, status, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
-        )
-        .bind(message_row)
-        .bind(complaint_id)
-        .bind(outgoing.purpose)
-        .bind(outgoing.envelope_from.as_str())
-        .bind(json(&recipients))
-        .bind(recipients.first().copied().unwrap_or(""))
-        .bind(&raw_sha256)
-        .bind((!outgoing.splices.is_empty()).then(|| json(&outgoing.splices)))
-        .bind(rfc3339(now))
-        .bind(rfc3339(now))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        Ok(id)
-    }
-
-    pub async fn add_event(
-        &mut self,
-        complaint_id: Option<i64>,
-        at: DateTime<Utc>,
-        actor: &str,
-        action: &str,
-        detail: &str,
-    ) -> Result<()> {
-        insert_event(&mut *self.tx, complaint_id, at, actor, action, detail).await
     }
 }
 
@@ -683,13 +411,11 @@ async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     Ok(())
 }
 
-fn complaint_ref(row: &sqlx::sqlite::SqliteRow) -> ComplaintRef {
-    let number: String = row.get(1);
-    let status: String = row.get(2);
+fn complaint_ref_parts(id: i64, number: String, status: &str) -> ComplaintRef {
     ComplaintRef {
-        id: row.get(0),
+        id,
         number: RegisterNumber::from_stored(number),
-        status: Status::parse(&status).unwrap_or(Status::MenungguDisposisi),
+        status: Status::parse(status).unwrap_or(Status::MenungguDisposisi),
     }
 }
 
@@ -765,35 +491,30 @@ mod tests {
         let store = Store::open(&url).await.expect("open");
         let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
         let reporter = EmailAddress::parse("warga@example.id").expect("address");
-        let mut batch = store.begin().await.expect("begin");
-        let mut ids = Vec::new();
-        for hours_ago in [100, 50, 1] {
-            let received_at = now - chrono::Duration::hours(hours_ago + 72);
-            let complaint = batch
-                .register_complaint(&NewComplaint {
-                    prefix: "ADU",
-                    year: 2026,
-                    channel: "email",
-                    reporter_name: None,
-                    reporter_email: &reporter,
-                    subject: "Jalan rusak",
-                    received_at,
-                    deadline_at: received_at + chrono::Duration::hours(72),
-                    now,
-                })
-                .await
-                .expect("register");
-            ids.push(complaint.id);
-        }
-        batch
-            .mark_deadline_notices(ids[0], &["overdue".to_string()], now)
+        let ids = store
+            .batch(move |batch| {
+                let mut ids = Vec::new();
+                for hours_ago in [100, 50, 1] {
+                    let received_at = now - chrono::Duration::hours(hours_ago + 72);
+                    let complaint = batch.register_complaint(&NewComplaint {
+                        prefix: "ADU",
+                        year: 2026,
+                        channel: "email",
+                        reporter_name: None,
+                        reporter_email: &reporter,
+                        subject: "Jalan rusak",
+                        received_at,
+                        deadline_at: received_at + chrono::Duration::hours(72),
+                        now,
+                    })?;
+                    ids.push(complaint.id);
+                }
+                batch.mark_deadline_notices(ids[0], &["overdue".to_string()], now)?;
+                batch.mark_deadline_notices(ids[1], &["reminder:24".to_string()], now)?;
+                Ok(ids)
+            })
             .await
-            .expect("mark");
-        batch
-            .mark_deadline_notices(ids[1], &["reminder:24".to_string()], now)
-            .await
-            .expect("mark");
-        batch.commit().await.expect("commit");
+            .expect("batch");
         let candidates: Vec<i64> = store
             .open_complaints_due_before(now)
             .await
@@ -809,6 +530,66 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_commits_all_or_nothing_and_survives_a_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.expect("open");
+        let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
+        let register = move |batch: &mut super::Batch<'_>| {
+            let reporter = EmailAddress::parse("warga@example.id").expect("address");
+            batch.register_complaint(&NewComplaint {
+                prefix: "ADU",
+                year: 2026,
+                channel: "email",
+                reporter_name: None,
+                reporter_email: &reporter,
+                subject: "Jalan rusak",
+                received_at: now,
+                deadline_at: now,
+                now,
+            })
+        };
+        let complaints = async || -> i64 {
+            sqlx::query_scalar("SELECT count(*) FROM complaints")
+                .fetch_one(&store.pool)
+                .await
+                .expect("count")
+        };
+        let failed = store
+            .batch(move |batch| -> anyhow::Result<()> {
+                register(batch)?;
+                anyhow::bail!("the second message could not be recorded")
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(complaints().await, 0, "rolled back");
+        let panicked = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .batch(move |batch| -> anyhow::Result<()> {
+                        register(batch)?;
+                        panic!("a bug mid-batch")
+                    })
+                    .await
+            }
+        })
+        .await;
+        assert!(panicked.expect_err("panicked").is_panic());
+        assert_eq!(complaints().await, 0, "rolled back");
+        let number = store
+            .batch(move |batch| Ok(register(batch)?.number))
+            .await
+            .expect("the writer works after a panic");
+        assert_eq!(
+            number.as_str(),
+            "ADU-2026-00001",
+            "the sequence rolled back too"
+        );
+        assert_eq!(complaints().await, 1);
+    }
+
+    #[tokio::test]
     async fn blobs_are_archived_once_indexed_and_chunks_still_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
@@ -816,15 +597,16 @@ mod tests {
         let big: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
         let (big_sha, empty_sha) = (sha256_hex(&big), sha256_hex(b""));
         let archived = store.archive().append(&big).expect("append");
-        let mut batch = store.begin().await.expect("begin");
-        batch.index_blob(&big_sha, archived).await.expect("put");
-        batch
-            .index_blob(&big_sha, archived)
+        let (sha, empty) = (big_sha.clone(), empty_sha.clone());
+        store
+            .batch(move |batch| {
+                batch.index_blob(&sha, archived)?;
+                batch.index_blob(&sha, archived)?;
+                batch.put_blob(&empty, b"")?;
+                Ok(())
+            })
             .await
-            .expect("put again");
-        batch.put_blob(&empty_sha, b"").await.expect("put empty");
-        batch.commit().await.expect("commit");
-
+            .expect("batch");
         let mut connection = store.pool.acquire().await.expect("connection");
         let blobs: i64 = sqlx::query_scalar("SELECT count(*) FROM blobs")
             .fetch_one(&mut *connection)
@@ -845,8 +627,8 @@ mod tests {
                 read_blob(&store.archive, &mut connection, &sha).await
             }
         };
-        assert_eq!(read(big_sha).await.expect("read"), big);
-        assert_eq!(read(empty_sha).await.expect("read"), b"");
+        assert_eq!(read(big_sha.clone()).await.expect("read"), big);
+        assert_eq!(read(empty_sha.clone()).await.expect("read"), b"");
 
         // Bytes stored in chunks by an older version are still read.
         let mut connection = store.pool.acquire().await.expect("connection");
@@ -868,7 +650,20 @@ mod tests {
                 .expect("chunk");
         }
         drop(connection);
-        assert_eq!(read(old_sha).await.expect("read"), old);
+        assert_eq!(read(old_sha.clone()).await.expect("read"), old);
+        // The writer reads both kinds too (it forwards files out of archived messages).
+        let (sha, empty) = (big_sha.clone(), empty_sha.clone());
+        let through_batch = store
+            .batch(move |batch| {
+                Ok((
+                    batch.read_blob(&sha)?,
+                    batch.read_blob(&empty)?,
+                    batch.read_blob(&old_sha)?,
+                ))
+            })
+            .await
+            .expect("read in a batch");
+        assert_eq!(through_batch, (big, Vec::new(), old));
 
         // A database that is not a file has nowhere to keep its archive.
         let error = Store::open("sqlite::memory:")

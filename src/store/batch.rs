@@ -1,0 +1,464 @@
+//! The register's writer: one transaction of ingest (or sweep) work, run on one thread.
+//!
+//! Everything else in `store` goes through sqlx, whose SQLite driver runs each statement
+//! on its own thread and hands the result back: two thread hand-offs per statement. A
+//! new complaint costs about seventeen statements, so a batch of 400 spent most of its
+//! commit in those hand-offs (measured: 0.8-0.9 s of CPU-idle ping-pong per batch).
+//! Here the whole batch runs synchronously on a blocking thread over a second, rusqlite
+//! connection to the same database file, with its statements prepared once and cached.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    Archive, ComplaintRef, Destination, InboundRecord, Location, NewComplaint, PRAGMAS,
+    complaint_ref_parts, json,
+};
+use crate::clock::rfc3339;
+use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
+use crate::mail::compose::Outgoing;
+use crate::mail::parse::{Attachment, Party};
+
+pub type Result<T> = std::result::Result<T, BatchError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Decode(String),
+}
+
+/// The connection batches are written on, opened the first time a batch runs (so a cycle
+/// with nothing to record never opens it).
+pub(super) struct Writer {
+    path: PathBuf,
+    connection: Mutex<Option<Connection>>,
+}
+
+impl Writer {
+    pub(super) fn new(path: PathBuf) -> Arc<Writer> {
+        Arc::new(Writer {
+            path,
+            connection: Mutex::new(None),
+        })
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. It commits only if `work`
+    /// succeeds, after the archive files the batch named are synced; otherwise (or if
+    /// the sync or the commit fails) it rolls back.
+    pub(super) fn transaction<T>(
+        &self,
+        archive: &Archive,
+        work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        use anyhow::Context;
+        // A panic mid-batch poisons the lock; the transaction it left open is rolled
+        // back below, so the connection itself is still sound.
+        let mut slot = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            let connection = open(&self.path).with_context(|| {
+                format!(
+                    "cannot open the database {} for writing",
+                    self.path.display()
+                )
+            })?;
+            *slot = Some(connection);
+        }
+        let connection = slot.as_ref().expect("opened above");
+        if !connection.is_autocommit() {
+            connection.execute_batch("ROLLBACK")?;
+        }
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        let mut batch = Batch {
+            connection,
+            archive,
+            unsynced: false,
+        };
+        let result = work(&mut batch).and_then(|value| {
+            if batch.unsynced {
+                archive.sync().context("cannot sync the archive")?;
+            }
+            connection
+                .execute_batch("COMMIT")
+                .context("cannot commit the batch")?;
+            Ok(value)
+        });
+        if result.is_err() && !connection.is_autocommit() {
+            // The error being returned says what went wrong; a failed rollback is
+            // retried by the next batch on this connection.
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        result
+    }
+}
+
+fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(30))?;
+    for (name, value) in PRAGMAS {
+        connection.pragma_update(None, name, value)?;
+    }
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
+}
+
+/// One transaction of ingest work (see [`super::Store::batch`]).
+pub struct Batch<'c> {
+    connection: &'c Connection,
+    archive: &'c Archive,
+    /// Archive files were named in this transaction: sync them before it commits.
+    unsynced: bool,
+}
+
+impl Batch<'_> {
+    pub(super) fn connection(&self) -> &Connection {
+        self.connection
+    }
+
+    /// The message recorded under this key (Message-ID or raw hash), and where it went.
+    pub fn message_by_key(&mut self, key: &str) -> Result<Option<(i64, Destination)>> {
+        let found = self
+            .connection
+            .prepare_cached("SELECT id, kind FROM messages WHERE message_key = ?")?
+            .query_row([key], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })
+            .optional()?;
+        Ok(found.map(|(id, kind)| {
+            let destination = if kind == InboundKind::Quarantined.as_str() {
+                Destination::Quarantine
+            } else {
+                Destination::Processed
+            };
+            (id, destination)
+        }))
+    }
+
+    /// The complaint that any of these Message-IDs belongs to (nearest first).
+    pub fn complaint_by_message_ids(&mut self, ids: &[&str]) -> Result<Option<ComplaintRef>> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
+             WHERE m.message_id = ? ORDER BY m.id LIMIT 1",
+        )?;
+        for id in ids {
+            if let Some(found) = statement.query_row([id], complaint_ref).optional()? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The complaint with this number, if it was reported by this address.
+    pub fn complaint_by_number_from(
+        &mut self,
+        number: &RegisterNumber,
+        reporter: &EmailAddress,
+    ) -> Result<Option<ComplaintRef>> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?",
+            )?
+            .query_row([number.as_str(), reporter.as_str()], complaint_ref)
+            .optional()?)
+    }
+
+    /// How many acknowledgments were queued to this address since `since`.
+    pub fn acknowledgments_since(
+        &mut self,
+        to: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<u32> {
+        let count: i64 = self
+            .connection
+            .prepare_cached(
+                "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
+            )?
+            .query_row(params![to.as_str(), rfc3339(since)], |row| row.get(0))?;
+        Ok(count as u32)
+    }
+
+    /// Appends bytes to the archive and indexes them under their hash.
+    pub fn put_blob(&mut self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        let at = self.archive.append(bytes)?;
+        self.index_blob(sha256, at)
+    }
+
+    /// Indexes bytes already in the archive (the fetch appended them off the reactor)
+    /// under their hash, once.
+    pub fn index_blob(&mut self, sha256: &str, at: Location) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO blobs (sha256, size, pack, pack_offset) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            )?
+            .execute(params![
+                sha256,
+                at.size as i64,
+                i64::from(at.pack),
+                at.offset as i64
+            ])?;
+        self.unsynced = true;
+        Ok(())
+    }
+
+    /// The bytes stored under `sha256`: a range of a pack in the archive, or (written by
+    /// versions before the archive) chunks in `blob_chunks`.
+    pub(super) fn read_blob(&mut self, sha256: &str) -> Result<Vec<u8>> {
+        let (size, pack, offset): (i64, Option<i64>, Option<i64>) = self
+            .connection
+            .prepare_cached("SELECT size, pack, pack_offset FROM blobs WHERE sha256 = ?")?
+            .query_row([sha256], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        if let (Some(pack), Some(offset)) = (pack, offset) {
+            let at = Location {
+                pack: pack as u32,
+                offset: offset as u64,
+                size: size as u64,
+            };
+            return Ok(self.archive.read(at, sha256)?);
+        }
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT data FROM blob_chunks WHERE sha256 = ? ORDER BY seq")?;
+        let mut bytes = Vec::new();
+        for chunk in statement.query_map([sha256], |row| row.get::<_, Vec<u8>>(0))? {
+            bytes.extend_from_slice(&chunk?);
+        }
+        Ok(bytes)
+    }
+
+    /// Takes the next register number of `year` and records the complaint.
+    pub fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
+        let seq: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO register_sequence (year, last) VALUES (?, 1)
+                 ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            )?
+            .query_row([new.year], |row| row.get(0))?;
+        let number = RegisterNumber::new(new.prefix, new.year, seq);
+        let status = Status::MenungguDisposisi;
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
+                                         received_at, deadline_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    number.as_str(),
+                    new.year,
+                    seq,
+                    status.as_str(),
+                    new.channel,
+                    new.reporter_name,
+                    new.reporter_email.as_str(),
+                    new.subject,
+                    rfc3339(new.received_at),
+                    rfc3339(new.deadline_at),
+                    rfc3339(new.now),
+                    rfc3339(new.now),
+                ],
+                |row| row.get(0),
+            )?;
+        Ok(ComplaintRef { id, number, status })
+    }
+
+    /// Records an inbound message, its raw bytes and its attachments. Returns the row id.
+    pub fn record_inbound(&mut self, record: &InboundRecord<'_>) -> Result<i64> {
+        self.index_blob(record.raw_sha256, record.raw)?;
+        let inbound = record.inbound;
+        let from = inbound.from.as_ref();
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
+                                       from_name, from_email, to_json, subject, date, body_text, raw_sha256,
+                                       quarantine_reason, note, recorded_at)
+                 VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    record.kind.as_str(),
+                    record.complaint_id,
+                    record.key,
+                    inbound.message_id.as_deref(),
+                    inbound.in_reply_to.first().map(String::as_str),
+                    json(&inbound.references),
+                    from.and_then(|p| p.name.as_deref()),
+                    from.and_then(|p| p.email.as_ref()).map(EmailAddress::as_str),
+                    json(&inbound.to),
+                    &inbound.subject,
+                    inbound.date.map(rfc3339),
+                    &inbound.body_text,
+                    record.raw_sha256,
+                    record.quarantine_reason,
+                    record.note,
+                    rfc3339(record.now),
+                ],
+                |row| row.get(0),
+            )?;
+        self.record_attachments(id, &inbound.attachments)?;
+        Ok(id)
+    }
+
+    fn record_attachments(&mut self, message_row: i64, attachments: &[Attachment]) -> Result<()> {
+        // A file's bytes stay inside the raw message (its evidence): forwarding parses
+        // them out again, so a decoded copy is never written.
+        let mut statement = self.connection.prepare_cached(
+            "INSERT INTO attachments (message_row, position, filename, content_type, disposition, size, sha256)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for (position, attachment) in attachments.iter().enumerate() {
+            statement.execute(params![
+                message_row,
+                position as i64,
+                attachment.filename.as_deref(),
+                &attachment.content_type,
+                attachment.disposition,
+                attachment.size as i64,
+                &attachment.sha256,
+            ])?;
+        }
+        Ok(())
+    }
+
+    pub fn record_receipt(
+        &mut self,
+        mailbox: &str,
+        uid_validity: u32,
+        uid: u32,
+        message_row: i64,
+        destination: Destination,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO imap_receipts (mailbox, uid_validity, uid, message_row, destination, recorded_at)
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                mailbox,
+                uid_validity,
+                uid,
+                message_row,
+                destination.as_str(),
+                rfc3339(now)
+            ])?;
+        Ok(())
+    }
+
+    /// Records an outgoing message and queues it for delivery, in this transaction.
+    pub fn enqueue(
+        &mut self,
+        complaint_id: Option<i64>,
+        outgoing: &Outgoing,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
+        self.put_blob(&raw_sha256, &outgoing.raw)?;
+        let to: Vec<Party> = outgoing
+            .recipients
+            .iter()
+            .map(|email| Party {
+                name: outgoing.to_name.clone(),
+                email: Some(email.clone()),
+            })
+            .collect();
+        let now = rfc3339(now);
+        let addressed = outgoing.addressed.as_ref();
+        let message_row: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
+                                       from_email, to_json, subject, date, body_text, raw_sha256, recorded_at,
+                                       stage, role, recipient)
+                 VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    outgoing.purpose,
+                    complaint_id,
+                    &outgoing.message_id,
+                    &outgoing.message_id,
+                    outgoing.in_reply_to.as_deref(),
+                    json(&outgoing.references),
+                    outgoing.envelope_from.as_str(),
+                    json(&to),
+                    &outgoing.subject,
+                    &now,
+                    &outgoing.body_text,
+                    &raw_sha256,
+                    &now,
+                    addressed.map(|a| a.stage.as_str()),
+                    addressed.map(|a| a.role.as_str()),
+                    addressed.map(|a| a.recipient.as_str()),
+                ],
+                |row| row.get(0),
+            )?;
+        let recipients: Vec<&str> = outgoing
+            .recipients
+            .iter()
+            .map(EmailAddress::as_str)
+            .collect();
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
+                                     raw_sha256, splices, status, next_attempt_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    message_row,
+                    complaint_id,
+                    outgoing.purpose,
+                    outgoing.envelope_from.as_str(),
+                    json(&recipients),
+                    recipients.first().copied().unwrap_or(""),
+                    &raw_sha256,
+                    (!outgoing.splices.is_empty()).then(|| json(&outgoing.splices)),
+                    &now,
+                    &now,
+                ],
+                |row| row.get(0),
+            )?;
+        Ok(id)
+    }
+
+    pub fn add_event(
+        &mut self,
+        complaint_id: Option<i64>,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            )?
+            .execute(params![complaint_id, rfc3339(at), actor, action, detail])?;
+        Ok(())
+    }
+}
+
+fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
+    Ok(complaint_ref_parts(
+        row.get(0)?,
+        row.get(1)?,
+        &row.get::<_, String>(2)?,
+    ))
+}
