@@ -245,22 +245,36 @@ fn base64_text<'r>(raw: &'r [u8], part: &MessagePart<'_>) -> Option<(&'r [u8], u
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |i| i + 1);
     let text = &text[..end];
-    // This runs over every attached file: lines are found with memchr, and each line's
-    // bytes are checked without a branch per byte (the loop vectorizes).
+    // This runs over every attached file, so it is written to be fast: a line is
+    // usually 76 symbols and CRLF (memchr only for the others), and its symbols are
+    // checked without a branch per byte (the loop vectorizes). Padding may only end a
+    // line.
+    const LINE: usize = 76;
     let (mut symbols, mut rest) = (0usize, text);
     while !rest.is_empty() {
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(at) => (rest[..at].strip_suffix(b"\r")?, &rest[at + 1..]),
-            None => (rest, &rest[rest.len()..]),
+        let (line, next) = if rest.get(LINE..LINE + 2) == Some(b"\r\n") {
+            (&rest[..LINE], &rest[LINE + 2..])
+        } else {
+            match memchr::memchr(b'\n', rest) {
+                Some(at) => (rest[..at].strip_suffix(b"\r")?, &rest[at + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            }
         };
-        let (alphabet, pads) = line.iter().fold((true, 0usize), |(ok, pads), &b| {
-            let symbol = b.is_ascii_alphanumeric() | (b == b'+') | (b == b'/');
-            (ok & (symbol | (b == b'=')), pads + usize::from(b == b'='))
+        let padded = line.strip_suffix(b"==").or_else(|| line.strip_suffix(b"="));
+        let unpadded = padded.unwrap_or(line);
+        let foreign = unpadded.iter().fold(0u8, |foreign, &b| {
+            let symbol = (b.wrapping_sub(b'A') < 26)
+                | (b.wrapping_sub(b'a') < 26)
+                | (b.wrapping_sub(b'0') < 10)
+                | (b == b'+')
+                | (b == b'/');
+            foreign | u8::from(!symbol)
         });
-        if line.len() > 76 || !alphabet {
+        // Padding ends the text, not just a line.
+        if line.len() > LINE || foreign != 0 || (padded.is_some() && !next.is_empty()) {
             return None;
         }
-        symbols += line.len() - pads;
+        symbols += unpadded.len();
         rest = next;
     }
     (!text.is_empty()).then_some((text, symbols * 3 / 4))
@@ -466,6 +480,35 @@ mod tests {
         assert_eq!(a.encoded, None);
         assert_eq!(a.bytes, file);
         assert_eq!(a.sha256, sha256_hex(&file));
+    }
+
+    #[test]
+    fn base64_travels_as_is_only_in_clean_crlf_lines() {
+        use base64::Engine;
+        let file: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let text = base64::engine::general_purpose::STANDARD.encode(&file);
+        let lines_of = |width: usize| -> Vec<String> {
+            text.as_bytes()
+                .chunks(width)
+                .map(|c| String::from_utf8(c.to_vec()).expect("ascii"))
+                .collect()
+        };
+        let clean = |encoded: &str| parse(&with_file(encoded)).attachments[0].base64;
+        let (full, short) = (lines_of(76), lines_of(64));
+        assert!(clean(&full.join("\r\n")), "76-symbol lines");
+        assert!(clean(&short.join("\r\n")), "shorter lines");
+        assert!(!clean(&full.join("\n")), "bare LF");
+        assert!(!clean(&lines_of(77).join("\r\n")), "77-symbol lines");
+        let mut spaced = full.clone();
+        spaced[1].replace_range(10..11, " ");
+        assert!(!clean(&spaced.join("\r\n")), "a space inside a line");
+        let mut padded = full.clone();
+        padded[1].replace_range(74..76, "==");
+        assert!(!clean(&padded.join("\r\n")), "padding before the end");
+        for encoded in [full.join("\r\n"), short.join("\r\n")] {
+            let a = &parse(&with_file(&encoded)).attachments[0];
+            assert_eq!((a.size, a.sha256.clone()), (file.len(), sha256_hex(&file)));
+        }
     }
 
     #[test]
