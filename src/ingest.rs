@@ -253,7 +253,7 @@ pub fn record(
                 complaint_id,
                 ..base
             })?;
-            procedure::carry_out(batch, ctx, &verdict, inbound, row, now)?;
+            procedure::carry_out(batch, ctx, &verdict, inbound, &item.raw_sha256, row, now)?;
             let number = match complaint_id {
                 Some(id) => Some(batch.brief(id)?.number),
                 None => None,

@@ -8,7 +8,7 @@ use crate::config::Role;
 use crate::domain::EmailAddress;
 use crate::ingest::Context;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
-use crate::mail::{Inbound, parse::sha256_hex};
+use crate::mail::{Attachment, Inbound, parse::sha256_hex};
 use crate::security::{self, Evidence, Referenced, Verdict};
 use crate::store::Batch;
 use crate::workflow::{self, Misread, Stage, State, Transition};
@@ -185,6 +185,7 @@ pub fn carry_out(
     ctx: &Context,
     verdict: &Verdict,
     inbound: &Inbound,
+    raw_sha256: &str,
     message_row: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -252,6 +253,7 @@ pub fn carry_out(
                         complaint_id: *complaint_id,
                         by: &by,
                         inbound,
+                        raw_sha256,
                         message_row,
                         now,
                     };
@@ -266,8 +268,10 @@ pub fn carry_out(
 struct Step<'a> {
     complaint_id: i64,
     by: &'a EmailAddress,
-    /// The reply being carried out (its files travel with a draft).
+    /// The reply being carried out (its files travel with a draft), and the hash it is
+    /// archived under.
     inbound: &'a Inbound,
+    raw_sha256: &'a str,
     message_row: i64,
     now: DateTime<Utc>,
 }
@@ -309,7 +313,8 @@ fn advance(
                 &format!("{division}: {instruction}"),
             )?;
             let brief = batch.brief(id)?;
-            let attachments = complaint_files(batch, id)?;
+            let (files, raw_sha256) = complaint_files(batch, id)?;
+            let attachments = OutAttachment::kept_in(&files, &raw_sha256);
             let role = Role::Bidang(division);
             notify(
                 batch,
@@ -326,7 +331,7 @@ fn advance(
         Transition::Drafted { text } => {
             batch.record_draft(id, next.round, step.by, &text, step.message_row, now)?;
             batch.add_event(Some(id), now, by, "draft", &format!("round {}", next.round))?;
-            let attachments = OutAttachment::from_inbound(&step.inbound.attachments);
+            let attachments = OutAttachment::kept_in(&step.inbound.attachments, step.raw_sha256);
             let extra = minijinja::context! { draft => &text };
             notify(
                 batch,
@@ -356,7 +361,8 @@ fn advance(
                 now,
             )?;
             batch.add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))?;
-            let attachments = files_of(batch, draft_row)?;
+            let (files, raw_sha256) = files_of(batch, draft_row)?;
+            let attachments = OutAttachment::kept_in(&files, &raw_sha256);
             let answer = ctx.composer().answer(&brief, &text, &attachments, now)?;
             batch.enqueue(Some(id), &answer, now)?;
             batch.add_event(
@@ -405,25 +411,20 @@ fn advance(
 }
 
 /// The files of a recorded message, parsed out of its raw bytes (the register keeps no
-/// decoded copy), ready to send on.
-fn files_of(
-    batch: &mut Batch<'_>,
-    message_row: i64,
-) -> anyhow::Result<Vec<OutAttachment<'static>>> {
-    let raw = batch.message_raw(message_row)?;
-    Ok(OutAttachment::from_parsed(
-        crate::mail::parse::parse(&raw).attachments,
-    ))
+/// decoded copy), and the hash it is archived under (see [`OutAttachment::kept_in`]).
+fn files_of(batch: &mut Batch<'_>, message_row: i64) -> anyhow::Result<(Vec<Attachment>, String)> {
+    let (raw_sha256, raw) = batch.message_raw(message_row)?;
+    Ok((crate::mail::parse::parse(&raw).attachments, raw_sha256))
 }
 
 /// The files of the citizen's message that registered the complaint.
 fn complaint_files(
     batch: &mut Batch<'_>,
     complaint_id: i64,
-) -> anyhow::Result<Vec<OutAttachment<'static>>> {
+) -> anyhow::Result<(Vec<Attachment>, String)> {
     match batch.complaint_message(complaint_id)? {
         Some(row) => files_of(batch, row),
-        None => Ok(Vec::new()),
+        None => Ok((Vec::new(), String::new())),
     }
 }
 

@@ -177,6 +177,13 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         hashes(&pengaduan::mail::parse(&original).attachments)
     );
     assert_eq!(task.attachments.len(), 2);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'tugas' AND json_array_length(splices) = 2")
+            .await,
+        1,
+        "named in the archived complaint, not copied"
+    );
 
     // A second disposition on the same notification is stale: recorded, changes nothing.
     office
@@ -230,6 +237,27 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         "the quoted block is cut from HTML"
     );
     assert_eq!(approval_request.attachments.len(), 1);
+    // The draft's letter, byte for byte, named in the archived reply rather than copied.
+    let letter = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode("JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCg==")
+            .expect("base64")
+    };
+    let pdf = &approval_request.attachments[0];
+    assert_eq!(
+        (pdf.filename.as_deref(), pdf.sha256.clone()),
+        (
+            Some("surat-jawaban.pdf"),
+            pengaduan::mail::parse::sha256_hex(&letter)
+        )
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'setuju' AND json_array_length(splices) = 1")
+            .await,
+        1
+    );
 
     // 4. Rejected with a note: back to the division, next round.
     office

@@ -92,9 +92,8 @@ pub struct OutAttachment<'a> {
     pub content_type: String,
     /// The decoded file's size.
     pub size: usize,
-    /// The file, or (when `base64`) its base64 text as it came in, sent as is.
+    /// The file (empty when it is `kept`).
     pub bytes: std::borrow::Cow<'a, [u8]>,
-    pub base64: bool,
     /// Where the base64 text is kept instead: the raw message with this SHA-256, at this
     /// range (then `bytes` is empty and the outgoing message names it, see [`Splice`]).
     pub kept: Option<(String, std::ops::Range<usize>)>,
@@ -114,49 +113,26 @@ impl<'a> OutAttachment<'a> {
             content_type,
             size: bytes.len(),
             bytes,
-            base64: false,
             kept: None,
         }
     }
 
     /// The files of a message that is archived as `raw_sha256`: those whose base64 text
-    /// can travel as is are named, not copied; the others are sent from the message.
+    /// can travel as is are named, not copied; the others are sent decoded.
     pub fn kept_in(
         attachments: &'a [crate::mail::Attachment],
         raw_sha256: &str,
     ) -> Vec<OutAttachment<'a>> {
-        let mut files = OutAttachment::from_inbound(attachments);
-        for (file, attachment) in files.iter_mut().zip(attachments) {
-            if let (true, Some(range)) = (attachment.base64, &attachment.encoded) {
-                file.kept = Some((raw_sha256.to_string(), range.clone()));
-                file.bytes = std::borrow::Cow::Borrowed(&[]);
-            }
-        }
-        files
-    }
-
-    /// The files of a message in hand, ready to send on.
-    pub fn from_inbound(attachments: &'a [crate::mail::Attachment]) -> Vec<OutAttachment<'a>> {
         attachments
             .iter()
             .enumerate()
             .map(|(i, a)| OutAttachment {
-                base64: a.base64,
                 size: a.size,
+                kept: a
+                    .encoded
+                    .clone()
+                    .map(|range| (raw_sha256.to_string(), range)),
                 ..OutAttachment::new(a.filename.clone(), i, a.content_type.clone(), &a.bytes[..])
-            })
-            .collect()
-    }
-
-    /// The files of a parsed message, owned.
-    pub fn from_parsed(attachments: Vec<crate::mail::Attachment>) -> Vec<OutAttachment<'static>> {
-        attachments
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| OutAttachment {
-                base64: a.base64,
-                size: a.size,
-                ..OutAttachment::new(a.filename, i, a.content_type, a.bytes)
             })
             .collect()
     }
@@ -518,11 +494,6 @@ impl<'a> Composer<'a> {
                 let body = if attachment.kept.is_some() {
                     Body::dangerous_pre_encoded(
                         placeholder(&nonce, index).into_bytes(),
-                        ContentTransferEncoding::Base64,
-                    )
-                } else if attachment.base64 {
-                    Body::dangerous_pre_encoded(
-                        attachment.bytes.to_vec(),
                         ContentTransferEncoding::Base64,
                     )
                 } else {

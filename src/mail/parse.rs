@@ -56,14 +56,12 @@ pub struct Attachment {
     pub size: usize,
     /// Of the decoded file.
     pub sha256: String,
-    /// The file: decoded, or (when `base64`) the part's base64 text exactly as it came,
-    /// which is forwarded without decoding or encoding it again.
+    /// The decoded file; empty when its base64 text can travel as it came (`encoded`).
     #[serde(skip)]
     pub bytes: Vec<u8>,
-    #[serde(skip)]
-    pub base64: bool,
-    /// Where that base64 text lies in the raw message, so that a notification can name
-    /// it instead of carrying a copy.
+    /// Where the part's base64 text lies in the raw message, when it can be forwarded
+    /// without decoding or encoding it again: a notification then names that range of
+    /// the archived message instead of carrying a copy.
     #[serde(skip)]
     pub encoded: Option<std::ops::Range<usize>>,
 }
@@ -208,15 +206,14 @@ pub fn parse(raw: &[u8]) -> Inbound {
     for (id, filename, content_type, disposition, text) in described {
         let decoded = take_contents(&mut message.parts[id].body);
         let (size, sha256) = (decoded.len(), sha256_hex(&decoded));
-        // The decoded copy is dropped before the base64 text is copied: a large file
-        // exists twice (raw and one copy) at most.
-        let (bytes, base64, encoded) = match text.filter(|&(_, length)| length == size) {
+        // A file whose base64 text can travel as is keeps no copy at all: it is named by
+        // its place in the raw message.
+        let (bytes, encoded) = match text.filter(|&(_, length)| length == size) {
             Some((text, _)) => {
-                drop(decoded);
                 let start = text.as_ptr() as usize - raw.as_ptr() as usize;
-                (text.to_vec(), true, Some(start..start + text.len()))
+                (Vec::new(), Some(start..start + text.len()))
             }
-            None => (decoded, false, None),
+            None => (decoded, None),
         };
         inbound.attachments.push(Attachment {
             filename,
@@ -225,7 +222,6 @@ pub fn parse(raw: &[u8]) -> Inbound {
             size,
             sha256,
             bytes,
-            base64,
             encoded,
         });
     }
@@ -460,14 +456,13 @@ mod tests {
         let raw = with_file(&lines.join("\r\n"));
         let m = parse(&raw);
         let a = &m.attachments[0];
-        assert!(a.base64);
-        assert_eq!(a.bytes, lines.join("\r\n").as_bytes());
         let at = a.encoded.clone().expect("where the text lies");
         assert_eq!(
             &raw[at],
-            a.bytes.as_slice(),
+            lines.join("\r\n").as_bytes(),
             "named by its place in the message"
         );
+        assert!(a.bytes.is_empty(), "and not copied");
         assert_eq!(
             (a.size, a.sha256.as_str()),
             (200, sha256_hex(&file).as_str())
@@ -476,7 +471,6 @@ mod tests {
         // Lines longer than RFC 2045 allows: decoded, to be encoded properly when sent on.
         let m = parse(&with_file(&text));
         let a = &m.attachments[0];
-        assert!(!a.base64);
         assert_eq!(a.encoded, None);
         assert_eq!(a.bytes, file);
         assert_eq!(a.sha256, sha256_hex(&file));
@@ -493,7 +487,7 @@ mod tests {
                 .map(|c| String::from_utf8(c.to_vec()).expect("ascii"))
                 .collect()
         };
-        let clean = |encoded: &str| parse(&with_file(encoded)).attachments[0].base64;
+        let clean = |encoded: &str| parse(&with_file(encoded)).attachments[0].encoded.is_some();
         let (full, short) = (lines_of(76), lines_of(64));
         assert!(clean(&full.join("\r\n")), "76-symbol lines");
         assert!(clean(&short.join("\r\n")), "shorter lines");

@@ -149,14 +149,15 @@ impl Batch<'_> {
         })
     }
 
-    /// The raw bytes of one recorded message (its evidence): its files are parsed out
-    /// of it when they are sent on.
-    pub fn message_raw(&mut self, message_row: i64) -> BatchResult<Vec<u8>> {
+    /// The raw bytes of one recorded message (its evidence) and their SHA-256: its files
+    /// are parsed out of it when they are sent on.
+    pub fn message_raw(&mut self, message_row: i64) -> BatchResult<(String, Vec<u8>)> {
         let sha256: String = self
             .connection()
             .prepare_cached("SELECT raw_sha256 FROM messages WHERE id = ?")?
             .query_row([message_row], |row| row.get(0))?;
-        self.read_blob(&sha256)
+        let raw = self.read_blob(&sha256)?;
+        Ok((sha256, raw))
     }
 
     /// The citizen's first message of a complaint (the one that registered it).
