@@ -231,11 +231,13 @@ fn inbound_of(
     for (id, filename, content_type, disposition, text) in described {
         let part = &mut message.parts[id];
         let (size, sha256, bytes, encoded) = match aside.at(part.offset_body as usize) {
-            // Set aside, so clean: its digest is taken from the raw text.
-            Some(region) => {
-                let (size, sha256) = decoded_digest(&raw[region.clone()]);
-                (size, sha256, Vec::new(), Some(region.clone()))
-            }
+            // Set aside: decoded and hashed when it was cut out.
+            Some(region) => (
+                region.size,
+                region.sha256.clone(),
+                Vec::new(),
+                Some(region.raw.clone()),
+            ),
             None => {
                 let decoded = take_contents(&mut part.body);
                 let (size, sha256) = (decoded.len(), sha256_hex(&decoded));
@@ -267,7 +269,7 @@ fn inbound_of(
 ///
 /// The parser decodes every base64 part a byte at a time (measured: a third of the CPU
 /// of bulk ingest), only for the worker to hash the result and drop it. A file whose
-/// text is clean base64 (see [`base64_text`]) is found by its `Content-Transfer-Encoding`
+/// text is clean base64 (see [`clean_lines`]) is found by its `Content-Transfer-Encoding`
 /// line, cut out, and decoded and hashed here in blocks; the parser reads the rest of
 /// the message, in which that part is empty. This is used only when the parser then
 /// shows every cut where a file was cut from: an empty base64 attachment starting and
@@ -276,9 +278,18 @@ fn inbound_of(
 struct SetAside {
     /// The message without the cut texts.
     masked: Vec<u8>,
-    /// Where each cut text lies in the raw message, in order, and where it was cut from
-    /// in `masked`.
-    regions: Vec<(std::ops::Range<usize>, usize)>,
+    /// The cut texts, in order.
+    regions: Vec<Region>,
+}
+
+/// A file's base64 text cut out of a message, and what it decodes to.
+struct Region {
+    /// Where the text lies in the raw message.
+    raw: std::ops::Range<usize>,
+    /// Where it was cut from in the masked message.
+    at: usize,
+    size: usize,
+    sha256: String,
 }
 
 impl SetAside {
@@ -313,13 +324,20 @@ impl SetAside {
             };
             after = end;
             let text = &raw[body..end];
-            let whole = clean_base64(text).is_some_and(|(symbols, pads)| (symbols + pads) % 4 == 0);
             // Trailing blank lines would be cut with it; the whole parse leaves them.
             let trimmed = text.last().is_some_and(|b| !b.is_ascii_whitespace());
-            if text.len() < from.max(1) || !whole || !trimmed {
+            if text.len() < from.max(1) || !trimmed {
                 continue;
             }
-            regions.push((body..end, body - cut));
+            let Some((size, sha256)) = clean_digest(text) else {
+                continue;
+            };
+            regions.push(Region {
+                raw: body..end,
+                at: body - cut,
+                size,
+                sha256,
+            });
             cut += end - body;
         }
         if regions.is_empty() {
@@ -327,9 +345,9 @@ impl SetAside {
         }
         let mut masked = Vec::with_capacity(raw.len() - cut);
         let mut kept_from = 0;
-        for (region, _) in &regions {
-            masked.extend_from_slice(&raw[kept_from..region.start]);
-            kept_from = region.end;
+        for region in &regions {
+            masked.extend_from_slice(&raw[kept_from..region.raw.start]);
+            kept_from = region.raw.end;
         }
         masked.extend_from_slice(&raw[kept_from..]);
         Some(SetAside { masked, regions })
@@ -337,7 +355,7 @@ impl SetAside {
 
     /// Whether the parser saw each cut as an empty base64 attachment, exactly there.
     fn verified(&self, message: &mail_parser::Message<'_>) -> bool {
-        self.regions.iter().all(|&(_, at)| {
+        self.regions.iter().all(|&Region { at, .. }| {
             message.attachments.iter().any(|&id| {
                 message.parts.get(id as usize).is_some_and(|part| {
                     part.offset_body as usize == at
@@ -350,12 +368,9 @@ impl SetAside {
         })
     }
 
-    /// The raw text cut from `at` in the masked message.
-    fn at(&self, at: usize) -> Option<&std::ops::Range<usize>> {
-        self.regions
-            .iter()
-            .find(|(_, cut_at)| *cut_at == at)
-            .map(|(region, _)| region)
+    /// The text cut from `at` in the masked message.
+    fn at(&self, at: usize) -> Option<&Region> {
+        self.regions.iter().find(|region| region.at == at)
     }
 
     /// A position in the masked message, in the raw message.
@@ -363,14 +378,16 @@ impl SetAside {
         at + self
             .regions
             .iter()
-            .filter(|(_, cut_at)| *cut_at <= at)
-            .map(|(region, _)| region.len())
+            .filter(|region| region.at <= at)
+            .map(|region| region.raw.len())
             .sum::<usize>()
     }
 }
 
-/// The size and SHA-256 of what clean base64 text decodes to, decoded in blocks.
-fn decoded_digest(text: &[u8]) -> (usize, String) {
+/// What clean base64 text (see [`clean_lines`]) decodes to: its size and SHA-256,
+/// decoded in blocks as the text is checked. `None` if it is not clean or not whole
+/// (padded to a multiple of four).
+fn clean_digest(text: &[u8]) -> Option<(usize, String)> {
     use base64::Engine;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     // Like the MIME parser: bits after the last whole byte are ignored.
@@ -385,21 +402,24 @@ fn decoded_digest(text: &[u8]) -> (usize, String) {
     let mut symbols = Vec::with_capacity(BLOCK + 128);
     let mut decoded = vec![0u8; BLOCK / 4 * 3 + 96];
     let mut decode = |symbols: &[u8], hasher: &mut Sha256| {
-        // Clean text (checked before it was set aside) always decodes.
+        // Checked line by line before it gets here, so it decodes.
         let n = ENGINE.decode_slice(symbols, &mut decoded).unwrap_or(0);
         hasher.update(&decoded[..n]);
         n
     };
-    for line in text.split(|&b| b == b'\n') {
-        symbols.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+    let (count, pads) = clean_lines(text, |line| {
+        symbols.extend_from_slice(line);
         if symbols.len() >= BLOCK {
             let whole = symbols.len() / 4 * 4;
             size += decode(&symbols[..whole], &mut hasher);
             symbols.drain(..whole);
         }
+    })?;
+    if (count + pads) % 4 != 0 {
+        return None;
     }
     size += decode(&symbols, &mut hasher);
-    (size, hex::encode(hasher.finalize()))
+    Some((size, hex::encode(hasher.finalize())))
 }
 
 /// A base64 part's text as it came, when it can travel as is (nothing but the base64
@@ -415,13 +435,14 @@ fn base64_text<'r>(raw: &'r [u8], part: &MessagePart<'_>) -> Option<(&'r [u8], u
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |i| i + 1);
     let text = &text[..end];
-    let (symbols, _) = clean_base64(text)?;
+    let (symbols, _) = clean_lines(text, |_| {})?;
     (!text.is_empty()).then_some((text, symbols * 3 / 4))
 }
 
 /// Whether `text` is nothing but the base64 alphabet in CRLF lines of at most 76
 /// characters (RFC 2045), padded only at its end: its symbols and padding characters.
-fn clean_base64(text: &[u8]) -> Option<(usize, usize)> {
+/// Each line is handed to `each` as it is checked.
+fn clean_lines(text: &[u8], mut each: impl FnMut(&[u8])) -> Option<(usize, usize)> {
     // This runs over every attached file, so it is written to be fast: a line is
     // usually 76 symbols and CRLF (memchr only for the others), and its symbols are
     // checked without a branch per byte (the loop vectorizes).
@@ -450,6 +471,7 @@ fn clean_base64(text: &[u8]) -> Option<(usize, usize)> {
         if line.len() > LINE || foreign != 0 || (padded.is_some() && !next.is_empty()) {
             return None;
         }
+        each(line);
         symbols += unpadded.len();
         pads += line.len() - unpadded.len();
         rest = next;
