@@ -323,8 +323,8 @@ const WRITE_BACK_BYTES: u64 = 8 << 20;
 
 /// Fetches one batch, parsing each message off the async reactor as it arrives, on as
 /// many threads as there are cores. (One blocking task per message made tokio start a
-/// thread for each message waiting: 300 threads for a batch of 400, each with its own
-/// malloc arena, all competing with the commit for two cores.)
+/// thread for each message waiting: 300 threads for a batch of 400, spread over glibc's
+/// malloc arenas, all competing with the commit for two cores.)
 async fn fetch_and_parse(
     settings: &Settings,
     archive: &Archive,
