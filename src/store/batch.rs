@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Archive, ComplaintRef, Destination, InboundRecord, Location, NewComplaint, PRAGMAS,
-    complaint_ref_parts, json,
+    Archive, BLOB_LOCATION, ComplaintRef, Destination, INSERT_EVENT, InboundRecord, Location,
+    NewComplaint, PRAGMAS, complaint_ref_parts, json,
 };
 use crate::clock::rfc3339;
 use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
@@ -219,7 +219,7 @@ impl Batch<'_> {
     pub(super) fn read_blob(&mut self, sha256: &str) -> Result<Vec<u8>> {
         let (size, pack, offset): (i64, Option<i64>, Option<i64>) = self
             .connection
-            .prepare_cached("SELECT size, pack, pack_offset FROM blobs WHERE sha256 = ?")?
+            .prepare_cached(BLOB_LOCATION)?
             .query_row([sha256], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         if let (Some(pack), Some(offset)) = (pack, offset) {
             let at = Location {
@@ -448,9 +448,7 @@ impl Batch<'_> {
         detail: &str,
     ) -> Result<()> {
         self.connection
-            .prepare_cached(
-                "INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-            )?
+            .prepare_cached(INSERT_EVENT)?
             .execute(params![complaint_id, rfc3339(at), actor, action, detail])?;
         Ok(())
     }

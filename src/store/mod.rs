@@ -350,11 +350,10 @@ async fn read_blob(
     sha256: &str,
 ) -> Result<Vec<u8>> {
     use futures::TryStreamExt;
-    let (size, pack, offset): (i64, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT size, pack, pack_offset FROM blobs WHERE sha256 = ?")
-            .bind(sha256)
-            .fetch_one(&mut *connection)
-            .await?;
+    let (size, pack, offset): (i64, Option<i64>, Option<i64>) = sqlx::query_as(BLOB_LOCATION)
+        .bind(sha256)
+        .fetch_one(&mut *connection)
+        .await?;
     if let (Some(pack), Some(offset)) = (pack, offset) {
         let at = Location {
             pack: pack as u32,
@@ -390,6 +389,13 @@ async fn blocking<T: Send + 'static>(
         .map_err(sqlx::Error::Io)
 }
 
+/// One event of a complaint's history (both drivers write them).
+const INSERT_EVENT: &str =
+    "INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)";
+
+/// Where a blob's bytes are (both drivers read them).
+const BLOB_LOCATION: &str = "SELECT size, pack, pack_offset FROM blobs WHERE sha256 = ?";
+
 async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
     complaint_id: Option<i64>,
@@ -398,16 +404,14 @@ async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     action: &str,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (complaint_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(complaint_id)
-    .bind(rfc3339(at))
-    .bind(actor)
-    .bind(action)
-    .bind(detail)
-    .execute(executor)
-    .await?;
+    sqlx::query(INSERT_EVENT)
+        .bind(complaint_id)
+        .bind(rfc3339(at))
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
@@ -427,6 +431,14 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 mod tests {
     use super::{DateTime, EmailAddress, NewComplaint, Store, Utc, read_blob};
     use crate::mail::parse::sha256_hex;
+
+    /// A new register in a temporary directory (kept while the directory lives).
+    async fn scratch() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.expect("open");
+        (dir, store)
+    }
 
     /// Every connection the pool holds, checked out at once: `PRAGMA synchronous` of each.
     async fn synchronous_of_every_connection(store: &Store) -> Vec<i64> {
@@ -448,9 +460,7 @@ mod tests {
 
     #[tokio::test]
     async fn bookkeeping_never_leaves_a_connection_without_fsync() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.expect("open");
+        let (_dir, store) = scratch().await;
         let seen = store
             .bookkeeping(async |connection| {
                 sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
@@ -486,9 +496,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_sweep_looks_only_at_complaints_with_a_notice_still_to_come() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.expect("open");
+        let (_dir, store) = scratch().await;
         let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
         let reporter = EmailAddress::parse("warga@example.id").expect("address");
         let ids = store
@@ -531,9 +539,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_commits_all_or_nothing_and_survives_a_panic() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.expect("open");
+        let (_dir, store) = scratch().await;
         let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
         let register = move |batch: &mut super::Batch<'_>| {
             let reporter = EmailAddress::parse("warga@example.id").expect("address");
@@ -591,9 +597,7 @@ mod tests {
 
     #[tokio::test]
     async fn blobs_are_archived_once_indexed_and_chunks_still_read() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = Store::open(&url).await.expect("open");
+        let (dir, store) = scratch().await;
         let big: Vec<u8> = (0..(3 << 20) + 7).map(|i| (i % 251) as u8).collect();
         let (big_sha, empty_sha) = (sha256_hex(&big), sha256_hex(b""));
         let archived = store.archive().append(&big).expect("append");
