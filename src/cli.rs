@@ -321,6 +321,9 @@ async fn run(
         let imap = settings.imap.clone();
         async move { imap::Connection::connect(&imap).await }
     }));
+    // On this single-threaded runtime the login starts only when this task first waits:
+    // let it send its connect now, before the database opens.
+    tokio::task::yield_now().await;
     let store = Store::open(&settings.database.url).await?;
     let shutdown = Shutdown::listen()?;
     if !once && let Some(addr) = settings.worker.metrics_addr {

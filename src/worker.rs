@@ -70,8 +70,13 @@ pub async fn run_once(
     // While the IMAP login (server time) is under way: the templates are read, and the
     // register is asked what it has to do apart from new mail.
     let dir = settings.office.templates_dir.clone();
+    let open_writer = store.open_writer_later();
     let (templates, imap, agenda) = tokio::join!(
-        tokio::task::spawn_blocking(move || Templates::load(&dir)),
+        tokio::task::spawn_blocking(move || {
+            let templates = Templates::load(&dir);
+            open_writer();
+            templates
+        }),
         imap,
         Agenda::read(store, settings, clock.now())
     );
@@ -105,6 +110,9 @@ pub async fn run_once(
         _ => (None, Some(imap)),
     };
     let leaving = leave.map(|imap| tokio::spawn(imap.logout()));
+    // Let the logout go out now (this runtime is single-threaded), not after the sweep,
+    // the delivery or the cycle's record.
+    tokio::task::yield_now().await;
     let rest = async {
         ingested?;
         // An idle cycle (nothing fetched) changed nothing: what the agenda found is what

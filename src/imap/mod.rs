@@ -9,7 +9,7 @@ use async_imap::Session;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -71,16 +71,19 @@ impl Connection {
             .with_context(|| format!("cannot connect to IMAP server {address}: timed out"))?
             .with_context(|| format!("cannot connect to IMAP server {address}"))?;
         tcp.set_nodelay(true).ok();
+        // async-imap writes a command in four pieces (tag, space, text, CRLF) and then
+        // flushes: buffered, each command leaves as one segment (or one TLS record),
+        // rather than four that each wake the server.
         let stream: Stream = match settings.security {
-            Security::None => Box::new(tcp),
-            Security::Tls => Box::new(tls(settings, tcp).await?),
+            Security::None => Box::new(BufWriter::new(tcp)),
+            Security::Tls => Box::new(BufWriter::new(tls(settings, tcp).await?)),
             Security::StartTls => {
                 let mut client = async_imap::Client::new(tcp);
                 greeting(&mut client, timeout, &address).await?;
                 within(timeout, client.run_command_and_check_ok("STARTTLS", None))
                     .await
                     .with_context(|| format!("IMAP server {address} refused STARTTLS"))?;
-                Box::new(tls(settings, client.into_inner()).await?)
+                Box::new(BufWriter::new(tls(settings, client.into_inner()).await?))
             }
         };
         let mut client = async_imap::Client::new(stream);

@@ -9,15 +9,16 @@
 //! same database file, with its statements prepared once and cached.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::lock::DELETE_LOCK;
 use super::{
     Archive, BLOB_LOCATION, ComplaintRef, Destination, INSERT_EVENT, InboundRecord, Location,
-    NewComplaint, PRAGMAS, complaint_ref_parts, json,
+    LockHolder, NewComplaint, PRAGMAS, complaint_ref_parts, json,
 };
 use crate::clock::rfc3339;
 use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
@@ -36,8 +37,9 @@ pub enum BatchError {
     Decode(String),
 }
 
-/// The connection batches are written on, opened the first time a batch runs (so a cycle
-/// with nothing to record never opens it).
+/// The connection batches and the cycle's record are written on, opened the first time
+/// one of them needs it or when a cycle opens it ahead ([`Writer::open_now`], during the
+/// IMAP login).
 pub(super) struct Writer {
     path: PathBuf,
     connection: Mutex<Option<Connection>>,
@@ -51,17 +53,11 @@ impl Writer {
         })
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. It commits only if `work`
-    /// succeeds, after the archive files the batch named are synced; otherwise (or if
-    /// the sync or the commit fails) it rolls back.
-    pub(super) fn transaction<T>(
-        &self,
-        archive: &Archive,
-        work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
-    ) -> anyhow::Result<T> {
+    /// The connection, opened now if it is not open yet.
+    fn connection(&self) -> anyhow::Result<MutexGuard<'_, Option<Connection>>> {
         use anyhow::Context;
         // A panic mid-batch poisons the lock; the transaction it left open is rolled
-        // back below, so the connection itself is still sound.
+        // back by the next user, so the connection itself is still sound.
         let mut slot = self
             .connection
             .lock()
@@ -75,7 +71,82 @@ impl Writer {
             })?;
             *slot = Some(connection);
         }
-        let connection = slot.as_ref().expect("opened above");
+        Ok(slot)
+    }
+
+    /// Opens the connection and prepares the cycle's record, so that writing it costs
+    /// only its own steps.
+    pub(super) fn open_now(&self) -> anyhow::Result<()> {
+        let slot = self.connection()?;
+        let connection = slot.as_ref().expect("opened");
+        for statement in [INSERT_CYCLE, PRUNE_CYCLES, DELETE_LOCK] {
+            connection.prepare_cached(statement)?;
+        }
+        Ok(())
+    }
+
+    /// Records a finished cycle and, when `release` names the holder, releases the
+    /// worker lock: one commit without its fsync (`synchronous = NORMAL`, still atomic
+    /// and consistent in WAL mode; losing the last cycle's record in a power failure is
+    /// harmless). `synchronous = FULL` is restored before the connection can serve a
+    /// batch again; a connection on which it cannot be restored is closed.
+    pub(super) fn record_cycle(
+        &self,
+        at: &str,
+        ok: bool,
+        duration_ms: u64,
+        report: &str,
+        release: Option<&LockHolder>,
+    ) -> anyhow::Result<()> {
+        let mut slot = self.connection()?;
+        let connection = slot.as_ref().expect("opened");
+        if !connection.is_autocommit() {
+            connection.execute_batch("ROLLBACK")?;
+        }
+        let written = connection
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .and_then(|()| {
+                connection.execute_batch("BEGIN IMMEDIATE")?;
+                let written = (|| {
+                    connection.prepare_cached(INSERT_CYCLE)?.execute(params![
+                        at,
+                        ok,
+                        duration_ms as i64,
+                        report
+                    ])?;
+                    connection.prepare_cached(PRUNE_CYCLES)?.execute([])?;
+                    if let Some(me) = release {
+                        connection
+                            .prepare_cached(DELETE_LOCK)?
+                            .execute(params![me.host, me.pid, me.started])?;
+                    }
+                    connection.execute_batch("COMMIT")
+                })();
+                if written.is_err() && !connection.is_autocommit() {
+                    let _ = connection.execute_batch("ROLLBACK");
+                }
+                written
+            });
+        let restored = connection
+            .execute_batch("PRAGMA synchronous = FULL")
+            .is_ok();
+        if !restored {
+            *slot = None;
+        }
+        Ok(written?)
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. It commits only if `work`
+    /// succeeds, after the archive files the batch named are synced; otherwise (or if
+    /// the sync or the commit fails) it rolls back.
+    pub(super) fn transaction<T>(
+        &self,
+        archive: &Archive,
+        work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        use anyhow::Context;
+        let slot = self.connection()?;
+        let connection = slot.as_ref().expect("opened");
         if !connection.is_autocommit() {
             connection.execute_batch("ROLLBACK")?;
         }
@@ -102,6 +173,11 @@ impl Writer {
         result
     }
 }
+
+/// The last ten thousand cycles are kept: a week of one-minute cron runs.
+const INSERT_CYCLE: &str =
+    "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)";
+const PRUNE_CYCLES: &str = "DELETE FROM cycles WHERE id <= last_insert_rowid() - 10000";
 
 fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;

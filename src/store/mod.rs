@@ -201,28 +201,6 @@ impl Store {
         result
     }
 
-    /// [`Store::bookkeeping`] as one round trip to SQLite's thread: `statements` run in
-    /// one transaction, between relaxing the fsync and restoring it, all in a single
-    /// multi-statement query (`arguments` bind in order across them). A script that fails
-    /// half-way leaves its transaction open and the fsync relaxed, so its connection is
-    /// closed rather than pooled.
-    async fn bookkeeping_script(
-        &self,
-        statements: &str,
-        arguments: sqlx::sqlite::SqliteArguments<'_>,
-    ) -> Result<()> {
-        let script = format!(
-            "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE; {statements} COMMIT; PRAGMA synchronous = FULL;"
-        );
-        let mut relaxed = Relaxed(Some(self.pool.acquire().await?));
-        let connection = relaxed.0.as_mut().expect("just acquired");
-        sqlx::query_with(&script, arguments)
-            .execute(&mut **connection)
-            .await?;
-        drop(relaxed.0.take());
-        Ok(())
-    }
-
     /// Where every message's bytes are kept (see [`Archive`]).
     pub fn archive(&self) -> &Archive {
         &self.archive
@@ -429,7 +407,7 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{DateTime, EmailAddress, NewComplaint, Store, Utc, read_blob};
+    use super::{DateTime, EmailAddress, LockHolder, NewComplaint, Store, Utc, read_blob};
     use crate::mail::parse::sha256_hex;
 
     /// A new register in a temporary directory (kept while the directory lives).
@@ -492,6 +470,65 @@ mod tests {
         let modes = synchronous_of_every_connection(&store).await;
         assert!(!modes.is_empty());
         assert!(modes.iter().all(|&m| m == 2), "all FULL again: {modes:?}");
+    }
+
+    /// `PRAGMA synchronous` of the writer's connection (2 is FULL).
+    async fn writer_synchronous(store: &Store) -> i64 {
+        store
+            .batch(|batch| {
+                Ok(batch
+                    .connection()
+                    .pragma_query_value(None, "synchronous", |row| row.get(0))?)
+            })
+            .await
+            .expect("pragma")
+    }
+
+    #[tokio::test]
+    async fn the_cycle_record_releases_the_lock_and_leaves_the_writer_with_fsync() {
+        let (_dir, store) = scratch().await;
+        let now: DateTime<Utc> = "2026-11-30T10:00:00Z".parse().expect("time");
+        let me = LockHolder {
+            host: "here".into(),
+            pid: 7,
+            started: "42".into(),
+        };
+        let acquired = store
+            .acquire_lock(&me, now, chrono::Duration::minutes(15), |_, _, _, _| false)
+            .await
+            .expect("lock");
+        assert!(matches!(acquired, crate::lock::Acquired::Yes));
+        store.open_writer_later()();
+        let report = serde_json::json!({ "fetched": 0 });
+        store
+            .record_cycle(now, true, 12, &report, Some(&me))
+            .await
+            .expect("record");
+        let health = store.health(now).await.expect("health");
+        assert_eq!(
+            health.last_success_at.as_deref(),
+            Some("2026-11-30T10:00:00Z")
+        );
+        assert_eq!(health.last_success, Some(report.clone()));
+        let holders: i64 = sqlx::query_scalar("SELECT count(*) FROM worker_lock")
+            .fetch_one(&store.pool)
+            .await
+            .expect("count");
+        assert_eq!(holders, 0, "released in the same commit");
+        assert_eq!(
+            writer_synchronous(&store).await,
+            2,
+            "FULL again after the record"
+        );
+
+        // A record that fails half-way commits nothing and still restores FULL.
+        sqlx::query("DROP TABLE cycles")
+            .execute(&store.pool)
+            .await
+            .expect("drop");
+        let failed = store.record_cycle(now, false, 1, &report, None).await;
+        assert!(failed.is_err(), "no cycles table: {failed:?}");
+        assert_eq!(writer_synchronous(&store).await, 2, "FULL after a failure");
     }
 
     #[tokio::test]
