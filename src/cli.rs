@@ -336,7 +336,7 @@ async fn run(
     let mut failures = 0;
     loop {
         // Taken (or renewed) before every cycle; released when the process ends.
-        let report = match lock::acquire(&store, clock.now()).await? {
+        let report = match lock::acquire(&store, clock.now())? {
             Acquired::Yes => {
                 let early = early_imap.take();
                 let imap = async {
@@ -394,13 +394,12 @@ async fn run(
             };
             // `run --once` lets go of the lock in the same commit.
             let me = lock::this_process();
+            // Written on this thread while the logout's reply is on its way.
             let recorded =
                 store.record_cycle(clock.now(), ok, duration_ms, &json, once.then_some(&me));
-            let (recorded, ()) = tokio::join!(recorded, async {
-                if let Some(farewell) = farewell {
-                    farewell.wait().await
-                }
-            });
+            if let Some(farewell) = farewell {
+                farewell.wait().await;
+            }
             recorded?;
             if let Some(path) = metrics_file {
                 let text = crate::metrics::render(&store.health(clock.now()).await?);
@@ -424,7 +423,7 @@ async fn run(
             || until_next_cycle(settings, interval, &shutdown, &mut failures).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
-            lock::release(&store).await?;
+            lock::release(&store)?;
             store.close().await;
             return Ok(ExitCode::SUCCESS);
         }
@@ -625,7 +624,7 @@ async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::R
             })?;
             let clock = Clock::from_env()?;
             // Holding the worker lock, so no cycle sees the copy before its key is freed.
-            if let Acquired::HeldBy(holder, _) = lock::acquire(&store, clock.now()).await? {
+            if let Acquired::HeldBy(holder, _) = lock::acquire(&store, clock.now())? {
                 anyhow::bail!(
                     "a worker is running (host {}, pid {}); try again when it is done",
                     holder.host,
@@ -641,7 +640,7 @@ async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::R
                 anyhow::Ok(())
             }
             .await;
-            lock::release(&store).await?;
+            lock::release(&store)?;
             result?;
             println!(
                 "quarantined message #{id} is back in {}; the next cycle processes it",

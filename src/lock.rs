@@ -10,14 +10,18 @@ use crate::store::{LockHolder, Store};
 /// How long a lease lasts without renewal.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(15);
 
-/// This process, as a lock holder.
+/// This process, as a lock holder (read from /proc once).
 pub fn this_process() -> LockHolder {
-    let pid = std::process::id();
-    LockHolder {
-        host: host_name(),
-        pid,
-        started: start_time(pid).unwrap_or_default(),
-    }
+    static ME: std::sync::OnceLock<LockHolder> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let pid = std::process::id();
+        LockHolder {
+            host: host_name(),
+            pid,
+            started: start_time(pid).unwrap_or_default(),
+        }
+    })
+    .clone()
 }
 
 fn host_name() -> String {
@@ -66,13 +70,12 @@ pub enum Acquired {
     HeldBy(LockHolder, DateTime<Utc>),
 }
 
-pub async fn acquire(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Acquired> {
-    let me = this_process();
-    Ok(store.acquire_lock(&me, now, LEASE, may_take_over).await?)
+pub fn acquire(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Acquired> {
+    store.acquire_lock(&this_process(), now, LEASE, may_take_over)
 }
 
-pub async fn release(store: &Store) -> anyhow::Result<()> {
-    Ok(store.release_lock(&this_process()).await?)
+pub fn release(store: &Store) -> anyhow::Result<()> {
+    store.release_lock(&this_process())
 }
 
 #[cfg(test)]

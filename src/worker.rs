@@ -67,28 +67,24 @@ pub async fn run_once(
     imap: impl Future<Output = anyhow::Result<Connection>>,
 ) -> anyhow::Result<(CycleReport, Farewell)> {
     let started = Instant::now();
-    // While the IMAP login (server time) is under way: the templates are read, and the
-    // register is asked what it has to do apart from new mail.
-    let dir = settings.office.templates_dir.clone();
-    let open_writer = store.open_writer_later();
-    let (templates, imap, agenda) = tokio::join!(
-        tokio::task::spawn_blocking(move || {
-            let templates = Templates::load(&dir);
-            open_writer();
-            templates
-        }),
-        imap,
-        Agenda::read(store, settings, clock.now())
-    );
+    // While the IMAP login (server time, most of an idle cycle) is under way, on this
+    // thread: the templates are read, the register is asked what it has to do apart
+    // from new mail, and the cycle's record is prepared. About a millisecond, done long
+    // before the login returns, and no thread to start and stop for it.
+    let dir = &settings.office.templates_dir;
+    let (imap, (templates, agenda)) = tokio::join!(imap, async {
+        tokio::task::yield_now().await;
+        let templates = Templates::load(dir);
+        let agenda = Agenda::read(store, settings, clock.now());
+        store.prepare_cycle_record();
+        (templates, agenda)
+    });
     let mut imap = imap?;
-    let templates = match templates
-        .context("the template loader failed")
-        .and_then(|loaded| Ok(loaded?))
-    {
+    let templates = match templates {
         Ok(templates) => templates,
         Err(error) => {
             imap.logout().await;
-            return Err(error);
+            return Err(error.into());
         }
     };
     let ctx = Arc::new(ingest::Context {
@@ -150,15 +146,9 @@ struct Agenda {
 }
 
 impl Agenda {
-    async fn read(
-        store: &Store,
-        settings: &Settings,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Agenda {
-        let deadlines = deadline::pending(store, settings, now)
-            .await
-            .unwrap_or(true);
-        let outbox = store.outbox_pending(now).await.unwrap_or(true);
+    fn read(store: &Store, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Agenda {
+        let deadlines = deadline::pending(store, settings, now).unwrap_or(true);
+        let outbox = store.outbox_pending(now).unwrap_or(true);
         Agenda { deadlines, outbox }
     }
 }

@@ -15,10 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::lock::DELETE_LOCK;
 use super::{
     Archive, BLOB_LOCATION, ComplaintRef, Destination, INSERT_EVENT, InboundRecord, Location,
-    LockHolder, NewComplaint, PRAGMAS, complaint_ref_parts, json,
+    NewComplaint, PRAGMAS, complaint_ref_parts, json,
 };
 use crate::clock::rfc3339;
 use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
@@ -37,9 +36,8 @@ pub enum BatchError {
     Decode(String),
 }
 
-/// The connection batches and the cycle's record are written on, opened the first time
-/// one of them needs it or when a cycle opens it ahead ([`Writer::open_now`], during the
-/// IMAP login).
+/// The connection batches and the worker's bookkeeping are written on, and an idle
+/// cycle reads on, opened by [`super::Store::open`].
 pub(super) struct Writer {
     path: PathBuf,
     connection: Mutex<Option<Connection>>,
@@ -53,7 +51,7 @@ impl Writer {
         })
     }
 
-    /// The connection, opened now if it is not open yet.
+    /// The connection, opened now if it is not open (or was closed after an error).
     fn connection(&self) -> anyhow::Result<MutexGuard<'_, Option<Connection>>> {
         use anyhow::Context;
         // A panic mid-batch poisons the lock; the transaction it left open is rolled
@@ -74,58 +72,47 @@ impl Writer {
         Ok(slot)
     }
 
-    /// Opens the connection and prepares the cycle's record, so that writing it costs
-    /// only its own steps.
-    pub(super) fn open_now(&self) -> anyhow::Result<()> {
+    /// Runs `work` outside any transaction of its own (reads; a statement that writes
+    /// commits by itself, with its fsync).
+    pub(super) fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> anyhow::Result<T> {
         let slot = self.connection()?;
         let connection = slot.as_ref().expect("opened");
-        for statement in [INSERT_CYCLE, PRUNE_CYCLES, DELETE_LOCK] {
-            connection.prepare_cached(statement)?;
+        if !connection.is_autocommit() {
+            connection.execute_batch("ROLLBACK")?;
         }
-        Ok(())
+        Ok(work(connection)?)
     }
 
-    /// Records a finished cycle and, when `release` names the holder, releases the
-    /// worker lock: one commit without its fsync (`synchronous = NORMAL`, still atomic
-    /// and consistent in WAL mode; losing the last cycle's record in a power failure is
-    /// harmless). `synchronous = FULL` is restored before the connection can serve a
-    /// batch again; a connection on which it cannot be restored is closed.
-    pub(super) fn record_cycle(
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction whose commit skips the fsync
+    /// (`synchronous = NORMAL`, still atomic and consistent in WAL mode): for bookkeeping
+    /// whose loss in a power failure is harmless, the worker lease and the cycle record,
+    /// which would otherwise cost every idle cron tick two disk flushes.
+    /// `synchronous = FULL` is restored before the connection can serve a batch again;
+    /// a connection on which it cannot be restored is closed.
+    pub(super) fn bookkeeping<T>(
         &self,
-        at: &str,
-        ok: bool,
-        duration_ms: u64,
-        report: &str,
-        release: Option<&LockHolder>,
-    ) -> anyhow::Result<()> {
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> anyhow::Result<T> {
         let mut slot = self.connection()?;
         let connection = slot.as_ref().expect("opened");
         if !connection.is_autocommit() {
             connection.execute_batch("ROLLBACK")?;
         }
-        let written = connection
+        let result = connection
             .execute_batch("PRAGMA synchronous = NORMAL")
             .and_then(|()| {
                 connection.execute_batch("BEGIN IMMEDIATE")?;
-                let written = (|| {
-                    connection.prepare_cached(INSERT_CYCLE)?.execute(params![
-                        at,
-                        ok,
-                        duration_ms as i64,
-                        report
-                    ])?;
-                    connection.prepare_cached(PRUNE_CYCLES)?.execute([])?;
-                    if let Some(me) = release {
-                        connection
-                            .prepare_cached(DELETE_LOCK)?
-                            .execute(params![me.host, me.pid, me.started])?;
-                    }
-                    connection.execute_batch("COMMIT")
-                })();
-                if written.is_err() && !connection.is_autocommit() {
+                let result = work(connection).and_then(|value| {
+                    connection.execute_batch("COMMIT")?;
+                    Ok(value)
+                });
+                if result.is_err() && !connection.is_autocommit() {
                     let _ = connection.execute_batch("ROLLBACK");
                 }
-                written
+                result
             });
         let restored = connection
             .execute_batch("PRAGMA synchronous = FULL")
@@ -133,7 +120,7 @@ impl Writer {
         if !restored {
             *slot = None;
         }
-        Ok(written?)
+        Ok(result?)
     }
 
     /// Runs `work` in one `BEGIN IMMEDIATE` transaction. It commits only if `work`
@@ -174,14 +161,13 @@ impl Writer {
     }
 }
 
-/// The last ten thousand cycles are kept: a week of one-minute cron runs.
-const INSERT_CYCLE: &str =
-    "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)";
-const PRUNE_CYCLES: &str = "DELETE FROM cycles WHERE id <= last_insert_rowid() - 10000";
-
 fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(30))?;
+    // Persistent in the file; set here too because this connection may be a new
+    // database's first.
+    connection
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
     for (name, value) in PRAGMAS {
         connection.pragma_update(None, name, value)?;
     }

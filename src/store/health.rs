@@ -1,6 +1,7 @@
 //! How the worker is doing: recorded cycles and the numbers `status` and the metrics show.
 
 use chrono::{DateTime, Utc};
+use rusqlite::params;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -22,10 +23,15 @@ pub struct Health {
     pub cycle_durations_ms: Vec<i64>,
 }
 
+/// The last ten thousand cycles are kept: a week of one-minute cron runs.
+const INSERT_CYCLE: &str =
+    "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)";
+const PRUNE_CYCLES: &str = "DELETE FROM cycles WHERE id <= last_insert_rowid() - 10000";
+
 impl Store {
     /// Records a finished cycle, and releases the lock when `release` names its holder
     /// (the end of `run --once`): one commit.
-    pub async fn record_cycle(
+    pub fn record_cycle(
         &self,
         at: DateTime<Utc>,
         ok: bool,
@@ -33,27 +39,36 @@ impl Store {
         report: &serde_json::Value,
         release: Option<&LockHolder>,
     ) -> anyhow::Result<()> {
-        // On the writer's connection, opened while the cycle's IMAP login was under way
-        // ([`Store::open_writer_later`]): this is the last step of an idle cron tick, and
-        // sqlx's per-statement hand-offs made it the longest one (0.5-1.7 ms, after
-        // the IMAP logout's reply had come back).
-        let (writer, at, report) = (self.writer.clone(), rfc3339(at), report.to_string());
-        let release = release.cloned();
-        tokio::task::spawn_blocking(move || {
-            writer.record_cycle(&at, ok, duration_ms, &report, release.as_ref())
+        // On the writer's connection and the caller's thread: the last step of an idle
+        // cron tick. Through sqlx it took 0.5-1.7 ms, after the IMAP logout's reply had
+        // come back.
+        let (at, report) = (rfc3339(at), report.to_string());
+        self.writer.bookkeeping(|connection| {
+            connection.prepare_cached(INSERT_CYCLE)?.execute(params![
+                at,
+                ok,
+                duration_ms as i64,
+                report
+            ])?;
+            connection.prepare_cached(PRUNE_CYCLES)?.execute([])?;
+            if let Some(me) = release {
+                super::lock::delete_lock(connection, me)?;
+            }
+            Ok(())
         })
-        .await?
     }
 
-    /// The work of opening the writer's connection ahead of its first write, for a
-    /// blocking thread that has time now (during the IMAP login of a cycle). A failure
-    /// is left for that write to report.
-    pub fn open_writer_later(&self) -> impl FnOnce() + Send + 'static {
-        let writer = self.writer.clone();
-        move || {
-            if let Err(error) = writer.open_now() {
-                tracing::debug!(error = %error, "the writer's connection did not open ahead");
+    /// Prepares the cycle's record ahead (while the IMAP login is under way), so that
+    /// writing it costs only its own steps. A failure is left for the write to report.
+    pub fn prepare_cycle_record(&self) {
+        let prepared = self.writer.read(|connection| {
+            for statement in [INSERT_CYCLE, PRUNE_CYCLES, super::lock::DELETE_LOCK] {
+                connection.prepare_cached(statement)?;
             }
+            Ok(())
+        });
+        if let Err(error) = prepared {
+            tracing::debug!(error = %error, "the cycle's record could not be prepared ahead");
         }
     }
 

@@ -114,6 +114,27 @@ const PRAGMAS: [(&str, &str); 4] = [
     ("wal_autocheckpoint", "64"),
 ];
 
+/// The migrations recorded as applied (version and checksum, in order), or none when the
+/// database has no record of any; a failed one makes the list differ from any source.
+fn applied_migrations(connection: &rusqlite::Connection) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+    let recorded: bool = connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '_sqlx_migrations')",
+        [],
+        |row| row.get(0),
+    )?;
+    if !recorded {
+        return Ok(Vec::new());
+    }
+    let mut statement = connection
+        .prepare("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")?;
+    let rows = statement.query_map([], |row| {
+        let success: bool = row.get(2)?;
+        let checksum: Vec<u8> = if success { row.get(1)? } else { Vec::new() };
+        Ok((row.get(0)?, checksum))
+    })?;
+    rows.collect()
+}
+
 /// A connection whose fsync is relaxed ([`Store::bookkeeping`]): closed, never pooled,
 /// unless it is taken back out after `synchronous = FULL` was restored.
 struct Relaxed(Option<sqlx::pool::PoolConnection<Sqlite>>);
@@ -158,21 +179,33 @@ impl Store {
         // connection back to the pool in a spawned task, so with room for more every
         // query right after a commit opened (and parsed the schema on) a second
         // connection: 2.5 ms of a 30 ms idle cycle. Nothing here holds a connection
-        // while it waits for another.
+        // while it waits for another. It connects when first used: an idle cycle never
+        // uses it (its lease, agenda and record go through the writer), and so never
+        // starts sqlx's thread.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options)
-            .await
+            .connect_lazy_with(options);
+        let writer = batch::Writer::new(database.clone());
+        let migrator = sqlx::migrate!("./migrations");
+        let applied = writer
+            .read(applied_migrations)
             .with_context(|| format!("cannot open the database {url}"))?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .with_context(|| format!("cannot migrate the database {url}"))?;
+        let current = migrator
+            .iter()
+            .map(|m| (m.version, m.checksum.to_vec()))
+            .collect::<Vec<_>>();
+        if applied != current {
+            // New, behind, or anything sqlx would want to say something about.
+            migrator
+                .run(&pool)
+                .await
+                .with_context(|| format!("cannot migrate the database {url}"))?;
+        }
         let archive = Archive::beside(&database).context("cannot open the archive of messages")?;
         Ok(Store {
             pool,
             archive,
-            writer: batch::Writer::new(database),
+            writer,
         })
     }
 
@@ -495,14 +528,12 @@ mod tests {
         };
         let acquired = store
             .acquire_lock(&me, now, chrono::Duration::minutes(15), |_, _, _, _| false)
-            .await
             .expect("lock");
         assert!(matches!(acquired, crate::lock::Acquired::Yes));
-        store.open_writer_later()();
+        store.prepare_cycle_record();
         let report = serde_json::json!({ "fetched": 0 });
         store
             .record_cycle(now, true, 12, &report, Some(&me))
-            .await
             .expect("record");
         let health = store.health(now).await.expect("health");
         assert_eq!(
@@ -526,7 +557,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .expect("drop");
-        let failed = store.record_cycle(now, false, 1, &report, None).await;
+        let failed = store.record_cycle(now, false, 1, &report, None);
         assert!(failed.is_err(), "no cycles table: {failed:?}");
         assert_eq!(writer_synchronous(&store).await, 2, "FULL after a failure");
     }

@@ -43,14 +43,15 @@ impl ParkedAs {
 impl Store {
     /// Whether a delivery pass at `now` has anything to do: a row due, or one left
     /// `sending` by a run that died (one query).
-    pub async fn outbox_pending(&self, now: DateTime<Utc>) -> Result<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
-                 OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?)",
-        )
-        .bind(rfc3339(now))
-        .fetch_one(&self.pool)
-        .await
+    pub fn outbox_pending(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        self.writer.read(|connection| {
+            connection
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
+                     OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?)",
+                )?
+                .query_row([rfc3339(now)], |row| row.get(0))
+        })
     }
 
     /// Pending rows whose next attempt is due, oldest first.

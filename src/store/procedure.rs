@@ -318,12 +318,9 @@ impl super::Store {
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let rows = sqlx::query(
-            "SELECT id, deadline_at FROM complaints c WHERE deadline_at <= ?
-             AND status NOT IN ('selesai', 'ditutup')
-             AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')
-             ORDER BY deadline_at",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT id, deadline_at {OPEN_DUE_BEFORE} ORDER BY deadline_at"
+        ))
         .bind(rfc3339(before))
         .fetch_all(&self.pool)
         .await?;
@@ -332,4 +329,20 @@ impl super::Store {
             .filter_map(|r| Some((r.get(0), parse_rfc3339(&r.get::<String, _>(1))?)))
             .collect())
     }
+
+    /// Whether [`Store::open_complaints_due_before`] would find any (an idle cycle's
+    /// agenda, on the writer's connection).
+    pub fn any_open_complaint_due_before(&self, before: DateTime<Utc>) -> anyhow::Result<bool> {
+        self.writer.read(|connection| {
+            connection
+                .prepare_cached(&format!("SELECT EXISTS (SELECT 1 {OPEN_DUE_BEFORE})"))?
+                .query_row([rfc3339(before)], |row| row.get(0))
+        })
+    }
 }
+
+/// Open complaints whose deadline is before `?` and that have not had their overdue
+/// notice yet.
+const OPEN_DUE_BEFORE: &str = "FROM complaints c WHERE deadline_at <= ?
+     AND status NOT IN ('selesai', 'ditutup')
+     AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')";
