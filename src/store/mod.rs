@@ -209,13 +209,14 @@ impl Store {
         })
     }
 
-    /// Runs `work` on one connection whose commits skip the fsync (`PRAGMA synchronous =
-    /// NORMAL`, still atomic and consistent in WAL mode): for bookkeeping whose loss in a
-    /// power failure is harmless, the worker lease and the cycle record, which would
-    /// otherwise cost an idle cycle two disk flushes. The connection goes back to the pool
-    /// only after `synchronous = FULL` is restored; one that cannot be restored (an error,
-    /// or `work` dropped half-way) is closed instead, so no ingest commit ever runs
-    /// without its fsync.
+    /// Runs `work` on sqlx's connection with commits that skip the fsync (`PRAGMA
+    /// synchronous = NORMAL`, still atomic and consistent in WAL mode): for bookkeeping
+    /// whose loss in a power failure is harmless and that happens while a batch may hold
+    /// the writer (the receipts' "moved" marks; the lease and the cycle record use the
+    /// writer's own, [`batch::Writer::bookkeeping`]). The connection goes back to the
+    /// pool only after `synchronous = FULL` is restored; one that cannot be restored (an
+    /// error, or `work` dropped half-way) is closed instead, so no commit that needs its
+    /// fsync ever runs without it.
     async fn bookkeeping<T>(
         &self,
         work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> Result<T>,

@@ -330,7 +330,7 @@ impl super::Store {
             .collect())
     }
 
-    /// Whether [`Store::open_complaints_due_before`] would find any (an idle cycle's
+    /// Whether [`Self::open_complaints_due_before`] would find any (an idle cycle's
     /// agenda, on the writer's connection).
     pub fn any_open_complaint_due_before(&self, before: DateTime<Utc>) -> anyhow::Result<bool> {
         self.writer.read(|connection| {
