@@ -51,11 +51,12 @@ impl Writer {
         })
     }
 
-    /// The connection, opened now if it is not open (or was closed after an error).
+    /// The connection, opened now if it is not open (or was closed after an error), and
+    /// outside any transaction.
     fn connection(&self) -> anyhow::Result<MutexGuard<'_, Option<Connection>>> {
         use anyhow::Context;
         // A panic mid-batch poisons the lock; the transaction it left open is rolled
-        // back by the next user, so the connection itself is still sound.
+        // back below, so the connection itself is still sound.
         let mut slot = self
             .connection
             .lock()
@@ -69,6 +70,10 @@ impl Writer {
             })?;
             *slot = Some(connection);
         }
+        let connection = slot.as_ref().expect("opened above");
+        if !connection.is_autocommit() {
+            connection.execute_batch("ROLLBACK")?;
+        }
         Ok(slot)
     }
 
@@ -80,9 +85,6 @@ impl Writer {
     ) -> anyhow::Result<T> {
         let slot = self.connection()?;
         let connection = slot.as_ref().expect("opened");
-        if !connection.is_autocommit() {
-            connection.execute_batch("ROLLBACK")?;
-        }
         Ok(work(connection)?)
     }
 
@@ -98,9 +100,6 @@ impl Writer {
     ) -> anyhow::Result<T> {
         let mut slot = self.connection()?;
         let connection = slot.as_ref().expect("opened");
-        if !connection.is_autocommit() {
-            connection.execute_batch("ROLLBACK")?;
-        }
         let result = connection
             .execute_batch("PRAGMA synchronous = NORMAL")
             .and_then(|()| {
@@ -134,9 +133,6 @@ impl Writer {
         use anyhow::Context;
         let slot = self.connection()?;
         let connection = slot.as_ref().expect("opened");
-        if !connection.is_autocommit() {
-            connection.execute_batch("ROLLBACK")?;
-        }
         connection.execute_batch("BEGIN IMMEDIATE")?;
         let mut batch = Batch {
             connection,
