@@ -417,8 +417,13 @@ fn clean_digest(text: &[u8]) -> Option<(usize, String)> {
     };
     let mut decodes = true;
     let (count, pads) = base64_lines::<false>(text, |line| {
+        // Once a block fails, the answer is None: the rest is only checked for shape,
+        // not gathered.
+        if !decodes {
+            return;
+        }
         symbols.extend_from_slice(line);
-        if decodes && symbols.len() >= BLOCK {
+        if symbols.len() >= BLOCK {
             let whole = symbols.len() / 4 * 4;
             match decode(&symbols[..whole], &mut hasher) {
                 Some(n) => size += n,

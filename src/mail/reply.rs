@@ -5,8 +5,9 @@
 //! text out; never fails.
 //!
 //! HTML-only replies are cut in the HTML first (the quote containers those clients
-//! mark), then converted by the single HTML → text path in [`crate::mail::parse`](mod@crate::mail::parse), and
-//! then go through the same text rules as plain-text replies.
+//! mark), then converted by the single HTML → text path in
+//! [`crate::mail::parse`](mod@crate::mail::parse), and then go through the same text
+//! rules as plain-text replies.
 
 use crate::mail::parse::{html_to_text, normalize_text};
 
