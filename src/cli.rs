@@ -419,6 +419,7 @@ async fn run(
             let _ = std::io::stderr().flush();
             std::process::exit(0);
         }
+        crate::heap::give_back_freed_memory();
         if shutdown.requested()
             || until_next_cycle(settings, interval, &shutdown, &mut failures).await
         {
