@@ -204,7 +204,8 @@ impl Archive {
     }
 
     /// Makes everything appended so far durable: one `fdatasync` of the pack (and, for a
-    /// pack this process created, one `fsync` of the directory). Blocking.
+    /// pack this process created, one `fsync` of the directory), then lets the page cache
+    /// drop it ([`release`]). Blocking.
     pub fn sync(&self) -> io::Result<()> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         match writer.as_mut() {
@@ -216,16 +217,18 @@ impl Archive {
     /// Flushes what was appended so far to disk without holding appenders back (the
     /// `fdatasync` runs on a second handle, outside the lock), so that the sync that
     /// makes a batch durable ([`Archive::sync`], which is still required) has less left
-    /// to wait for. Blocking.
+    /// to wait for; what it flushed may then leave the page cache ([`release`]). Blocking.
     pub fn write_back(&self) -> io::Result<()> {
-        let handle = {
+        let (handle, len) = {
             let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             match writer.as_ref() {
-                Some(pack) if pack.dirty => pack.file.try_clone()?,
+                Some(pack) if pack.dirty => (pack.file.try_clone()?, pack.len),
                 _ => return Ok(()),
             }
         };
-        handle.sync_data()
+        handle.sync_data()?;
+        release(&handle, len);
+        Ok(())
     }
 
     /// The bytes at `at`, checked against `sha256`.
@@ -275,6 +278,7 @@ impl Pack {
         if self.dirty {
             self.file.sync_data()?;
             self.dirty = false;
+            release(&self.file, self.len);
         }
         if self.new {
             File::open(dir)?.sync_all()?;
@@ -282,6 +286,21 @@ impl Pack {
         }
         Ok(())
     }
+}
+
+/// Drops the first `len` bytes of a pack, on disk now, from the page cache: the archive
+/// is written once and read back rarely (a forwarded file, an operator's `show`). So a
+/// bulk run's next appends reuse the pages just written out instead of taking fresh ones
+/// from the kernel, and 1.5 GB of evidence does not push the register out of the cache
+/// (or count against a container's memory). Measured on this project's virtual machine,
+/// whose free memory goes back to the host: fresh pages cost up to 3 s of kernel time in
+/// a run over 1.5 GB; with this, none of 8 runs paid it, against 4 of 8 without.
+/// Advice only: a failure changes nothing.
+fn release(file: &File, len: u64) {
+    use std::os::fd::AsRawFd;
+    let len = libc::off_t::try_from(len).unwrap_or(libc::off_t::MAX);
+    // SAFETY: plain advice on an open descriptor; no memory is passed.
+    unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, len, libc::POSIX_FADV_DONTNEED) };
 }
 
 fn with_path(e: io::Error, what: &str, path: &Path) -> io::Error {
