@@ -644,19 +644,22 @@ def fmt_scaling(res):
 
 def main():
     ap = argparse.ArgumentParser(prog="scripts/bench")
-    ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--pairs", type=int, default=5)
-    ap.add_argument("--only", default="P1,P2,P3,P4")
-    ap.add_argument("--scaling", action="store_true")
-    ap.add_argument("--scaling-ns", default="1000,10000,50000")
+    ap.add_argument("--n", type=int, default=10000, help="complaints in the P1 corpus (default: 10000)")
+    ap.add_argument("--pairs", type=int, default=5,
+                    help="alternating pengaduan/baseline pairs for P1 and P4 (default: 5)")
+    ap.add_argument("--only", default="P1,P2,P3,P4",
+                    help="comma-separated figures to measure (default: P1,P2,P3,P4); P2 at N needs P1's database")
+    ap.add_argument("--scaling", action="store_true", help="also P1 at each --scaling-ns (keeps the 50k database for P2)")
+    ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
-    ap.add_argument("--p2-runs", type=int, default=20)
-    ap.add_argument("--p3-runs", type=int, default=3)
-    ap.add_argument("--p3-attachment", type=int, default=40 * MiB)
+    ap.add_argument("--p2-runs", type=int, default=20,
+                    help="P2 rounds at each stored size; each round runs pengaduan and both bare polls (default: 20)")
+    ap.add_argument("--p3-runs", type=int, default=3, help="P3 repetitions (default: 3)")
+    ap.add_argument("--p3-attachment", type=int, default=40 * MiB, help="P3 attachment size in bytes (default: 40 MiB)")
     ap.add_argument("--p4-n", type=int, default=None, help="complaints queued for P4 (default: min(N, 2000))")
     ap.add_argument("--p4-pairs", type=int, default=None, help="default: --pairs")
-    ap.add_argument("--seed", type=int, default=20261130)
-    ap.add_argument("--closed-port", type=int, default=16524)
+    ap.add_argument("--seed", type=int, default=20261130, help="corpus seed: the same seed, the same bytes")
+    ap.add_argument("--closed-port", type=int, default=16524, help="the unreachable SMTP port P1 points at (default: 16524)")
     ap.add_argument("--no-fsync-info", action="store_true", help="skip the extra mbsync FSync=yes run")
     ap.add_argument("--report-only", action="store_true", help="re-print the report of var/bench/results.json")
     args = ap.parse_args()
