@@ -436,40 +436,50 @@ SyncState *
 
     # --- P2 -------------------------------------------------------------------------
 
-    def p2(self, label, db, runs):
-        """Idle cycles on `db` with an empty INBOX vs bare polls, alternating."""
+    def p2(self, dbs, runs):
+        """Idle cycles with an empty INBOX on each of `dbs` ((key, db) pairs) vs bare polls.
+
+        Every round runs each database's cycle and both polls, in an order that rotates
+        from round to round: the machine's drift over the minutes of a run then moves all
+        figures alike, and the stored sizes are compared with each other in the same
+        rounds, not in runs minutes apart."""
         self.restore_inbox(None, 0)
-        w = self.pengaduan(db, f"p2-{label}-warm")  # creates/migrates a fresh DB; settles anything due
-        log(f"P2 {label}: warm-up cycle {w['wall'] * 1000:.1f} ms; {runs} rounds")
+        for key, db in dbs:
+            w = self.pengaduan(db, f"p2-{key}-warm")  # creates/migrates a fresh DB; settles anything due
+            log(f"P2 {key}: warm-up cycle {w['wall'] * 1000:.1f} ms")
+        log(f"P2: {runs} rounds of {len(dbs)} idle cycles and 2 bare polls")
         poll_sh = ["bash", str(HERE / "poll.sh"), str(self.imap_port), OFFICE, PASSWORD]
         poll_py = [sys.executable, str(HERE / "poll.py"), str(self.imap_port), OFFICE, PASSWORD]
         rows = []
         for k in range(runs):
-            cmds = [("pengaduan", None), ("poll_sh", poll_sh), ("poll_py", poll_py)]
-            cmds = cmds[k % 3:] + cmds[:k % 3]
+            cmds = [(key, db) for key, db in dbs] + [("poll_sh", poll_sh), ("poll_py", poll_py)]
+            cmds = cmds[k % len(cmds):] + cmds[:k % len(cmds)]
             row = {}
-            for which, cmd in cmds:
-                if cmd is None:
-                    r = self.pengaduan(db, f"p2-{label}")
+            for which, what in cmds:
+                if isinstance(what, Path):
+                    r = self.pengaduan(what, f"p2-{which}")
                     if r["cycle"]["fetched"]:
                         sys.exit("bench: the idle cycle fetched messages")
                 else:
-                    r = timed(cmd, stderr=LOGS / f"p2-{which}.err")
+                    r = timed(what, stderr=LOGS / f"p2-{which}.err")
                     if r["rc"] != 0:
                         sys.exit(f"bench: {which} failed; see {LOGS}/p2-{which}.err")
                 row[which] = r["wall"]
-            row["ratio_sh"] = row["pengaduan"] / row["poll_sh"]
-            row["ratio_py"] = row["pengaduan"] / row["poll_py"]
             rows.append(row)
-        res = {"label": label, "runs": rows,
-               "pengaduan_median_ms": 1000 * median([r["pengaduan"] for r in rows]),
-               "poll_sh_median_ms": 1000 * median([r["poll_sh"] for r in rows]),
-               "poll_py_median_ms": 1000 * median([r["poll_py"] for r in rows]),
-               "ratio_sh_median": median([r["ratio_sh"] for r in rows]),
-               "ratio_py_median": median([r["ratio_py"] for r in rows])}
-        log(f"P2 {label}: pengaduan {res['pengaduan_median_ms']:.1f} ms, bare poll bash {res['poll_sh_median_ms']:.1f} ms "
-            f"(ratio {res['ratio_sh_median']:.2f}), python {res['poll_py_median_ms']:.1f} ms (ratio {res['ratio_py_median']:.2f})")
-        return res
+        out = {}
+        for key, _ in dbs:
+            res = {"label": key, "runs": [{"pengaduan": r[key], "poll_sh": r["poll_sh"], "poll_py": r["poll_py"]}
+                                          for r in rows],
+                   "pengaduan_median_ms": 1000 * median([r[key] for r in rows]),
+                   "poll_sh_median_ms": 1000 * median([r["poll_sh"] for r in rows]),
+                   "poll_py_median_ms": 1000 * median([r["poll_py"] for r in rows]),
+                   "ratio_sh_median": median([r[key] / r["poll_sh"] for r in rows]),
+                   "ratio_py_median": median([r[key] / r["poll_py"] for r in rows])}
+            log(f"P2 {key}: pengaduan {res['pengaduan_median_ms']:.1f} ms, bare poll bash {res['poll_sh_median_ms']:.1f} ms "
+                f"(ratio {res['ratio_sh_median']:.2f}), python {res['poll_py_median_ms']:.1f} ms "
+                f"(ratio {res['ratio_py_median']:.2f})")
+            out[key] = res
+        return out
 
     def stored_db(self, n):
         """The kept database with N messages stored (used in place), everything delivered."""
@@ -653,7 +663,7 @@ def main():
     ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
     ap.add_argument("--p2-runs", type=int, default=20,
-                    help="P2 rounds at each stored size; each round runs pengaduan and both bare polls (default: 20)")
+                    help="P2 rounds; each runs the idle cycle at every stored size and both bare polls (default: 20)")
     ap.add_argument("--p3-runs", type=int, default=3, help="P3 repetitions (default: 3)")
     ap.add_argument("--p3-attachment", type=int, default=40 * MiB, help="P3 attachment size in bytes (default: 40 MiB)")
     ap.add_argument("--p4-n", type=int, default=None, help="complaints queued for P4 (default: min(N, 2000))")
@@ -685,13 +695,9 @@ def main():
             keep = DBS / f"stored-{n}.db" if n >= 50000 else None
             res["scaling"].append(bench.p1(n, pairs, keep_db=keep))
     if "P2" in only:
-        p2 = {}
         db0 = RUN / "p2-0.db"
         rm_db(db0)
-        r = bench.p2("0", db0, args.p2_runs)
-        r["stored"] = 0
-        p2["0"] = r
-        rm_db(db0)
+        dbs, stored = [("0", db0)], {"0": (0, None)}
         for key, n in (("N", args.n), ("50000", 50000)):
             if key == "50000" and n == args.n:
                 continue
@@ -700,10 +706,14 @@ def main():
                 log(f"P2: no database with {n} stored (run P1 with --n {n} or --scaling); skipped")
                 continue
             db, counts = got
-            r = bench.p2(str(n), db, args.p2_runs)
-            r["stored"] = f"{counts['complaints']} complaints / {counts['messages']} messages"
-            r["counts"] = counts
-            p2[key] = r
+            dbs.append((key, db))
+            stored[key] = (f"{counts['complaints']} complaints / {counts['messages']} messages", counts)
+        p2 = bench.p2(dbs, args.p2_runs)
+        rm_db(db0)
+        for key, (label, counts) in stored.items():
+            p2[key]["stored"] = label
+            if counts:
+                p2[key]["counts"] = counts
         meds = {k: v["pengaduan_median_ms"] for k, v in p2.items()}
         lo, hi = min(meds.values()), max(meds.values())
         p2["flatness"] = {"spread_pct": 100 * (hi - lo) / lo,
@@ -755,7 +765,8 @@ def write_report(res):
                "`mail`, `,S=,W=` sizes in the names), the fastest correct load. P2: empty INBOX; the stored databases "
                "are those of the last P1 run at that N with every queued message marked sent (the steady state); "
                "the bare poll is bash /dev/tcp (headline) and Python imaplib, both connect+LOGIN+SELECT+UID "
-               "SEARCH+LOGOUT. P4: Postfix accepts and holds every message (smtpd_data_restrictions = HOLD, "
+               "SEARCH+LOGOUT; each round runs the idle cycle at every stored size and both polls, in an order that "
+               "rotates, so that the machine's drift moves them alike. P4: Postfix accepts and holds every message (smtpd_data_restrictions = HOLD, "
                "queue purged between runs) so no onward delivery runs in the background.", ""]
     report += [f"Load average at start/end: {res['host']['loadavg_at_start']} / {res['host']['loadavg_at_end']}; "
                f"{res['host']['cpus']} CPUs; total {res['total_seconds']} s. Raw data: var/bench/results.json.", ""]
