@@ -470,6 +470,33 @@ mod tests {
         modes
     }
 
+    /// A queue of any length: each page of due mail is found in id order, never by
+    /// reading and sorting every due row (130-200 ms per page at 97,000 queued).
+    #[tokio::test]
+    async fn due_mail_is_read_in_id_order_without_sorting_the_queue() {
+        let (_dir, store) = scratch().await;
+        let plan: Vec<String> =
+            sqlx::query(&format!("EXPLAIN QUERY PLAN {}", super::outbox::DUE_OUTBOX))
+                .bind("2026-12-01T00:00:00Z")
+                .bind(0_i64)
+                .bind(100_i64)
+                .fetch_all(&store.pool)
+                .await
+                .expect("plan")
+                .iter()
+                .map(|row| sqlx::Row::get::<String, _>(row, 3))
+                .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX outbox_pending_by_id")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
+    }
+
     #[tokio::test]
     async fn bookkeeping_never_leaves_a_connection_without_fsync() {
         let (_dir, store) = scratch().await;

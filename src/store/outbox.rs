@@ -40,6 +40,13 @@ impl ParkedAs {
     }
 }
 
+/// Pending rows due at `?1`, after id `?2`, oldest first, at most `?3`: searched in id
+/// order (`outbox_pending_by_id`), so a page costs its own rows however many are queued.
+pub(super) const DUE_OUTBOX: &str = "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts
+     FROM outbox o JOIN messages m ON m.id = o.message_row
+     WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.id > ?
+     ORDER BY o.id LIMIT ?";
+
 impl Store {
     /// Whether a delivery pass at `now` has anything to do: a row due, or one left
     /// `sending` by a run that died (one query).
@@ -61,17 +68,12 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.complaint_id, o.purpose, m.message_id, o.envelope_from, o.recipients_json, o.attempts
-             FROM outbox o JOIN messages m ON m.id = o.message_row
-             WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND o.id > ?
-             ORDER BY o.id LIMIT ?",
-        )
-        .bind(rfc3339(now))
-        .bind(after_id)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(DUE_OUTBOX)
+            .bind(rfc3339(now))
+            .bind(after_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| {
