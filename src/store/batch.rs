@@ -181,6 +181,12 @@ pub struct Batch<'c> {
     unsynced: bool,
 }
 
+/// A message is recorded under its Message-ID (its exactly-once key), so the key's index
+/// finds it.
+pub(super) const COMPLAINT_BY_MESSAGE_ID: &str =
+    "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
+     WHERE m.message_key = ?";
+
 impl Batch<'_> {
     pub(super) fn connection(&self) -> &Connection {
         self.connection
@@ -207,10 +213,7 @@ impl Batch<'_> {
 
     /// The complaint that any of these Message-IDs belongs to (nearest first).
     pub fn complaint_by_message_ids(&mut self, ids: &[&str]) -> Result<Option<ComplaintRef>> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
-             WHERE m.message_id = ? ORDER BY m.id LIMIT 1",
-        )?;
+        let mut statement = self.connection.prepare_cached(COMPLAINT_BY_MESSAGE_ID)?;
         for id in ids {
             if let Some(found) = statement.query_row([id], complaint_ref).optional()? {
                 return Ok(Some(found));

@@ -497,6 +497,40 @@ mod tests {
         );
     }
 
+    /// A Message-ID is indexed once, as the message's exactly-once key: the lookups by
+    /// Message-ID search that index, and no second index repeats it (each citizen's
+    /// random Message-ID would dirty one more page per message in a batch).
+    #[tokio::test]
+    async fn message_ids_are_indexed_once_and_found_by_key() {
+        let (_dir, store) = scratch().await;
+        for query in [
+            super::batch::COMPLAINT_BY_MESSAGE_ID,
+            super::procedure::NOTIFICATION_BY_MESSAGE_ID,
+        ] {
+            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {query}"))
+                .bind("a@example.net")
+                .fetch_all(&store.pool)
+                .await
+                .expect("plan")
+                .iter()
+                .map(|row| sqlx::Row::get::<String, _>(row, 3))
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|step| step.starts_with("SEARCH m ") && step.contains("(message_key=?)")),
+                "{plan:?}"
+            );
+        }
+        let indexed: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'messages'
+             AND sql LIKE '%message_id%'",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("indexes");
+        assert_eq!(indexed, Vec::<String>::new());
+    }
+
     #[tokio::test]
     async fn bookkeeping_never_leaves_a_connection_without_fsync() {
         let (_dir, store) = scratch().await;

@@ -13,14 +13,18 @@ use crate::mail::compose::Brief;
 use crate::security::Referenced;
 use crate::workflow::State;
 
+/// A sent message is recorded under its Message-ID (its exactly-once key).
+pub(super) const NOTIFICATION_BY_MESSAGE_ID: &str =
+    "SELECT m.complaint_id, c.number, m.stage, m.role, m.recipient, m.message_id
+     FROM messages m JOIN complaints c ON c.id = m.complaint_id
+     WHERE m.message_key = ? AND m.direction = 'out' AND m.stage IS NOT NULL";
+
 impl Batch<'_> {
     /// The worker's notifications among these Message-IDs, in the order given.
     pub fn notifications(&mut self, ids: &[&str]) -> BatchResult<Vec<Referenced>> {
-        let mut statement = self.connection().prepare_cached(
-            "SELECT m.complaint_id, c.number, m.stage, m.role, m.recipient, m.message_id
-             FROM messages m JOIN complaints c ON c.id = m.complaint_id
-             WHERE m.message_id = ? AND m.direction = 'out' AND m.stage IS NOT NULL",
-        )?;
+        let mut statement = self
+            .connection()
+            .prepare_cached(NOTIFICATION_BY_MESSAGE_ID)?;
         let mut found = Vec::new();
         for id in ids {
             let row = statement
