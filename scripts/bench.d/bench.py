@@ -303,6 +303,10 @@ send_limit = 10000000
         env["PENGADUAN__SMTP__PORT"] = str(smtp_port or self.closed_port)
         env.pop("PENGADUAN_FAILPOINT", None)
         env.pop("PENGADUAN_NOW", None)
+        # As deployed: with RUST_BACKTRACE set (a developer's shell), every error the
+        # worker creates and handles would also capture a backtrace.
+        env.pop("RUST_BACKTRACE", None)
+        env.pop("RUST_LIB_BACKTRACE", None)
         cmd = [str(BIN), "--config", str(self.settings), "--log-format", "json", "run", "--once"]
         if wrap:
             cmd = wrap + cmd
