@@ -451,7 +451,7 @@ SyncState *
         rotating order put the idle cycle at 0 stored right after the Python poll in
         every round, and whatever runs right after that poll, which leaves Dovecot busy
         for a few milliseconds, is 3-5 % slower: that was the "0 stored" figure's excess
-        in sessions 6-10.)"""
+        in sessions 9 and 10.)"""
         self.restore_inbox(None, 0)
         for key, db in dbs:
             w = self.pengaduan(db, f"p2-{key}-warm")  # creates/migrates a fresh DB; settles anything due
