@@ -470,22 +470,34 @@ mod tests {
         modes
     }
 
+    /// The steps of SQLite's plan for `query`, with `values` bound as text.
+    async fn query_plan(store: &Store, query: &str, values: &[&str]) -> Vec<String> {
+        let explain = format!("EXPLAIN QUERY PLAN {query}");
+        let statement = values
+            .iter()
+            .fold(sqlx::query(&explain), |statement, value| {
+                statement.bind(*value)
+            });
+        statement
+            .fetch_all(&store.pool)
+            .await
+            .expect("plan")
+            .iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, 3))
+            .collect()
+    }
+
     /// A queue of any length: each page of due mail is found in id order, never by
     /// reading and sorting every due row (130-200 ms per page at 97,000 queued).
     #[tokio::test]
     async fn due_mail_is_read_in_id_order_without_sorting_the_queue() {
         let (_dir, store) = scratch().await;
-        let plan: Vec<String> =
-            sqlx::query(&format!("EXPLAIN QUERY PLAN {}", super::outbox::DUE_OUTBOX))
-                .bind("2026-12-01T00:00:00Z")
-                .bind(0_i64)
-                .bind(100_i64)
-                .fetch_all(&store.pool)
-                .await
-                .expect("plan")
-                .iter()
-                .map(|row| sqlx::Row::get::<String, _>(row, 3))
-                .collect();
+        let plan = query_plan(
+            &store,
+            super::outbox::DUE_OUTBOX,
+            &["2026-12-01T00:00:00Z", "0", "100"],
+        )
+        .await;
         assert!(
             plan.iter()
                 .any(|step| step.contains("USING INDEX outbox_pending_by_id")),
@@ -507,14 +519,7 @@ mod tests {
             super::batch::COMPLAINT_BY_MESSAGE_ID,
             super::procedure::NOTIFICATION_BY_MESSAGE_ID,
         ] {
-            let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {query}"))
-                .bind("a@example.net")
-                .fetch_all(&store.pool)
-                .await
-                .expect("plan")
-                .iter()
-                .map(|row| sqlx::Row::get::<String, _>(row, 3))
-                .collect();
+            let plan = query_plan(&store, query, &["a@example.net"]).await;
             assert!(
                 plan.iter()
                     .any(|step| step.starts_with("SEARCH m ") && step.contains("(message_key=?)")),
