@@ -300,6 +300,34 @@ impl Batch<'_> {
         Ok(bytes)
     }
 
+    /// The bytes of an outgoing message as it is sent: the stored message (`sha256`) with
+    /// the files it names spliced in from their archived messages (`splices`, JSON).
+    pub(super) fn outgoing_bytes(
+        &mut self,
+        sha256: &str,
+        splices: Option<&str>,
+    ) -> Result<Vec<u8>> {
+        let stored = self.read_blob(sha256)?;
+        let Some(splices) = splices else {
+            return Ok(stored);
+        };
+        let splices: Vec<crate::mail::compose::Splice> =
+            serde_json::from_str(splices).map_err(|e| BatchError::Decode(e.to_string()))?;
+        let mut blobs = std::collections::HashMap::new();
+        for splice in &splices {
+            if !blobs.contains_key(&splice.blob) {
+                let bytes = self.read_blob(&splice.blob)?;
+                blobs.insert(splice.blob.clone(), bytes);
+            }
+        }
+        crate::mail::compose::expand(&stored, &splices, |blob| blobs.get(blob).map(Vec::as_slice))
+            .ok_or_else(|| {
+                BatchError::Decode(format!(
+                    "outgoing message {sha256}: a file it names is not where it says"
+                ))
+            })
+    }
+
     /// Takes the next register number of `year` and records the complaint.
     pub fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
         let seq: i64 = self

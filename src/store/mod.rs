@@ -325,35 +325,6 @@ impl Store {
     }
 }
 
-/// The bytes of an outgoing message as it is sent: the stored message (`sha256`) with
-/// the files it names spliced in from their archived messages (`splices`, JSON).
-async fn outgoing_bytes(
-    archive: &Archive,
-    connection: &mut sqlx::SqliteConnection,
-    sha256: &str,
-    splices: Option<&str>,
-) -> Result<Vec<u8>> {
-    let stored = read_blob(archive, connection, sha256).await?;
-    let Some(splices) = splices else {
-        return Ok(stored);
-    };
-    let splices: Vec<crate::mail::compose::Splice> =
-        serde_json::from_str(splices).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let mut blobs = std::collections::HashMap::new();
-    for splice in &splices {
-        if !blobs.contains_key(&splice.blob) {
-            let bytes = read_blob(archive, connection, &splice.blob).await?;
-            blobs.insert(splice.blob.clone(), bytes);
-        }
-    }
-    crate::mail::compose::expand(&stored, &splices, |blob| blobs.get(blob).map(Vec::as_slice))
-        .ok_or_else(|| {
-            sqlx::Error::Decode(
-                format!("outgoing message {sha256}: a file it names is not where it says").into(),
-            )
-        })
-}
-
 /// The bytes stored under `sha256`: a range of a pack in the archive, or (written by
 /// versions before the archive) chunks in `blob_chunks`.
 async fn read_blob(

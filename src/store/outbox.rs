@@ -1,9 +1,10 @@
 //! Outbox rows: what is waiting to be delivered, and the record of each attempt.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, Sqlite, Transaction};
+use rusqlite::{OptionalExtension, params};
+use sqlx::Row;
 
-use super::{Result, Store, insert_event, outgoing_bytes};
+use super::{Batch, Result, Store, batch, insert_event};
 use crate::clock::rfc3339;
 
 /// One queued message. Its bytes are read when it is claimed, one message at a time.
@@ -94,40 +95,27 @@ impl Store {
     /// Claims a row for delivery and returns its bytes; `None` when it is no longer
     /// pending. From here until it is recorded as sent, a crash leaves the row `sending`:
     /// delivery uncertain. The message accepted just before, if any, is recorded as sent
-    /// in the same transaction, so a pass commits once per message.
+    /// in the same transaction, so a pass commits once per message. The transaction runs
+    /// whole on the writer's thread (sqlx would hand each of its statements to its own
+    /// thread and back: several hundred thread switches a second for every SMTP session).
     pub async fn outbox_claim(
         &self,
         id: i64,
         accepted: Option<Accepted<'_>>,
-    ) -> Result<Option<Vec<u8>>> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(accepted) = accepted {
-            record_sent(&mut tx, accepted).await?;
-        }
-        let claimed = sqlx::query("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        let raw = if claimed {
-            let (sha256, splices): (String, Option<String>) =
-                sqlx::query_as("SELECT raw_sha256, splices FROM outbox WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            Some(outgoing_bytes(&self.archive, &mut tx, &sha256, splices.as_deref()).await?)
-        } else {
-            None
-        };
-        tx.commit().await?;
-        Ok(raw)
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        let sent = accepted.map(Sent::from);
+        self.batch(move |batch| {
+            if let Some(sent) = &sent {
+                batch.record_sent(sent)?;
+            }
+            Ok(batch.claim_outbox(id)?)
+        })
+        .await
     }
 
-    pub async fn outbox_sent(&self, accepted: Accepted<'_>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        record_sent(&mut tx, accepted).await?;
-        tx.commit().await
+    pub async fn outbox_sent(&self, accepted: Accepted<'_>) -> anyhow::Result<()> {
+        let sent = Sent::from(accepted);
+        self.batch(move |batch| Ok(batch.record_sent(&sent)?)).await
     }
 
     /// A transient failure: back to pending, retried at `next_attempt_at`.
@@ -212,22 +200,24 @@ impl Store {
     }
 
     /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
-    pub async fn uncopied_sent(&self, limit: usize) -> Result<Vec<(i64, Vec<u8>)>> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, raw_sha256, splices FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
-        )
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut copies = Vec::with_capacity(rows.len());
-        let mut connection = self.pool.acquire().await?;
-        for (id, sha256, splices) in rows {
-            copies.push((
-                id,
-                outgoing_bytes(&self.archive, &mut connection, &sha256, splices.as_deref()).await?,
-            ));
-        }
-        Ok(copies)
+    pub async fn uncopied_sent(&self, limit: usize) -> anyhow::Result<Vec<(i64, Vec<u8>)>> {
+        self.batch(move |batch| {
+            let rows = batch
+                .connection()
+                .prepare_cached(
+                    "SELECT id, raw_sha256, splices FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
+                )?
+                .query_map([limit as i64], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<(i64, String, Option<String>)>>>()?;
+            let mut copies = Vec::with_capacity(rows.len());
+            for (id, sha256, splices) in rows {
+                copies.push((id, batch.outgoing_bytes(&sha256, splices.as_deref())?));
+            }
+            Ok(copies)
+        })
+        .await
     }
 
     pub async fn mark_copied(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
@@ -240,24 +230,60 @@ impl Store {
     }
 }
 
-async fn record_sent(tx: &mut Transaction<'_, Sqlite>, accepted: Accepted<'_>) -> Result<()> {
-    let Accepted { row, at, reply } = accepted;
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?")
-        .bind(rfc3339(at))
-        .bind(row.id)
-        .execute(&mut **tx)
-        .await?;
-    if row.complaint_id.is_some() {
-        let detail = format!("message {} accepted by SMTP: {reply}", row.message_id);
-        insert_event(
-            &mut **tx,
-            row.complaint_id,
+/// [`Accepted`], owned, for the writer's thread.
+struct Sent {
+    id: i64,
+    complaint_id: Option<i64>,
+    purpose: String,
+    message_id: String,
+    at: DateTime<Utc>,
+    reply: String,
+}
+
+impl From<Accepted<'_>> for Sent {
+    fn from(Accepted { row, at, reply }: Accepted<'_>) -> Sent {
+        Sent {
+            id: row.id,
+            complaint_id: row.complaint_id,
+            purpose: row.purpose.clone(),
+            message_id: row.message_id.clone(),
             at,
-            "worker",
-            &format!("{}_sent", row.purpose),
-            &detail,
-        )
-        .await?;
+            reply: reply.to_owned(),
+        }
     }
-    Ok(())
+}
+
+impl Batch<'_> {
+    fn record_sent(&mut self, sent: &Sent) -> batch::Result<()> {
+        self.connection()
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+            )?
+            .execute(params![rfc3339(sent.at), sent.id])?;
+        if sent.complaint_id.is_some() {
+            let detail = format!(
+                "message {} accepted by SMTP: {}",
+                sent.message_id, sent.reply
+            );
+            let action = format!("{}_sent", sent.purpose);
+            self.add_event(sent.complaint_id, sent.at, "worker", &action, &detail)?;
+        }
+        Ok(())
+    }
+
+    /// Marks a pending row `sending` and returns its bytes; `None` when it is no longer
+    /// pending.
+    fn claim_outbox(&mut self, id: i64) -> batch::Result<Option<Vec<u8>>> {
+        let claimed: Option<(String, Option<String>)> = self
+            .connection()
+            .prepare_cached(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1
+                 WHERE id = ? AND status = 'pending' RETURNING raw_sha256, splices",
+            )?
+            .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        claimed
+            .map(|(sha256, splices)| self.outgoing_bytes(&sha256, splices.as_deref()))
+            .transpose()
+    }
 }
