@@ -73,7 +73,11 @@ impl EmailAddress {
             && domain.contains('.') | domain.eq_ignore_ascii_case("localhost")
             && !text.chars().any(|c| c.is_whitespace() || c.is_control())
             && !domain.starts_with('.')
-            && !domain.ends_with('.');
+            && !domain.ends_with('.')
+            && text.len() <= 254
+            // What outgoing mail can be addressed to: anything else would fail (or
+            // worse) when the acknowledgment is composed.
+            && text.parse::<lettre::Address>().is_ok();
         plausible.then(|| EmailAddress(text.to_ascii_lowercase()))
     }
 
@@ -164,6 +168,9 @@ pub enum InboundKind {
     StaffReply,
     /// A reply that tried to act without the right to.
     Unauthorized,
+    /// A message in a complaint's thread from someone who is neither its reporter nor
+    /// an official.
+    ThirdParty,
 }
 
 impl InboundKind {
@@ -176,6 +183,7 @@ impl InboundKind {
             InboundKind::Quarantined => "quarantined",
             InboundKind::StaffReply => "staff_reply",
             InboundKind::Unauthorized => "unauthorized",
+            InboundKind::ThirdParty => "third_party",
         }
     }
 }
@@ -212,6 +220,15 @@ mod tests {
         assert_eq!(EmailAddress::parse("no-at-sign"), None);
         assert_eq!(EmailAddress::parse("a b@example.net"), None);
         assert_eq!(EmailAddress::parse("x@nodot"), None);
+        assert_eq!(
+            EmailAddress::parse("a,b@example.net"),
+            None,
+            "what outgoing mail could not be addressed to"
+        );
+        assert_eq!(
+            EmailAddress::parse(&format!("{}@example.net", "a".repeat(250))),
+            None
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Prepared {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
-    /// Recorded before (same Message-ID, or a run died before moving it): only move it.
+    /// Recorded before (the same bytes, or a run died before moving it): only move it.
     AlreadyRecorded(Destination),
     Quarantine(String),
     /// Machine mail: recorded (in its complaint's thread when it has one), never answered.
@@ -65,6 +65,9 @@ pub enum Plan {
         thread: Option<ComplaintRef>,
     },
     FollowUp(ComplaintRef),
+    /// A message in a complaint's thread from someone who is neither its reporter nor an
+    /// official: recorded as a third party's, never presented as the reporter's.
+    ThirdParty(ComplaintRef),
     NewComplaint {
         acknowledge: Acknowledgment,
     },
@@ -91,6 +94,8 @@ pub enum Acknowledgment {
 pub struct Known {
     pub already_recorded: Option<Destination>,
     pub thread: Option<ComplaintRef>,
+    /// The sender is the reporter of `thread`.
+    pub from_reporter: bool,
     pub recent_acknowledgments: u32,
     /// The worker's notifications the message names.
     pub referenced: Vec<Referenced>,
@@ -123,7 +128,8 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
             }
         }
         Classification::Person => match known.thread {
-            Some(thread) => Plan::FollowUp(thread),
+            Some(thread) if known.from_reporter => Plan::FollowUp(thread),
+            Some(thread) => Plan::ThirdParty(thread),
             None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
                 acknowledge: Acknowledgment::Suppressed {
                     recent: known.recent_acknowledgments,
@@ -146,6 +152,49 @@ pub struct Recorded {
     pub number: Option<RegisterNumber>,
 }
 
+/// Records one message so that no message can stop the batch: when recording it fails
+/// or panics, what it wrote is undone and it is quarantined with the reason. If even that
+/// fails, it is left in the inbox for the next cycle (`None`). An `Err` is the batch's
+/// own failure (the database), not the message's.
+pub fn record_or_quarantine(
+    batch: &mut Batch<'_>,
+    item: &Prepared,
+    ctx: &Context,
+    source: (&str, u32),
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Recorded>> {
+    let undone = match batch.isolated(|batch| record(batch, item, ctx, source, now))? {
+        Ok(recorded) => return Ok(Some(recorded)),
+        Err(undone) => undone,
+    };
+    tracing::error!(uid = item.uid, error = %undone, "cannot record the message; quarantining it");
+    let reason = format!("could not be recorded: {undone}");
+    let quarantined = batch.isolated(|batch| {
+        let key = identity(batch, item)?.0;
+        let recording = Recording {
+            item,
+            ctx,
+            key: &key,
+            now,
+        };
+        let (row, destination, _) = recording.quarantine(batch, &reason)?;
+        batch.record_receipt(source.0, source.1, item.uid, row, destination, now)?;
+        Ok(Recorded {
+            uid: item.uid,
+            destination,
+            plan: Plan::Quarantine(reason.clone()),
+            number: None,
+        })
+    })?;
+    match quarantined {
+        Ok(recorded) => Ok(Some(recorded)),
+        Err(again) => {
+            tracing::error!(uid = item.uid, error = %again, "cannot quarantine the message either; it stays in the inbox");
+            Ok(None)
+        }
+    }
+}
+
 /// Looks up what the register knows, decides, and records the message in `batch`.
 #[tracing::instrument(skip_all, fields(uid = item.uid, message_id = item.inbound.message_id.as_deref().unwrap_or("-")))]
 pub fn record(
@@ -155,210 +204,44 @@ pub fn record(
     source: (&str, u32),
     now: DateTime<Utc>,
 ) -> anyhow::Result<Recorded> {
-    let (settings, composer) = (&ctx.settings, ctx.composer());
-    let key = item.key();
-    let known = lookup(batch, item, &key, settings, now)?;
+    crate::failpoint::panic_on(crate::failpoint::RECORD_PANIC, &item.inbound.subject);
+    let (key, already_recorded) = identity(batch, item)?;
+    let known = match already_recorded {
+        Some(destination) => Known {
+            already_recorded: Some(destination),
+            ..Known::default()
+        },
+        None => lookup(batch, item, &ctx.settings, now)?,
+    };
     let plan = decide(
         &item.classification,
         known,
-        settings.acknowledgment.max_per_sender_per_day,
+        ctx.settings.acknowledgment.max_per_sender_per_day,
     );
-    let inbound = &item.inbound;
-    let sender = inbound
-        .sender()
-        .map(|a| a.as_str().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let base = InboundRecord {
+    let recording = Recording {
+        item,
+        ctx,
         key: &key,
-        kind: InboundKind::Quarantined,
-        complaint_id: None,
-        inbound,
-        raw: item.raw,
-        raw_sha256: &item.raw_sha256,
-        quarantine_reason: None,
-        note: None,
         now,
     };
-    let (message_row, destination, number) = match &plan {
+    let (row, destination, number) = match &plan {
         Plan::AlreadyRecorded(destination) => {
-            let (row, _) = batch
+            let known = batch
                 .message_by_key(&key)?
                 .ok_or_else(|| anyhow::anyhow!("message {key} vanished from the register"))?;
             tracing::info!("already recorded; only moving it");
-            (row, *destination, None)
+            (known.row, *destination, None)
         }
-        Plan::Quarantine(reason) => {
-            let row = batch.record_inbound(&InboundRecord {
-                quarantine_reason: Some(reason),
-                ..base
-            })?;
-            batch.add_event(
-                None,
-                now,
-                "worker",
-                "quarantined",
-                &format!("message {key}: {reason}"),
-            )?;
-            tracing::warn!(reason = %reason, "quarantined");
-            (row, Destination::Quarantine, None)
-        }
-        Plan::Machine { kind, note, thread } => {
-            let complaint_id = thread.as_ref().map(|t| t.id);
-            let row = batch.record_inbound(&InboundRecord {
-                kind: *kind,
-                complaint_id,
-                note: Some(note),
-                ..base
-            })?;
-            if complaint_id.is_some() {
-                let action = format!("{}_recorded", kind.as_str());
-                batch.add_event(
-                    complaint_id,
-                    now,
-                    &sender,
-                    &action,
-                    &format!("message {key}: {note}; not answered"),
-                )?;
-            }
-            tracing::info!(
-                kind = kind.as_str(),
-                note,
-                "machine mail recorded, not answered"
-            );
-            (
-                row,
-                Destination::Processed,
-                thread.as_ref().map(|t| t.number.clone()),
-            )
-        }
+        Plan::Quarantine(reason) => recording.quarantine(batch, reason)?,
+        Plan::Machine { kind, note, thread } => recording.machine(batch, *kind, note, thread)?,
         Plan::StaffReply { referenced, named } => {
-            let mut verdict = procedure::judge(batch, ctx, inbound, referenced)?;
-            if let Verdict::Unauthorized {
-                complaint_id: complaint_id @ None,
-                ..
-            } = &mut verdict
-            {
-                *complaint_id = *named;
-            }
-            let (kind, complaint_id) = match &verdict {
-                Verdict::Unauthorized { complaint_id, .. } => {
-                    (InboundKind::Unauthorized, *complaint_id)
-                }
-                Verdict::Act { complaint_id, .. } | Verdict::Stale { complaint_id, .. } => {
-                    (InboundKind::StaffReply, Some(*complaint_id))
-                }
-            };
-            let row = batch.record_inbound(&InboundRecord {
-                kind,
-                complaint_id,
-                ..base
-            })?;
-            procedure::carry_out(batch, ctx, &verdict, inbound, &item.raw_sha256, row, now)?;
-            let number = match complaint_id {
-                Some(id) => Some(batch.brief(id)?.number),
-                None => None,
-            };
-            (row, Destination::Processed, number)
+            recording.staff_reply(batch, referenced, *named)?
         }
-        Plan::FollowUp(thread) => {
-            let row = batch.record_inbound(&InboundRecord {
-                kind: InboundKind::FollowUp,
-                complaint_id: Some(thread.id),
-                ..base
-            })?;
-            batch.add_event(
-                Some(thread.id),
-                now,
-                &sender,
-                "follow_up",
-                &format!("message {key}"),
-            )?;
-            procedure::forward_follow_up(batch, ctx, thread.id, inbound, &item.raw_sha256, now)?;
-            tracing::info!(number = %thread.number, "follow-up recorded");
-            (row, Destination::Processed, Some(thread.number.clone()))
-        }
-        Plan::NewComplaint { acknowledge } => {
-            let reporter = inbound.sender().ok_or_else(|| {
-                anyhow::anyhow!("a complaint without sender passed classification")
-            })?;
-            let received_at = item.internal_date.unwrap_or(now);
-            let deadline_at =
-                received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
-            let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
-            let subject = if inbound.subject.is_empty() {
-                "(tanpa subjek)"
-            } else {
-                &inbound.subject
-            };
-            let complaint = batch.register_complaint(&NewComplaint {
-                prefix: &settings.office.number_prefix,
-                year: received_at.with_timezone(&settings.office.timezone).year(),
-                channel: "email",
-                reporter_name,
-                reporter_email: reporter,
-                subject,
-                received_at,
-                deadline_at,
-                now,
-            })?;
-            let row = batch.record_inbound(&InboundRecord {
-                kind: InboundKind::Complaint,
-                complaint_id: Some(complaint.id),
-                ..base
-            })?;
-            let detail = format!("message {key}; {} attachment(s)", inbound.attachments.len());
-            batch.add_event(
-                Some(complaint.id),
-                now,
-                reporter.as_str(),
-                "registered",
-                &detail,
-            )?;
-            match acknowledge {
-                Acknowledgment::Send => {
-                    let outgoing = composer.acknowledgment(
-                        &Acknowledge {
-                            number: &complaint.number,
-                            reporter_name,
-                            reporter_email: reporter,
-                            parent_message_id: inbound.message_id.as_deref(),
-                            parent_references: &inbound.references,
-                            subject: &inbound.subject,
-                            received_at,
-                            deadline_at,
-                        },
-                        now,
-                    )?;
-                    batch.enqueue(Some(complaint.id), &outgoing, now)?;
-                    let detail = format!("message {}", outgoing.message_id);
-                    batch.add_event(Some(complaint.id), now, "worker", "ack_queued", &detail)?;
-                }
-                Acknowledgment::Suppressed { recent, limit } => {
-                    let detail = format!(
-                        "{recent} acknowledgments to this sender in the last 24 hours (limit {limit})"
-                    );
-                    batch.add_event(
-                        Some(complaint.id),
-                        now,
-                        "worker",
-                        "ack_suppressed",
-                        &detail,
-                    )?;
-                }
-            }
-            procedure::request_disposition(
-                batch,
-                ctx,
-                complaint.id,
-                inbound,
-                &item.raw_sha256,
-                now,
-            )?;
-            tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
-            (row, Destination::Processed, Some(complaint.number))
-        }
+        Plan::FollowUp(thread) => recording.in_thread(batch, thread, false)?,
+        Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
+        Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
     };
-    batch.record_receipt(source.0, source.1, item.uid, message_row, destination, now)?;
+    batch.record_receipt(source.0, source.1, item.uid, row, destination, now)?;
     Ok(Recorded {
         uid: item.uid,
         destination,
@@ -367,22 +250,263 @@ pub fn record(
     })
 }
 
+/// The key a message is recorded under, and where it went if the register has it
+/// already. A Message-ID names the same message only when the bytes are the same too:
+/// another message that reuses it (a web form's fixed ID, a copied header, a forgery) is
+/// recorded under the hash of its bytes instead, never taken for the first one.
+fn identity(
+    batch: &mut Batch<'_>,
+    item: &Prepared,
+) -> anyhow::Result<(String, Option<Destination>)> {
+    let key = item.key();
+    match batch.message_by_key(&key)? {
+        None => Ok((key, None)),
+        Some(known) if batch.same_message(&known, item.raw, &item.raw_sha256)? => {
+            Ok((key, Some(known.destination)))
+        }
+        Some(_) => {
+            tracing::warn!(
+                "the Message-ID names another message in the register; keyed by its hash"
+            );
+            let key = format!("sha256:{}", item.raw_sha256);
+            let already = batch.message_by_key(&key)?.map(|known| known.destination);
+            Ok((key, already))
+        }
+    }
+}
+
+/// Row, destination and register number of a recorded message.
+type Outcome = (i64, Destination, Option<RegisterNumber>);
+
+/// One message being recorded: what each plan's step needs besides the batch.
+struct Recording<'a> {
+    item: &'a Prepared,
+    ctx: &'a Context,
+    key: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl Recording<'_> {
+    fn inbound(&self) -> &Inbound {
+        &self.item.inbound
+    }
+
+    fn sender(&self) -> String {
+        self.inbound()
+            .sender()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    fn record(
+        &self,
+        batch: &mut Batch<'_>,
+        kind: InboundKind,
+        complaint_id: Option<i64>,
+        (quarantine_reason, note): (Option<&str>, Option<&str>),
+    ) -> anyhow::Result<i64> {
+        Ok(batch.record_inbound(&InboundRecord {
+            key: self.key,
+            kind,
+            complaint_id,
+            inbound: self.inbound(),
+            raw: self.item.raw,
+            raw_sha256: &self.item.raw_sha256,
+            quarantine_reason,
+            note,
+            now: self.now,
+        })?)
+    }
+
+    fn quarantine(&self, batch: &mut Batch<'_>, reason: &str) -> anyhow::Result<Outcome> {
+        let row = self.record(batch, InboundKind::Quarantined, None, (Some(reason), None))?;
+        let detail = format!("message {}: {reason}", self.key);
+        batch.add_event(None, self.now, "worker", "quarantined", &detail)?;
+        tracing::warn!(reason = %reason, "quarantined");
+        Ok((row, Destination::Quarantine, None))
+    }
+
+    fn machine(
+        &self,
+        batch: &mut Batch<'_>,
+        kind: InboundKind,
+        note: &str,
+        thread: &Option<ComplaintRef>,
+    ) -> anyhow::Result<Outcome> {
+        let complaint_id = thread.as_ref().map(|t| t.id);
+        let row = self.record(batch, kind, complaint_id, (None, Some(note)))?;
+        if complaint_id.is_some() {
+            let action = format!("{}_recorded", kind.as_str());
+            let detail = format!("message {}: {note}; not answered", self.key);
+            batch.add_event(complaint_id, self.now, &self.sender(), &action, &detail)?;
+        }
+        tracing::info!(
+            kind = kind.as_str(),
+            note,
+            "machine mail recorded, not answered"
+        );
+        let number = thread.as_ref().map(|t| t.number.clone());
+        Ok((row, Destination::Processed, number))
+    }
+
+    fn staff_reply(
+        &self,
+        batch: &mut Batch<'_>,
+        referenced: &[Referenced],
+        named: Option<i64>,
+    ) -> anyhow::Result<Outcome> {
+        let inbound = self.inbound();
+        let mut verdict = procedure::judge(batch, self.ctx, inbound, referenced)?;
+        if let Verdict::Unauthorized {
+            complaint_id: complaint_id @ None,
+            ..
+        } = &mut verdict
+        {
+            *complaint_id = named;
+        }
+        let (kind, complaint_id) = match &verdict {
+            Verdict::Unauthorized { complaint_id, .. } => {
+                (InboundKind::Unauthorized, *complaint_id)
+            }
+            Verdict::Act { complaint_id, .. } | Verdict::Stale { complaint_id, .. } => {
+                (InboundKind::StaffReply, Some(*complaint_id))
+            }
+        };
+        let row = self.record(batch, kind, complaint_id, (None, None))?;
+        let evidence = (inbound, self.item.raw_sha256.as_str(), row);
+        procedure::carry_out(batch, self.ctx, &verdict, evidence, self.now)?;
+        let number = match complaint_id {
+            Some(id) => Some(batch.brief(id)?.number),
+            None => None,
+        };
+        Ok((row, Destination::Processed, number))
+    }
+
+    /// A follow-up by the reporter, or a third party's message in the thread.
+    fn in_thread(
+        &self,
+        batch: &mut Batch<'_>,
+        thread: &ComplaintRef,
+        third_party: bool,
+    ) -> anyhow::Result<Outcome> {
+        let (kind, action, author) = match (third_party, self.inbound().sender()) {
+            (true, Some(sender)) => (
+                InboundKind::ThirdParty,
+                "third_party_message",
+                procedure::Author::ThirdParty(sender),
+            ),
+            _ => (
+                InboundKind::FollowUp,
+                "follow_up",
+                procedure::Author::Reporter,
+            ),
+        };
+        let row = self.record(batch, kind, Some(thread.id), (None, None))?;
+        let detail = format!("message {}", self.key);
+        batch.add_event(Some(thread.id), self.now, &self.sender(), action, &detail)?;
+        let message = (self.inbound(), self.item.raw_sha256.as_str());
+        procedure::forward_follow_up(batch, self.ctx, thread.id, author, message, self.now)?;
+        tracing::info!(number = %thread.number, kind = kind.as_str(), "recorded in the thread");
+        Ok((row, Destination::Processed, Some(thread.number.clone())))
+    }
+
+    fn new_complaint(
+        &self,
+        batch: &mut Batch<'_>,
+        acknowledge: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
+        let reporter = inbound
+            .sender()
+            .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
+        let received_at = self.item.internal_date.unwrap_or(now);
+        let deadline_at =
+            received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
+        let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
+        let subject = match inbound.subject.as_str() {
+            "" => "(tanpa subjek)",
+            subject => subject,
+        };
+        let complaint = batch.register_complaint(&NewComplaint {
+            prefix: &settings.office.number_prefix,
+            year: received_at.with_timezone(&settings.office.timezone).year(),
+            channel: "email",
+            reporter_name,
+            reporter_email: reporter,
+            subject,
+            received_at,
+            deadline_at,
+            now,
+        })?;
+        let row = self.record(
+            batch,
+            InboundKind::Complaint,
+            Some(complaint.id),
+            (None, None),
+        )?;
+        let detail = format!(
+            "message {}; {} attachment(s)",
+            self.key,
+            inbound.attachments.len()
+        );
+        batch.add_event(
+            Some(complaint.id),
+            now,
+            reporter.as_str(),
+            "registered",
+            &detail,
+        )?;
+        let ack = Acknowledge {
+            number: &complaint.number,
+            reporter_name,
+            reporter_email: reporter,
+            parent_message_id: inbound.message_id.as_deref(),
+            parent_references: &inbound.references,
+            subject: &inbound.subject,
+            received_at,
+            deadline_at,
+        };
+        self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
+        let evidence = (inbound, self.item.raw_sha256.as_str());
+        procedure::request_disposition(batch, self.ctx, complaint.id, evidence, now)?;
+        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
+        Ok((row, Destination::Processed, Some(complaint.number)))
+    }
+
+    fn acknowledge(
+        &self,
+        batch: &mut Batch<'_>,
+        complaint_id: i64,
+        ack: &Acknowledge<'_>,
+        acknowledgment: &Acknowledgment,
+    ) -> anyhow::Result<()> {
+        let now = self.now;
+        match acknowledgment {
+            Acknowledgment::Send => {
+                let outgoing = self.ctx.composer().acknowledgment(ack, now)?;
+                batch.enqueue(Some(complaint_id), &outgoing, now)?;
+                let detail = format!("message {}", outgoing.message_id);
+                batch.add_event(Some(complaint_id), now, "worker", "ack_queued", &detail)?;
+            }
+            Acknowledgment::Suppressed { recent, limit } => {
+                let detail = format!(
+                    "{recent} acknowledgments to this sender in the last 24 hours (limit {limit})"
+                );
+                batch.add_event(Some(complaint_id), now, "worker", "ack_suppressed", &detail)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn lookup(
     batch: &mut Batch<'_>,
     item: &Prepared,
-    key: &str,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Known> {
-    let mut known = Known {
-        already_recorded: batch
-            .message_by_key(key)?
-            .map(|(_, destination)| destination),
-        ..Known::default()
-    };
-    if known.already_recorded.is_some()
-        || matches!(item.classification, Classification::Quarantine(_))
-    {
+    let mut known = Known::default();
+    if matches!(item.classification, Classification::Quarantine(_)) {
         return Ok(known);
     }
     let inbound = &item.inbound;
@@ -410,6 +534,10 @@ fn lookup(
     {
         known.thread = batch.complaint_by_number_from(&number, sender)?;
     }
+    known.from_reporter = match (&known.thread, inbound.sender()) {
+        (Some(thread), Some(sender)) => batch.is_reporter(thread.id, sender)?,
+        _ => false,
+    };
     if known.thread.is_none()
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
@@ -443,11 +571,22 @@ mod tests {
         );
         let known = Known {
             thread: Some(thread()),
+            from_reporter: true,
             ..Known::default()
         };
         assert_eq!(
             decide(&Classification::Person, known, 5),
             Plan::FollowUp(thread())
+        );
+        let stranger = Known {
+            thread: Some(thread()),
+            from_reporter: false,
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, stranger, 5),
+            Plan::ThirdParty(thread()),
+            "a stranger in the thread is never the reporter"
         );
     }
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod deadline;
 pub mod domain;
+pub mod failpoint;
 pub mod heap;
 pub mod imap;
 pub mod ingest;

@@ -29,6 +29,7 @@ pub fn render(health: &Health) -> String {
     for kind in [
         "complaint",
         "follow_up",
+        "third_party",
         "staff_reply",
         "unauthorized",
         "auto_reply",

@@ -10,9 +10,9 @@ use lettre::Address;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::failpoint;
 use crate::smtp::{Failure, Session};
 use crate::store::{Accepted, OutboxRow, ParkedAs, Store};
-use crate::worker::failpoint;
 
 /// What one delivery pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -274,10 +274,10 @@ async fn send_one(
     let Some(raw) = store.outbox_claim(row.id, previous).await? else {
         return Ok(Attempt::Deferred);
     };
-    failpoint("sending");
+    failpoint::pause("sending");
     let attempt = match session.send(envelope.0.as_ref(), &envelope.1, &raw).await {
         Ok(reply) => {
-            failpoint("sent");
+            failpoint::pause("sent");
             tracing::info!("delivered");
             Attempt::Sent(reply)
         }

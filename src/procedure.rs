@@ -64,8 +64,7 @@ pub fn request_disposition(
     batch: &mut Batch<'_>,
     ctx: &Context,
     complaint_id: i64,
-    complaint: &Inbound,
-    raw_sha256: &str,
+    (complaint, raw_sha256): (&Inbound, &str),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id)?;
@@ -83,62 +82,87 @@ pub fn request_disposition(
     )
 }
 
-/// Step 6: a citizen's follow-up goes to whoever holds the complaint now (replying to it
-/// acts like replying to the stage's notification); on a finished complaint the admin is
-/// told.
+/// Who wrote a message in a complaint's thread that is not an official's action.
+#[derive(Debug, Clone, Copy)]
+pub enum Author<'a> {
+    Reporter,
+    /// Neither the reporter nor an official: shown to officials as such, never as the
+    /// reporter.
+    ThirdParty(&'a EmailAddress),
+}
+
+/// A message in a complaint's thread goes to whoever holds the complaint now (with a
+/// token of the current stage, so a reply to it acts as a reply to that stage), or to the
+/// admin once the complaint is closed.
 pub fn forward_follow_up(
     batch: &mut Batch<'_>,
     ctx: &Context,
     complaint_id: i64,
-    inbound: &Inbound,
-    raw_sha256: &str,
+    author: Author<'_>,
+    (inbound, raw_sha256): (&Inbound, &str),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let state = batch.state(complaint_id)?;
     let brief = batch.brief(complaint_id)?;
-    let followup = new_text(inbound);
-    match state.stage() {
-        Some(stage) => {
-            let Some(role) = stage.holder(state.division.as_deref()) else {
-                return Ok(());
-            };
-            let attachments = OutAttachment::kept_in(&inbound.attachments, raw_sha256);
-            let extra = minijinja::context! { followup => followup };
-            notify(
-                batch,
-                ctx,
-                &brief,
-                ("tindak_lanjut", "lanjut"),
-                &stage,
-                &role,
-                extra,
-                &attachments,
-                now,
-            )
-        }
-        None => {
-            let extra =
-                minijinja::context! { followup => followup, status => state.status.as_str() };
-            for admin in &ctx.settings.roles.admin {
-                let outgoing = ctx.composer().info(
-                    "tindak_lanjut_selesai",
-                    &brief,
-                    admin,
-                    extra.clone(),
-                    now,
-                )?;
-                batch.enqueue(Some(complaint_id), &outgoing, now)?;
-            }
-            batch.add_event(
-                Some(complaint_id),
-                now,
-                "worker",
-                "notified",
-                "follow-up after closing, to the admin",
-            )?;
-            Ok(())
-        }
+    let text = new_text(inbound);
+    let attachments = OutAttachment::kept_in(&inbound.attachments, raw_sha256);
+    let (template, extra) = match author {
+        Author::Reporter => ("tindak_lanjut", minijinja::context! { followup => &text }),
+        Author::ThirdParty(sender) => (
+            "pihak_lain",
+            minijinja::context! { message => &text, sender => sender.as_str() },
+        ),
+    };
+    let Some(stage) = state.stage() else {
+        let files = inbound.attachments.len();
+        return tell_admin_after_closing(batch, ctx, (&brief, &state), author, (extra, files), now);
+    };
+    let Some(role) = stage.holder(state.division.as_deref()) else {
+        return Ok(());
+    };
+    let purpose = (template, "lanjut");
+    notify(
+        batch,
+        ctx,
+        &brief,
+        purpose,
+        &stage,
+        &role,
+        extra,
+        &attachments,
+        now,
+    )
+}
+
+fn tell_admin_after_closing(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    (brief, state): (&Brief, &State),
+    author: Author<'_>,
+    (extra, files): (minijinja::Value, usize),
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let template = match author {
+        Author::Reporter => "tindak_lanjut_selesai",
+        Author::ThirdParty(_) => "pihak_lain",
+    };
+    let extra = minijinja::value::merge_maps([
+        extra,
+        minijinja::context! {
+            status => state.status.as_str(),
+            attachment_count => files,
+            attachment_note => " (tersimpan di register)",
+        },
+    ]);
+    for admin in &ctx.settings.roles.admin {
+        let outgoing = ctx
+            .composer()
+            .info(template, brief, admin, extra.clone(), now)?;
+        batch.enqueue(Some(brief.id), &outgoing, now)?;
     }
+    let detail = format!("{template} after closing, to the admin");
+    batch.add_event(Some(brief.id), now, "worker", "notified", &detail)?;
+    Ok(())
 }
 
 /// Decides who may act with this reply.
@@ -167,6 +191,7 @@ pub fn judge(
         sender: inbound.sender(),
         referenced,
         authenticated,
+        ambiguous_from: inbound.ambiguous_from,
     };
     Ok(security::verdict(
         &evidence,
@@ -184,9 +209,7 @@ pub fn carry_out(
     batch: &mut Batch<'_>,
     ctx: &Context,
     verdict: &Verdict,
-    inbound: &Inbound,
-    raw_sha256: &str,
-    message_row: i64,
+    (inbound, raw_sha256, message_row): (&Inbound, &str, i64),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let sender = inbound
@@ -372,6 +395,15 @@ fn advance(
                 "answer_queued",
                 &format!("message {}", answer.message_id),
             )?;
+            let extra = minijinja::context! {
+                answer => &text,
+                answer_sha256 => &hash,
+                corrected => before.draft.as_deref() != Some(text.as_str()),
+            };
+            let confirmation =
+                ctx.composer()
+                    .info("jawaban_terkirim", &brief, step.by, extra, now)?;
+            batch.enqueue(Some(id), &confirmation, now)?;
         }
         Transition::Rejected { note } => {
             let (draft_id, _) = batch
@@ -445,6 +477,12 @@ fn not_understood(
         Misread::Empty => (
             "balasan tidak berisi teks baru.".to_string(),
             "balasan dengan teks di atas kutipan".to_string(),
+            false,
+        ),
+        Misread::EmptyCorrection => (
+            "tidak ada teks perbaikan setelah SETUJU DENGAN PERBAIKAN.".to_string(),
+            "SETUJU DENGAN PERBAIKAN: lalu teks jawaban yang akan dikirim kepada pelapor"
+                .to_string(),
             false,
         ),
         Misread::NoKeyword { expected } => (

@@ -10,6 +10,7 @@ use sha2::Sha256;
 
 use crate::config::{Role, Roles};
 use crate::domain::EmailAddress;
+use crate::mail::parse::AuthenticationResults;
 use crate::workflow::Stage;
 
 /// Hex characters of the HMAC kept in a Message-ID (128 bits).
@@ -100,6 +101,8 @@ pub struct Evidence<'a> {
     pub referenced: &'a [Referenced],
     /// `Some(passed)` when a trusted authserv-id is configured.
     pub authenticated: Option<bool>,
+    /// More than one From header or address (see `Inbound::ambiguous_from`).
+    pub ambiguous_from: bool,
 }
 
 /// Decides whether a reply may act. `current` gives a complaint's current stage and
@@ -126,6 +129,9 @@ pub fn verdict(
     let Some(sender) = evidence.sender else {
         return unauthorized("no usable From address");
     };
+    if evidence.ambiguous_from {
+        return unauthorized("more than one From header or address");
+    }
     if evidence.authenticated == Some(false) {
         return unauthorized(
             "Authentication-Results of the trusted server show no DKIM or SPF pass for the sender's domain",
@@ -176,39 +182,61 @@ pub fn verdict(
     }
 }
 
-/// Whether an `Authentication-Results` header from `authserv_id` shows `dkim=pass` (with
+/// Whether the `Authentication-Results` that `authserv_id` added show `dkim=pass` (with
 /// `header.d` the sender's domain) or `spf=pass` (with `smtp.mailfrom` in that domain).
-pub fn authenticated(headers: &[String], authserv_id: &str, sender: &EmailAddress) -> bool {
+///
+/// Only the topmost headers with that authserv-id count: those with the fewest
+/// `Received:` headers above them (RFC 8601 §5). Headers with the same name further down
+/// the trace arrived with the message and may be forged; the trusted server is relied on
+/// to add its own results and to remove foreign ones bearing its name.
+pub fn authenticated(
+    headers: &[AuthenticationResults],
+    authserv_id: &str,
+    sender: &EmailAddress,
+) -> bool {
+    let of_server: Vec<&AuthenticationResults> = headers
+        .iter()
+        .filter(|header| authserv_id_of(&header.value).eq_ignore_ascii_case(authserv_id))
+        .collect();
+    let Some(top) = of_server.iter().map(|h| h.received_above).min() else {
+        return false;
+    };
+    of_server
+        .iter()
+        .filter(|header| header.received_above == top)
+        .any(|header| shows_pass(&header.value, sender))
+}
+
+fn authserv_id_of(value: &str) -> &str {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+}
+
+/// Whether one header's results show a pass for the sender's domain.
+fn shows_pass(value: &str, sender: &EmailAddress) -> bool {
     let domain = sender.as_str().rsplit_once('@').map_or("", |(_, d)| d);
-    headers.iter().any(|header| {
-        let mut parts = header.split(';');
-        let id = parts
-            .next()
-            .unwrap_or("")
+    value.split(';').skip(1).any(|result| {
+        let words: Vec<String> = result
             .split_whitespace()
-            .next()
-            .unwrap_or("");
-        if !id.eq_ignore_ascii_case(authserv_id) {
-            return false;
-        }
-        parts.any(|result| {
-            let words: Vec<String> = result
-                .split_whitespace()
-                .map(str::to_ascii_lowercase)
-                .collect();
-            let has = |w: &str| words.iter().any(|x| x == w);
-            let property = |name: &str| {
-                words.iter().find_map(|x| {
-                    x.strip_prefix(name)
-                        .map(|v| v.trim_matches(['"', '<', '>']).to_string())
-                })
-            };
-            let dkim = has("dkim=pass") && property("header.d=").is_some_and(|d| d == domain);
-            let spf = has("spf=pass")
-                && property("smtp.mailfrom=")
-                    .is_some_and(|m| m == domain || m.ends_with(&format!("@{domain}")));
-            dkim || spf
-        })
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let has = |w: &str| words.iter().any(|x| x == w);
+        let property = |name: &str| {
+            words.iter().find_map(|x| {
+                x.strip_prefix(name)
+                    .map(|v| v.trim_matches(['"', '<', '>']).to_string())
+            })
+        };
+        let dkim = has("dkim=pass") && property("header.d=").is_some_and(|d| d == domain);
+        let spf = has("spf=pass")
+            && property("smtp.mailfrom=")
+                .is_some_and(|m| m == domain || m.ends_with(&format!("@{domain}")));
+        dkim || spf
     })
 }
 
@@ -250,6 +278,7 @@ mod tests {
             sender: Some(&sender),
             referenced,
             authenticated: None,
+            ambiguous_from: false,
         };
         verdict(&evidence, &tokens(), &roles(), |_| {
             Some((stage.clone(), Some("aptika".into())))
@@ -402,6 +431,7 @@ mod tests {
             sender: Some(&sender),
             referenced: &[n],
             authenticated: Some(false),
+            ambiguous_from: false,
         };
         let v = verdict(&evidence, &tokens(), &roles(), |_| {
             Some((Stage::Disposisi, None))
@@ -409,29 +439,90 @@ mod tests {
         assert!(matches!(v, Verdict::Unauthorized { .. }));
     }
 
+    fn results(headers: &[(usize, &str)]) -> Vec<AuthenticationResults> {
+        headers
+            .iter()
+            .map(|(received_above, value)| AuthenticationResults {
+                received_above: *received_above,
+                value: value.to_string(),
+            })
+            .collect()
+    }
+
     #[test]
     fn authentication_results_are_read_from_the_trusted_server_only() {
         let kadis = EmailAddress::parse("kadis@kaltaraprov.go.id").expect("valid");
-        let pass = vec![
-            "mx.kaltaraprov.go.id; dkim=pass header.d=kaltaraprov.go.id header.s=s1; spf=fail"
-                .to_string(),
-        ];
-        assert!(authenticated(&pass, "mx.kaltaraprov.go.id", &kadis));
+        let mx = "mx.kaltaraprov.go.id";
+        let pass = results(&[(
+            1,
+            "mx.kaltaraprov.go.id; dkim=pass header.d=kaltaraprov.go.id header.s=s1; spf=fail",
+        )]);
+        assert!(authenticated(&pass, mx, &kadis));
         assert!(
             !authenticated(&pass, "other.example", &kadis),
             "another server's results are not trusted"
         );
-        let spf = vec![
-            "mx.kaltaraprov.go.id; spf=pass smtp.mailfrom=kadis@kaltaraprov.go.id".to_string(),
-        ];
-        assert!(authenticated(&spf, "mx.kaltaraprov.go.id", &kadis));
-        let wrong_domain =
-            vec!["mx.kaltaraprov.go.id; dkim=pass header.d=evil.example".to_string()];
-        assert!(!authenticated(
-            &wrong_domain,
-            "mx.kaltaraprov.go.id",
-            &kadis
-        ));
+        let spf = results(&[(
+            0,
+            "mx.kaltaraprov.go.id; spf=pass smtp.mailfrom=kadis@kaltaraprov.go.id",
+        )]);
+        assert!(authenticated(&spf, mx, &kadis));
+        let wrong_domain = results(&[(0, "mx.kaltaraprov.go.id; dkim=pass header.d=evil.example")]);
+        assert!(!authenticated(&wrong_domain, mx, &kadis));
+    }
+
+    #[test]
+    fn results_below_the_trusted_servers_own_are_ignored() {
+        let kadis = EmailAddress::parse("kadis@kaltaraprov.go.id").expect("valid");
+        let mx = "mx.kaltaraprov.go.id";
+        let forged_below = results(&[
+            (
+                1,
+                "mx.kaltaraprov.go.id; dkim=none; spf=fail smtp.mailfrom=kaltaraprov.go.id",
+            ),
+            (
+                2,
+                "mx.kaltaraprov.go.id; dkim=pass header.d=kaltaraprov.go.id",
+            ),
+        ]);
+        assert!(
+            !authenticated(&forged_below, mx, &kadis),
+            "a pass that arrived with the message does not count"
+        );
+        let same_hop = results(&[
+            (1, "mx.kaltaraprov.go.id; dkim=none"),
+            (
+                1,
+                "mx.kaltaraprov.go.id; spf=pass smtp.mailfrom=kaltaraprov.go.id",
+            ),
+        ]);
+        assert!(
+            authenticated(&same_hop, mx, &kadis),
+            "the server may split its results over several headers"
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_from_never_acts() {
+        let n = notification(
+            &Stage::Disposisi,
+            &Role::KepalaDinas,
+            "kadis@kaltaraprov.go.id",
+        );
+        let sender = EmailAddress::parse("kadis@kaltaraprov.go.id").expect("valid");
+        let judge = |ambiguous_from| {
+            let evidence = Evidence {
+                sender: Some(&sender),
+                referenced: std::slice::from_ref(&n),
+                authenticated: None,
+                ambiguous_from,
+            };
+            verdict(&evidence, &tokens(), &roles(), |_| {
+                Some((Stage::Disposisi, None))
+            })
+        };
+        assert!(matches!(judge(false), Verdict::Act { .. }));
+        assert!(matches!(judge(true), Verdict::Unauthorized { .. }));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use serde::Serialize;
@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::deadline;
 use crate::domain::{EmailAddress, InboundKind};
+use crate::failpoint;
 use crate::imap::{Connection, Fetched, Selected};
 use crate::ingest::{self, Plan, Prepared};
 use crate::mail::templates::Templates;
@@ -27,31 +28,21 @@ pub struct CycleReport {
     pub fetched: u64,
     pub complaints: u64,
     pub follow_ups: u64,
+    /// Messages in a complaint's thread from neither its reporter nor an official.
+    pub third_party: u64,
     pub staff_replies: u64,
     pub auto_replies: u64,
     pub bounces: u64,
     pub quarantined: u64,
     pub already_recorded: u64,
+    /// Messages that could be neither recorded nor quarantined (the error is logged):
+    /// they stay in the inbox for the next cycle.
+    pub left_in_inbox: u64,
     pub moved: u64,
     pub deadline_notices: u64,
     pub copied_to_sent: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
-}
-
-/// Environment variable naming a point where the worker pauses (test hook for the kill
-/// tests: the test sees the marker on stderr and sends SIGKILL).
-pub const FAILPOINT_ENV: &str = "PENGADUAN_FAILPOINT";
-
-/// Pauses forever at `name` when the failpoint environment variable names it. It blocks
-/// the calling thread on purpose: nothing may progress once a failpoint is reached.
-pub fn failpoint(name: &str) {
-    if std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == name) {
-        eprintln!("FAILPOINT {name}");
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-    }
 }
 
 #[tracing::instrument(skip_all, err)]
@@ -256,7 +247,9 @@ async fn ingest_mailbox(
                     let mut recorded = Vec::with_capacity(prepared.len());
                     for item in &prepared {
                         let source = (source.0.as_str(), source.1);
-                        recorded.push(ingest::record(batch, item, &ctx, source, now)?);
+                        recorded.push(ingest::record_or_quarantine(
+                            batch, item, &ctx, source, now,
+                        )?);
                     }
                     // The parsed batch is freed here, off the reactor.
                     drop(prepared);
@@ -289,10 +282,14 @@ async fn ingest_mailbox(
         let (recorded, connection) = tokio::join!(commit, connection);
         let mut moves = Vec::new();
         for recorded in recorded? {
+            let Some(recorded) = recorded else {
+                report.left_in_inbox += 1;
+                continue;
+            };
             count(report, &recorded.plan);
             moves.push((recorded.uid, recorded.destination));
         }
-        failpoint("committed");
+        failpoint::pause("committed");
         let (moved, fetched) = connection?;
         mark_moved(settings, store, clock, selected, &moved, report).await?;
         committed = moves;
@@ -311,6 +308,7 @@ fn count(report: &mut CycleReport, plan: &Plan) {
         } => report.bounces += 1,
         Plan::Machine { .. } => report.auto_replies += 1,
         Plan::FollowUp(_) => report.follow_ups += 1,
+        Plan::ThirdParty(_) => report.third_party += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
         Plan::StaffReply { .. } => report.staff_replies += 1,
     }
@@ -357,7 +355,7 @@ async fn fetch_and_parse(
         .collect();
     let fetching = imap
         .fetch(batch, |fetched: Fetched| {
-            failpoint("fetched");
+            failpoint::pause("fetched");
             // The parsers hold the receiving end until the queue closes.
             let _ = queue.send(fetched);
         })
@@ -443,7 +441,7 @@ async fn move_committed(
             continue;
         }
         imap.move_to(&uids, folder).await?;
-        failpoint("moved");
+        failpoint::pause("moved");
         moved.extend(uids);
     }
     Ok(moved)

@@ -92,6 +92,8 @@ pub enum Misread {
     Empty,
     /// The Kasubbag wrote neither SETUJU nor TOLAK; the admin did not write TUTUP.
     NoKeyword { expected: &'static str },
+    /// `SETUJU DENGAN PERBAIKAN` with no corrected text after it.
+    EmptyCorrection,
 }
 
 /// Reads the new text of a reply from `role` at `stage`. `divisions` are the configured
@@ -144,25 +146,63 @@ pub fn read(
         (Role::Bidang(_), Stage::Jawaban(_)) => Ok(Command::Draft {
             text: text.to_string(),
         }),
-        (Role::KasubbagUmum, Stage::Persetujuan(_)) => {
-            if first.eq_ignore_ascii_case("setuju") {
-                Ok(Command::Approve {
-                    corrected: (!rest.is_empty()).then(|| rest.to_string()),
-                })
-            } else if first.eq_ignore_ascii_case("tolak") {
-                Ok(Command::Reject {
-                    note: rest.to_string(),
-                })
-            } else {
-                Err(Misread::NoKeyword {
-                    expected: "SETUJU, SETUJU <teks perbaikan>, atau TOLAK <catatan>",
-                })
-            }
-        }
+        (Role::KasubbagUmum, Stage::Persetujuan(_)) => decision(text, first, rest),
         _ => Err(Misread::NoKeyword {
             expected: "balasan sesuai tahap pengaduan",
         }),
     }
+}
+
+/// What the Kasubbag's reply may say; the approval request repeats it.
+const DECISIONS: &str = "SETUJU, SETUJU DENGAN PERBAIKAN: <teks jawaban>, atau TOLAK <catatan>";
+
+/// The Kasubbag's decision. `SETUJU` approves the draft exactly as it is, whatever
+/// courtesy or signature follows the word; only a reply that opens with
+/// [`CORRECTION_MARKER`] replaces the draft, with everything after the marker.
+fn decision(text: &str, first: &str, rest: &str) -> Result<Command, Misread> {
+    if let Some(corrected) = after_correction_marker(text) {
+        return match corrected.trim() {
+            "" => Err(Misread::EmptyCorrection),
+            corrected => Ok(Command::Approve {
+                corrected: Some(corrected.to_string()),
+            }),
+        };
+    }
+    if first.eq_ignore_ascii_case("setuju") {
+        Ok(Command::Approve { corrected: None })
+    } else if first.eq_ignore_ascii_case("tolak") {
+        Ok(Command::Reject {
+            note: rest.to_string(),
+        })
+    } else {
+        Err(Misread::NoKeyword {
+            expected: DECISIONS,
+        })
+    }
+}
+
+/// The words that open a corrected answer (any case, any spacing on one line, then an
+/// optional `:` or `-`).
+const CORRECTION_MARKER: [&str; 3] = ["setuju", "dengan", "perbaikan"];
+
+/// The text after [`CORRECTION_MARKER`] when `text` opens with it.
+fn after_correction_marker(text: &str) -> Option<&str> {
+    let mut rest = text.trim_start_matches(['*', '"', '“', '\'', '‘']);
+    for word in CORRECTION_MARKER {
+        rest = rest.trim_start_matches([' ', '\t']);
+        let head = rest.get(..word.len())?;
+        if !head.eq_ignore_ascii_case(word) {
+            return None;
+        }
+        rest = &rest[word.len()..];
+        if rest.chars().next().is_some_and(char::is_alphanumeric) {
+            return None;
+        }
+    }
+    Some(
+        rest.trim_start_matches(['*', ' ', '\t'])
+            .trim_start_matches([':', '-', '–']),
+    )
 }
 
 /// The first word (letters, digits, `_`, `.`, `@`, `-` inside a word) and the rest after
@@ -360,10 +400,36 @@ mod tests {
         assert_eq!(read("Setuju."), Ok(Command::Approve { corrected: None }));
         assert_eq!(read("SETUJU"), Ok(Command::Approve { corrected: None }));
         assert_eq!(
-            read("setuju:\nTeks perbaikan."),
+            read("Setuju, terima kasih.\n\nSalam,\nBudi\nKasubbag Umum"),
+            Ok(Command::Approve { corrected: None }),
+            "courtesy and a signature after SETUJU approve the draft as it is"
+        );
+        assert_eq!(
+            read("setuju:\nTeks lain di bawahnya."),
+            Ok(Command::Approve { corrected: None }),
+            "only the marker replaces the draft"
+        );
+        assert_eq!(
+            read("SETUJU DENGAN PERBAIKAN:\nTeks perbaikan.\n\nSalam."),
+            Ok(Command::Approve {
+                corrected: Some("Teks perbaikan.\n\nSalam.".into())
+            })
+        );
+        assert_eq!(
+            read("**Setuju  dengan perbaikan** - Teks perbaikan."),
             Ok(Command::Approve {
                 corrected: Some("Teks perbaikan.".into())
-            })
+            }),
+            "any case and spacing, bold from HTML"
+        );
+        assert_eq!(
+            read("SETUJU DENGAN PERBAIKAN:\n   "),
+            Err(Misread::EmptyCorrection)
+        );
+        assert_eq!(
+            read("Setuju dengan perbaikannya nanti."),
+            Ok(Command::Approve { corrected: None }),
+            "a longer word is not the marker"
         );
         assert_eq!(
             read("TOLAK - lengkapi lokasi"),

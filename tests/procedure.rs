@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::office::{OFFICE, Office, header};
+use support::office::{OFFICE, Office, header, nth, reply};
 
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
@@ -14,29 +14,6 @@ const KASUBBAG: &str = "kasubbag@kaltaraprov.go.id";
 const ADMIN: &str = "admin@kaltaraprov.go.id";
 const CITIZEN: &str = "ahmad.fauzi@example.net";
 const WAIT: Duration = Duration::from_secs(20);
-
-/// The `n`th message (1-based) in `user`'s INBOX, once it has arrived.
-async fn nth(office: &Office, user: &str, n: usize) -> Vec<u8> {
-    let messages = office.stack.wait_for_messages(user, "INBOX", n, WAIT).await;
-    messages.into_iter().nth(n - 1).expect("arrived")
-}
-
-/// A reply as a mail client writes it: new text on top, quoted history below.
-fn reply(from: &str, to_notification: &[u8], text: &str, id: &str) -> Vec<u8> {
-    let parent = header(to_notification, "Message-ID").expect("Message-ID");
-    let subject = header(to_notification, "Subject").expect("Subject");
-    let quoted: String = pengaduan::mail::parse(to_notification)
-        .body_text
-        .lines()
-        .map(|l| format!("> {l}\r\n"))
-        .collect();
-    format!(
-        "From: {from}\r\nTo: Diskominfo Kaltara <{OFFICE}>\r\nSubject: Re: {subject}\r\nMessage-ID: <{id}@mail.kaltaraprov.go.id>\r\n\
-         In-Reply-To: {parent}\r\nReferences: {parent}\r\nDate: Mon, 30 Nov 2026 11:00:00 +0800\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nPada Sen, 30 Nov 2026 pukul 10.00, Diskominfo Kaltara <{OFFICE}> menulis:\r\n{quoted}"
-    )
-    .into_bytes()
-}
 
 /// An Outlook-on-the-web style HTML-only reply with an attachment.
 fn html_reply_with_attachment(

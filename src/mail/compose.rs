@@ -9,7 +9,11 @@ use rand::RngCore;
 
 use crate::config::Settings;
 use crate::domain::{EmailAddress, RegisterNumber};
+use crate::mail::sanitize;
 use crate::mail::templates::{self, TemplateError, Templates};
+
+/// RFC 5322 keeps a header line under 998 bytes; a subject is cut well before.
+const MAX_OUTGOING_SUBJECT_CHARS: usize = 400;
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
 /// `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder) and `lanjut` (a citizen's follow-up) are notifications an official acts on by
@@ -458,15 +462,22 @@ impl<'a> Composer<'a> {
         )
         .map_err(|e| ComposeError::Build(e.to_string()))?;
         let from = Mailbox::new(smtp.from_name.clone(), from_address);
-        let to = Mailbox::new(
-            draft.to_name.map(str::to_string),
-            parse_lettre_address(draft.to)?,
-        );
+        // Names, subjects and Message-IDs from inbound mail were made safe when they were
+        // parsed; they are checked again here because older rows of the register were
+        // stored before that, and a line break would break the header (lettre panics).
+        let to_name = draft
+            .to_name
+            .map(|name| sanitize::one_line(name, sanitize::MAX_NAME_CHARS))
+            .filter(|name| !name.is_empty());
+        let to = Mailbox::new(to_name, parse_lettre_address(draft.to)?);
         let mut builder = Message::builder()
             .envelope(envelope)
             .from(from)
             .to(to)
-            .subject(draft.subject.clone())
+            .subject(sanitize::one_line(
+                &draft.subject,
+                MAX_OUTGOING_SUBJECT_CHARS,
+            ))
             .message_id(Some(format!("<{message_id}>")))
             .date(draft.now.into());
         for cc in draft.cc {
@@ -481,12 +492,18 @@ impl<'a> Composer<'a> {
                 value.to_string(),
             ));
         }
-        if let Some(parent) = &draft.in_reply_to {
+        let plain = |id: &&String| sanitize::usable_message_id(id).is_some();
+        if let Some(parent) = draft.in_reply_to.iter().find(plain) {
             builder = builder.in_reply_to(format!("<{parent}>"));
         }
-        if !draft.references.is_empty() {
-            let joined: Vec<String> = draft.references.iter().map(|r| format!("<{r}>")).collect();
-            builder = builder.references(joined.join(" "));
+        let references: Vec<String> = draft
+            .references
+            .iter()
+            .filter(plain)
+            .map(|r| format!("<{r}>"))
+            .collect();
+        if !references.is_empty() {
+            builder = builder.references(references.join(" "));
         }
         let text = SinglePart::builder()
             .header(ContentType::TEXT_PLAIN)

@@ -2,8 +2,10 @@
 
 pub mod classify;
 pub mod compose;
+pub mod identity;
 pub mod parse;
 pub mod reply;
+pub mod sanitize;
 pub mod templates;
 
 pub use classify::{Classification, classify};

@@ -8,6 +8,10 @@ use mail_parser::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::sanitize::{
+    MAX_NAME_CHARS, MAX_SUBJECT_CHARS, MAX_THREAD_IDS, file_name, is_media_type, one_line,
+    usable_message_id,
+};
 use crate::domain::EmailAddress;
 
 /// A parsed inbound message. Owns its data: it outlives the raw bytes it came from.
@@ -30,12 +34,28 @@ pub struct Inbound {
     pub attachments: Vec<Attachment>,
     #[serde(skip)]
     pub signals: LoopSignals,
-    /// Raw `Authentication-Results` header values, as the receiving servers wrote them.
+    /// `Authentication-Results` headers, as the receiving servers wrote them, each with
+    /// its place in the message's trace (see [`AuthenticationResults`]).
     #[serde(skip)]
-    pub authentication_results: Vec<String>,
+    pub authentication_results: Vec<AuthenticationResults>,
+    /// The message has more than one `From:` header, or more than one address in it:
+    /// mail clients show one sender, the parser may keep another. Such a message can
+    /// never act on a complaint.
+    #[serde(skip)]
+    pub ambiguous_from: bool,
     /// Why this message cannot be understood, if it cannot.
     #[serde(skip)]
     pub defect: Option<String>,
+}
+
+/// One `Authentication-Results` header and how many `Received:` headers lie above it.
+/// The server that delivered the message adds its results on top of the trace; results
+/// further down arrived with the message, and anyone could have written them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticationResults {
+    pub received_above: usize,
+    /// The header's value, unfolded.
+    pub value: String,
 }
 
 /// A name and address from an address header. `email` is `None` when the header held
@@ -174,6 +194,7 @@ fn inbound_of(
                     Some(sub) => format!("{}/{}", ct.c_type, sub),
                     None => ct.c_type.to_string(),
                 })
+                .filter(|ct| is_media_type(ct))
                 .unwrap_or_else(|| "application/octet-stream".into())
                 .to_ascii_lowercase();
             let disposition = if matches!(part.body, PartType::Message(_)) {
@@ -187,11 +208,16 @@ fn inbound_of(
             } else {
                 "attachment"
             };
-            let filename = part.attachment_name().map(str::to_string).or_else(|| {
-                part.message()
-                    .and_then(|m| m.subject())
-                    .map(|s| format!("{s}.eml"))
-            });
+            let filename = part
+                .attachment_name()
+                .map(str::to_string)
+                .or_else(|| {
+                    part.message()
+                        .and_then(|m| m.subject())
+                        .map(|s| format!("{s}.eml"))
+                })
+                .map(|name| file_name(&name))
+                .filter(|name| !name.is_empty());
             (
                 id,
                 filename,
@@ -205,25 +231,21 @@ fn inbound_of(
     let mut inbound = Inbound {
         message_id: message
             .message_id()
-            .map(|id| id.trim().to_string())
-            .filter(|id| !id.is_empty()),
+            .and_then(|id| usable_message_id(id.trim())),
         in_reply_to: message_ids(message.in_reply_to()),
         references: message_ids(message.references()),
         from,
         to: parties(message.to()),
         cc: parties(message.cc()),
-        subject: message.subject().unwrap_or("").trim().to_string(),
+        subject: one_line(message.subject().unwrap_or(""), MAX_SUBJECT_CHARS),
         date: message
             .date()
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
         body_text,
         body_html,
         attachments: Vec::with_capacity(described.len()),
-        authentication_results: message
-            .headers_raw()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
-            .map(|(_, value)| value.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect(),
+        authentication_results: authentication_results(&message),
+        ambiguous_from: ambiguous_from(&message),
         signals,
         defect,
     };
@@ -532,6 +554,7 @@ impl Inbound {
             attachments: Vec::new(),
             signals: LoopSignals::default(),
             authentication_results: Vec::new(),
+            ambiguous_from: false,
             defect: Some(reason.to_string()),
         }
     }
@@ -578,15 +601,37 @@ fn message_ids(value: &HeaderValue<'_>) -> Vec<String> {
         HeaderValue::TextList(ids) => ids.iter().map(|id| id.to_string()).collect(),
         _ => Vec::new(),
     };
-    ids.into_iter()
-        .map(|id| {
-            id.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        })
-        .filter(|id| !id.is_empty())
+    ids.iter()
+        .filter_map(|id| usable_message_id(id.trim().trim_start_matches('<').trim_end_matches('>')))
+        .take(MAX_THREAD_IDS)
         .collect()
+}
+
+fn authentication_results(message: &mail_parser::Message<'_>) -> Vec<AuthenticationResults> {
+    let mut received_above = 0;
+    let mut results = Vec::new();
+    for (name, value) in message.headers_raw() {
+        if name.eq_ignore_ascii_case("Received") {
+            received_above += 1;
+        } else if name.eq_ignore_ascii_case("Authentication-Results") {
+            results.push(AuthenticationResults {
+                received_above,
+                value: value.split_whitespace().collect::<Vec<_>>().join(" "),
+            });
+        }
+    }
+    results
+}
+
+fn ambiguous_from(message: &mail_parser::Message<'_>) -> bool {
+    let headers = message
+        .headers_raw()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("From"))
+        .count();
+    headers > 1
+        || message
+            .from()
+            .is_some_and(|from| from.iter().nth(1).is_some())
 }
 
 fn first_party(address: &Address<'_>) -> Option<Party> {
@@ -603,7 +648,7 @@ fn party(addr: &mail_parser::Addr<'_>) -> Party {
     Party {
         name: addr
             .name()
-            .map(|n| n.trim().to_string())
+            .map(|n| one_line(n, MAX_NAME_CHARS))
             .filter(|n| !n.is_empty()),
         email: addr.address().and_then(EmailAddress::parse),
     }

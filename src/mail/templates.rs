@@ -29,6 +29,10 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("jawaban", include_str!("../../templates/jawaban.txt")),
     (
+        "jawaban_terkirim",
+        include_str!("../../templates/jawaban_terkirim.txt"),
+    ),
+    (
         "tidak_dipahami",
         include_str!("../../templates/tidak_dipahami.txt"),
     ),
@@ -41,6 +45,7 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/laporan_tidak_sah.txt"),
     ),
     ("pengingat", include_str!("../../templates/pengingat.txt")),
+    ("pihak_lain", include_str!("../../templates/pihak_lain.txt")),
     ("terlambat", include_str!("../../templates/terlambat.txt")),
     (
         "tindak_lanjut",

@@ -22,6 +22,7 @@ use super::{
 use crate::clock::rfc3339;
 use crate::domain::{EmailAddress, InboundKind, RegisterNumber, Status};
 use crate::mail::compose::Outgoing;
+use crate::mail::identity::content_digest;
 use crate::mail::parse::{Attachment, Party};
 
 pub type Result<T> = std::result::Result<T, BatchError>;
@@ -157,6 +158,14 @@ impl Writer {
     }
 }
 
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
 fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(30))?;
@@ -187,28 +196,97 @@ pub(super) const COMPLAINT_BY_MESSAGE_ID: &str =
     "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
      WHERE m.message_key = ?";
 
+/// A message the register already holds under some key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownMessage {
+    pub row: i64,
+    pub destination: Destination,
+    pub raw_sha256: Option<String>,
+}
+
+/// Why an [`Batch::isolated`] unit of work was undone.
+#[derive(Debug, thiserror::Error)]
+pub enum Undone {
+    #[error("{0:#}")]
+    Failed(anyhow::Error),
+    #[error("panicked: {0}")]
+    Panicked(String),
+}
+
 impl Batch<'_> {
     pub(super) fn connection(&self) -> &Connection {
         self.connection
     }
 
-    /// The message recorded under this key (Message-ID or raw hash), and where it went.
-    pub fn message_by_key(&mut self, key: &str) -> Result<Option<(i64, Destination)>> {
+    /// Runs `work` as one unit inside the batch (an SQLite savepoint): when it fails or
+    /// panics, everything it wrote is undone and the batch goes on without it. An error
+    /// of the savepoint itself fails the batch (the outer `Err`).
+    pub fn isolated<T>(
+        &mut self,
+        work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
+    ) -> Result<std::result::Result<T, Undone>> {
+        self.connection.execute_batch("SAVEPOINT isolated")?;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
+        let undone = match outcome {
+            Ok(Ok(value)) => {
+                self.connection.execute_batch("RELEASE isolated")?;
+                return Ok(Ok(value));
+            }
+            Ok(Err(error)) => Undone::Failed(error),
+            Err(panic) => Undone::Panicked(panic_message(panic.as_ref())),
+        };
+        self.connection
+            .execute_batch("ROLLBACK TO isolated; RELEASE isolated")?;
+        Ok(Err(undone))
+    }
+
+    /// The message recorded under this key (Message-ID or raw hash): its row, where it
+    /// went, and the hash of its raw bytes (none for rows from before the archive).
+    pub fn message_by_key(&mut self, key: &str) -> Result<Option<KnownMessage>> {
         let found = self
             .connection
-            .prepare_cached("SELECT id, kind FROM messages WHERE message_key = ?")?
+            .prepare_cached("SELECT id, kind, raw_sha256 FROM messages WHERE message_key = ?")?
             .query_row([key], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                ))
             })
             .optional()?;
-        Ok(found.map(|(id, kind)| {
-            let destination = if kind == InboundKind::Quarantined.as_str() {
+        Ok(found.map(|(row, kind, raw_sha256)| KnownMessage {
+            row,
+            destination: if kind == InboundKind::Quarantined.as_str() {
                 Destination::Quarantine
             } else {
                 Destination::Processed
-            };
-            (id, destination)
+            },
+            raw_sha256,
         }))
+    }
+
+    /// Whether the message archived at `raw` is the one the register knows: the same
+    /// bytes, or a second delivery of it (see [`content_digest`]). Both are read back
+    /// from the archive only when the bytes differ, which a Message-ID collision is.
+    pub fn same_message(
+        &mut self,
+        known: &KnownMessage,
+        raw: Location,
+        raw_sha256: &str,
+    ) -> Result<bool> {
+        let Some(known_sha256) = known.raw_sha256.as_deref() else {
+            return Ok(false);
+        };
+        if known_sha256 == raw_sha256 {
+            return Ok(true);
+        }
+        let (Ok(known_bytes), Ok(bytes)) = (
+            self.read_blob(known_sha256),
+            self.archive.read(raw, raw_sha256),
+        ) else {
+            return Ok(false);
+        };
+        Ok(content_digest(&known_bytes) == content_digest(&bytes))
     }
 
     /// The complaint that any of these Message-IDs belongs to (nearest first).

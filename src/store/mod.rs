@@ -20,7 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool};
 
 pub use archive::{Archive, Location};
-pub use batch::{Batch, BatchError};
+pub use batch::{Batch, BatchError, KnownMessage, Undone};
 pub use health::Health;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
