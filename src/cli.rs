@@ -959,5 +959,15 @@ fn sample_context(settings: &Settings) -> minijinja::Value {
         sender => "someone@example.net",
         reason => "contoh alasan",
         message_id => "contoh@example.net",
+        message => "Isi pesan.",
+        answer_sha256 => "0".repeat(64),
+        corrected => false,
+        count => 6,
+        limit => 5,
+        held => vec![minijinja::context! {
+            number => format!("{}-2026-00006", settings.office.number_prefix),
+            subject => "Contoh pengaduan",
+            received => "Senin, 30 November 2026 pukul 10.00 WITA",
+        }],
     }
 }

@@ -170,6 +170,9 @@ pub struct OfficeSettings {
     pub confidential_reporter: bool,
     /// Files are attached to officials' notifications only up to this total size.
     pub forward_attachments_max_bytes: u64,
+    /// At most this many complaints from one sender per 24 hours are sent to the Kepala
+    /// Dinas one by one; the rest are held and listed in one digest to the admin.
+    pub disposition_requests_per_sender_per_day: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +275,7 @@ struct RawOffice {
     templates_dir: Option<PathBuf>,
     confidential_reporter: Option<bool>,
     forward_attachments_max_bytes: Option<u64>,
+    disposition_requests_per_sender_per_day: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -708,6 +712,18 @@ impl Validator {
                 .office
                 .forward_attachments_max_bytes
                 .unwrap_or(10 * 1024 * 1024),
+            disposition_requests_per_sender_per_day: match raw
+                .office
+                .disposition_requests_per_sender_per_day
+            {
+                Some(0) => {
+                    return Err(self.error(
+                        "office.disposition_requests_per_sender_per_day",
+                        "must be at least 1",
+                    ));
+                }
+                limit => limit.unwrap_or(5),
+            },
         };
 
         let answer_within_hours = raw.sla.answer_within_hours.unwrap_or(72);

@@ -11,9 +11,9 @@ use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::compose::{Acknowledge, Composer};
 use crate::mail::templates::Templates;
 use crate::mail::{Classification, Inbound};
-use crate::procedure;
 use crate::security::{Referenced, Tokens, Verdict};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
+use crate::{flood, procedure};
 
 /// What recording needs besides the batch: settings, the templates, the token key
 /// (shared by ingest, the procedure and the deadline sweep). Owned, so that a batch can
@@ -374,7 +374,12 @@ impl Recording<'_> {
         };
         let row = self.record(batch, kind, complaint_id, (None, None))?;
         let evidence = (inbound, self.item.raw_sha256.as_str(), row);
-        procedure::carry_out(batch, self.ctx, &verdict, evidence, self.now)?;
+        match (flood::listed_by(batch, &verdict, referenced)?, complaint_id) {
+            (Some(targets), Some(digest)) => {
+                flood::triage(batch, self.ctx, (digest, &targets), evidence, self.now)?;
+            }
+            _ => procedure::carry_out(batch, self.ctx, &verdict, evidence, self.now)?,
+        }
         let number = match complaint_id {
             Some(id) => Some(batch.brief(id)?.number),
             None => None,
@@ -468,7 +473,8 @@ impl Recording<'_> {
         };
         self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
         let evidence = (inbound, self.item.raw_sha256.as_str());
-        procedure::request_disposition(batch, self.ctx, complaint.id, evidence, now)?;
+        let reporter_at = (reporter, received_at);
+        flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
         tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
         Ok((row, Destination::Processed, Some(complaint.number)))
     }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod deadline;
 pub mod domain;
 pub mod failpoint;
+pub mod flood;
 pub mod heap;
 pub mod imap;
 pub mod ingest;

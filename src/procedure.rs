@@ -67,8 +67,31 @@ pub fn request_disposition(
     (complaint, raw_sha256): (&Inbound, &str),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let brief = batch.brief(complaint_id)?;
     let attachments = OutAttachment::kept_in(&complaint.attachments, raw_sha256);
+    send_disposition_request(batch, ctx, complaint_id, &attachments, now)
+}
+
+/// The disposition request of a complaint registered earlier (held back from the Kepala
+/// Dinas until now): its files are read back from the archived complaint.
+pub(crate) fn request_disposition_later(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    complaint_id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (files, raw_sha256) = complaint_files(batch, complaint_id)?;
+    let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+    send_disposition_request(batch, ctx, complaint_id, &attachments, now)
+}
+
+fn send_disposition_request(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    complaint_id: i64,
+    attachments: &[OutAttachment<'_>],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let brief = batch.brief(complaint_id)?;
     notify(
         batch,
         ctx,
@@ -77,7 +100,7 @@ pub fn request_disposition(
         &Stage::Disposisi,
         &Role::KepalaDinas,
         minijinja::context! {},
-        &attachments,
+        attachments,
         now,
     )
 }
@@ -117,9 +140,13 @@ pub fn forward_follow_up(
         let files = inbound.attachments.len();
         return tell_admin_after_closing(batch, ctx, (&brief, &state), author, (extra, files), now);
     };
-    let Some(role) = stage.holder(state.division.as_deref()) else {
+    let Some(mut role) = stage.holder(state.division.as_deref()) else {
         return Ok(());
     };
+    if batch.is_held(complaint_id)? {
+        // Held back from the Kepala Dinas as part of a flood: the admin reviews it.
+        role = Role::Admin;
+    }
     let purpose = (template, "lanjut");
     notify(
         batch,
@@ -260,32 +287,45 @@ pub fn carry_out(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.iter().map(EmailAddress::as_str).collect()))
                 .collect();
-            let command = match workflow::read(role, &stage, &text, &divisions) {
-                Ok(command) => command,
-                Err(misread) => {
-                    return not_understood(batch, ctx, *complaint_id, inbound, &misread, now);
+            match workflow::read(role, &stage, &text, &divisions) {
+                Ok(command) => {
+                    let evidence = (inbound, raw_sha256, message_row);
+                    apply_command(batch, ctx, *complaint_id, command, evidence, now)
                 }
-            };
-            match workflow::apply(&state, command.clone()) {
-                Ok((next, transition)) => {
-                    let by = inbound
-                        .sender()
-                        .cloned()
-                        .ok_or_else(|| anyhow::anyhow!("an authorized reply has a sender"))?;
-                    let ctx_step = Step {
-                        complaint_id: *complaint_id,
-                        by: &by,
-                        inbound,
-                        raw_sha256,
-                        message_row,
-                        now,
-                    };
-                    advance(batch, ctx, &ctx_step, &state, &next, transition)
-                }
-                Err(_) => tell_current_state(batch, ctx, *complaint_id, inbound, now),
+                Err(misread) => not_understood(batch, ctx, *complaint_id, inbound, &misread, now),
             }
         }
     }
+}
+
+/// Applies a command read from an authorized reply to one complaint: the transition and
+/// everything it sends, or, when it does not fit the complaint's stage, the sender is
+/// told the current state.
+pub(crate) fn apply_command(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    complaint_id: i64,
+    command: workflow::Command,
+    (inbound, raw_sha256, message_row): (&Inbound, &str, i64),
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let state = batch.state(complaint_id)?;
+    let Ok((next, transition)) = workflow::apply(&state, command) else {
+        return tell_current_state(batch, ctx, complaint_id, inbound, now);
+    };
+    let by = inbound
+        .sender()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("an authorized reply has a sender"))?;
+    let step = Step {
+        complaint_id,
+        by: &by,
+        inbound,
+        raw_sha256,
+        message_row,
+        now,
+    };
+    advance(batch, ctx, &step, &state, &next, transition)
 }
 
 struct Step<'a> {
@@ -460,7 +500,7 @@ fn complaint_files(
     }
 }
 
-fn not_understood(
+pub(crate) fn not_understood(
     batch: &mut Batch<'_>,
     ctx: &Context,
     complaint_id: i64,

@@ -73,6 +73,8 @@ pub struct Referenced {
     pub stage: String,
     pub role: String,
     pub recipient: String,
+    /// The first label of its Message-ID (`disp`, `tahan`, …; see `compose::PURPOSES`).
+    pub purpose: String,
     /// The token found in the Message-ID the reply named.
     pub token: String,
 }
@@ -268,6 +270,7 @@ mod tests {
             stage: stage.key(),
             role: role.key(),
             recipient: recipient.into(),
+            purpose: "disp".into(),
             token,
         }
     }

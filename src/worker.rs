@@ -13,7 +13,6 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::deadline;
 use crate::domain::{EmailAddress, InboundKind};
-use crate::failpoint;
 use crate::imap::{Connection, Fetched, Selected};
 use crate::ingest::{self, Plan, Prepared};
 use crate::mail::templates::Templates;
@@ -21,6 +20,7 @@ use crate::mail::{classify, parse};
 use crate::outbox::{self, DeliveryReport};
 use crate::security::Tokens;
 use crate::store::{Archive, Destination, Store};
+use crate::{failpoint, flood};
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -250,6 +250,11 @@ async fn ingest_mailbox(
                         recorded.push(ingest::record_or_quarantine(
                             batch, item, &ctx, source, now,
                         )?);
+                    }
+                    // Held complaints of this batch, listed for the admin. A digest that
+                    // cannot be sent does not stop intake: they are listed next time.
+                    if let Err(error) = batch.isolated(|batch| flood::send_digests(batch, &ctx, now))? {
+                        tracing::error!(error = %error, "cannot send the digest of held complaints");
                     }
                     // The parsed batch is freed here, off the reactor.
                     drop(prepared);

@@ -439,3 +439,94 @@ async fn forged_authentication_results_and_a_second_from_never_act() {
     office.run_once();
     assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
 }
+
+/// The messages in `user`'s INBOX (at least `n`, once arrived) whose subject contains
+/// `needle`.
+async fn with_subject(office: &Office, user: &str, n: usize, needle: &str) -> Vec<Vec<u8>> {
+    office
+        .stack
+        .wait_for_messages(user, "INBOX", n, std::time::Duration::from_secs(20))
+        .await
+        .into_iter()
+        .filter(|raw| header(raw, "Subject").is_some_and(|s| s.contains(needle)))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_flood_from_one_sender_reaches_the_admin_as_one_digest() {
+    const ADMIN: &str = "admin@kaltaraprov.go.id";
+    const FLOOD: &str = "banjir@example.net";
+    let mut office = Office::start().await;
+    office.set_env(
+        "PENGADUAN__OFFICE__DISPOSITION_REQUESTS_PER_SENDER_PER_DAY",
+        "3",
+    );
+    let normal = complaint(CITIZEN, "normal@example.net", "Lampu mati", "Lampu mati.");
+    office.stack.append(OFFICE, "INBOX", &normal).await;
+    for i in 0..8 {
+        let raw = complaint(
+            FLOOD,
+            &format!("flood-{i}@example.net"),
+            &format!("Keluhan {i}"),
+            "Isi.",
+        );
+        office.stack.append(OFFICE, "INBOX", &raw).await;
+    }
+    office.run_once();
+    assert_eq!(office.list().len(), 9, "every complaint is registered");
+    let disposition_requests =
+        "SELECT count(*) FROM outbox WHERE purpose = 'disp' AND status = 'sent'";
+    assert_eq!(
+        office.count(disposition_requests).await,
+        4,
+        "three from the flood and the other citizen's"
+    );
+    let digests = with_subject(&office, ADMIN, 5, "ditahan").await;
+    assert_eq!(digests.len(), 1, "one digest for the held complaints");
+    let digest = &digests[0];
+    let text = pengaduan::mail::parse(digest).body_text;
+    for n in 5..=9 {
+        assert!(text.contains(&format!("ADU-2026-0000{n}")), "{text}");
+    }
+    assert!(!text.contains("ADU-2026-00004"), "{text}");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM events WHERE action = 'disposition_held'")
+            .await,
+        5
+    );
+
+    // The admin forwards them: each goes to the Kepala Dinas on its own.
+    office
+        .submit(ADMIN, &reply(ADMIN, digest, "TERUSKAN", "forward-1"))
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    assert_eq!(office.count(disposition_requests).await, 9);
+    nth(&office, KADIS, 9).await;
+
+    // Two more from the same sender the same day: held, and closed from their digest.
+    for i in 8..10 {
+        let raw = complaint(FLOOD, &format!("flood-{i}@example.net"), "Lagi", "Isi.");
+        office.stack.append(OFFICE, "INBOX", &raw).await;
+    }
+    office.run_once();
+    let digests = with_subject(&office, ADMIN, 1, "ditahan").await;
+    assert_eq!(digests.len(), 2);
+    office
+        .submit(ADMIN, &reply(ADMIN, &digests[1], "TUTUP spam", "close-1"))
+        .await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let statuses: Vec<String> = office
+        .list()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "ditutup").count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(office.count(disposition_requests).await, 9);
+}

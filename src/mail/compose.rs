@@ -16,10 +16,12 @@ use crate::mail::templates::{self, TemplateError, Templates};
 const MAX_OUTGOING_SUBJECT_CHARS: usize = 400;
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
-/// `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder) and `lanjut` (a citizen's follow-up) are notifications an official acts on by
-/// replying; their Message-IDs carry a token (see `security`).
+/// `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder), `lanjut` (a message in a
+/// complaint's thread) and `tahan` (the admin's digest of held complaints) are
+/// notifications an official acts on by replying; their Message-IDs carry a token (see
+/// `security`).
 pub const PURPOSES: &[&str] = &[
-    "ack", "disp", "tugas", "setuju", "kembali", "ingat", "jawab", "info",
+    "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
 ];
 
 /// A fully composed outgoing message, ready for the outbox.

@@ -18,6 +18,7 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/acknowledgment.txt"),
     ),
     ("disposisi", include_str!("../../templates/disposisi.txt")),
+    ("ditahan", include_str!("../../templates/ditahan.txt")),
     ("tugas", include_str!("../../templates/tugas.txt")),
     (
         "persetujuan",

@@ -4,6 +4,7 @@
 mod archive;
 mod batch;
 mod health;
+mod held;
 mod lock;
 mod operations;
 mod outbox;
@@ -22,6 +23,7 @@ use sqlx::{Row, Sqlite, SqlitePool};
 pub use archive::{Archive, Location};
 pub use batch::{Batch, BatchError, KnownMessage, Undone};
 pub use health::Health;
+pub use held::Unlisted;
 pub use lock::LockHolder;
 pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{Accepted, OutboxRow, ParkedAs};

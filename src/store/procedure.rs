@@ -36,6 +36,7 @@ impl Batch<'_> {
                         stage: row.get(2)?,
                         role: row.get(3)?,
                         recipient: row.get(4)?,
+                        purpose: message_id.split('.').next().unwrap_or("").to_string(),
                         token: crate::security::token_of(&message_id)
                             .unwrap_or("")
                             .to_string(),
@@ -348,5 +349,5 @@ impl super::Store {
 /// Open complaints whose deadline is before `?` and that have not had their overdue
 /// notice yet.
 const OPEN_DUE_BEFORE: &str = "FROM complaints c WHERE deadline_at <= ?
-     AND status NOT IN ('selesai', 'ditutup')
+     AND status NOT IN ('selesai', 'ditutup') AND held_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')";
