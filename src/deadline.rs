@@ -91,84 +91,99 @@ pub async fn sweep(store: &Store, ctx: &Arc<Context>, now: DateTime<Utc>) -> any
     let ctx = ctx.clone();
     store
         .batch(move |batch| {
-            let settings = &ctx.settings;
-            let ctx = &*ctx;
             let mut sent = 0;
             for (complaint_id, deadline) in candidates {
-                let already = batch.deadline_notices(complaint_id)?;
-                let Some((notice, settles)) = due(deadline, now, &settings.sla.reminders_hours, &already)
-                else {
-                    continue;
-                };
-                let state = batch.state(complaint_id)?;
-                let Some(stage) = state.stage() else { continue };
-                let holder = stage.holder(state.division.as_deref());
-                let brief = batch.brief(complaint_id)?;
-                match &notice {
-                    Notice::Reminder { hours } => {
-                        let Some(role) = holder else { continue };
-                        let extra =
-                            minijinja::context! { hours_left => hours, stage_hint => stage_hint(&stage) };
-                        procedure::notify(
-                            batch,
-                            ctx,
-                            &brief,
-                            ("pengingat", "ingat"),
-                            &stage,
-                            &role,
-                            extra,
-                            &[],
-                            now,
-                        )?;
-                        batch
-                            .add_event(
-                                Some(complaint_id),
-                                now,
-                                "worker",
-                                "reminder",
-                                &format!("{hours} hours before the deadline"),
-                            )?;
-                    }
-                    Notice::Overdue => {
-                        let holder = holder.map_or("-".to_string(), |r| r.key());
-                        let extra =
-                            minijinja::context! { status => state.status.as_str(), holder => holder };
-                        let mut recipients: Vec<&EmailAddress> = settings
-                            .roles
-                            .addresses(&Role::KepalaDinas)
-                            .iter()
-                            .collect();
-                        recipients.extend(
-                            settings
-                                .roles
-                                .admin
-                                .iter()
-                                .filter(|a| !recipients.contains(a))
-                                .collect::<Vec<_>>(),
-                        );
-                        for to in recipients {
-                            let outgoing =
-                                ctx.composer()
-                                    .info("terlambat", &brief, to, extra.clone(), now)?;
-                            batch.enqueue(Some(complaint_id), &outgoing, now)?;
-                        }
-                        batch
-                            .add_event(
-                                Some(complaint_id),
-                                now,
-                                "worker",
-                                "overdue",
-                                "deadline passed; Kepala Dinas and admin notified",
-                            )?;
+                // One complaint's notice that cannot be composed must not stop the others
+                // (nor the delivery after the sweep): it is undone and logged.
+                match batch.isolated(|batch| notify_due(batch, &ctx, (complaint_id, deadline), now))? {
+                    Ok(true) => sent += 1,
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(complaint_id, error = %error, "cannot send a deadline notice");
                     }
                 }
-                batch
-                    .mark_deadline_notices(complaint_id, &settles, now)?;
-                sent += 1;
             }
             Ok(sent)
         })
         .await
+}
+
+/// Queues the notice due for one complaint, if any, with the marks that make it once.
+fn notify_due(
+    batch: &mut crate::store::Batch<'_>,
+    ctx: &Context,
+    (complaint_id, deadline): (i64, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let settings = &ctx.settings;
+    let already = batch.deadline_notices(complaint_id)?;
+    let Some((notice, settles)) = due(deadline, now, &settings.sla.reminders_hours, &already)
+    else {
+        return Ok(false);
+    };
+    let state = batch.state(complaint_id)?;
+    let Some(stage) = state.stage() else {
+        return Ok(false);
+    };
+    let holder = stage.holder(state.division.as_deref());
+    let brief = batch.brief(complaint_id)?;
+    match &notice {
+        Notice::Reminder { hours } => {
+            let Some(role) = holder else { return Ok(false) };
+            let extra =
+                minijinja::context! { hours_left => hours, stage_hint => stage_hint(&stage) };
+            procedure::notify(
+                batch,
+                ctx,
+                &brief,
+                ("pengingat", "ingat"),
+                &stage,
+                &role,
+                extra,
+                &[],
+                now,
+            )?;
+            batch.add_event(
+                Some(complaint_id),
+                now,
+                "worker",
+                "reminder",
+                &format!("{hours} hours before the deadline"),
+            )?;
+        }
+        Notice::Overdue => {
+            let holder = holder.map_or("-".to_string(), |r| r.key());
+            let extra = minijinja::context! { status => state.status.as_str(), holder => holder };
+            let mut recipients: Vec<&EmailAddress> = settings
+                .roles
+                .addresses(&Role::KepalaDinas)
+                .iter()
+                .collect();
+            recipients.extend(
+                settings
+                    .roles
+                    .admin
+                    .iter()
+                    .filter(|a| !recipients.contains(a))
+                    .collect::<Vec<_>>(),
+            );
+            for to in recipients {
+                let outgoing = ctx
+                    .composer()
+                    .info("terlambat", &brief, to, extra.clone(), now)?;
+                batch.enqueue(Some(complaint_id), &outgoing, now)?;
+            }
+            batch.add_event(
+                Some(complaint_id),
+                now,
+                "worker",
+                "overdue",
+                "deadline passed; Kepala Dinas and admin notified",
+            )?;
+        }
+    }
+    batch.mark_deadline_notices(complaint_id, &settles, now)?;
+    Ok(true)
 }
 
 fn stage_hint(stage: &Stage) -> &'static str {
@@ -176,7 +191,7 @@ fn stage_hint(stage: &Stage) -> &'static str {
         Stage::Disposisi => "disposisi: balas dengan kunci bidang, boleh diikuti instruksi.",
         Stage::Jawaban(_) => "draf jawaban untuk pelapor.",
         Stage::Persetujuan(_) => {
-            "persetujuan: SETUJU, SETUJU <teks perbaikan>, atau TOLAK <catatan>."
+            "persetujuan: SETUJU, SETUJU DENGAN PERBAIKAN: <teks jawaban>, atau TOLAK <catatan>."
         }
     }
 }
