@@ -11,12 +11,14 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::domain::Status;
-use crate::lock::{self, Acquired};
 use crate::mail::templates::Templates;
 use crate::mail::{Classification, classify, parse};
+use crate::store::Acquired;
 use crate::store::Store;
 use crate::telemetry::LogFormat;
-use crate::{imap, worker};
+use crate::transport::imap;
+use crate::worker;
+use crate::worker::lease;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -331,12 +333,16 @@ async fn run(
             .await
             .with_context(|| format!("cannot listen on worker.metrics_addr {addr}"))?;
         tracing::info!(%addr, "serving Prometheus metrics at /metrics");
-        tokio::spawn(crate::metrics::serve(listener, store.clone(), clock));
+        tokio::spawn(crate::worker::metrics::serve(
+            listener,
+            store.clone(),
+            clock,
+        ));
     }
     let mut failures = 0;
     loop {
         // Taken (or renewed) before every cycle; released when the process ends.
-        let report = match lock::acquire(&store, clock.now())? {
+        let report = match lease::acquire(&store, clock.now())? {
             Acquired::Yes => {
                 let early = early_imap.take();
                 let imap = async {
@@ -393,7 +399,7 @@ async fn run(
                 Err(e) => (false, 0, serde_json::json!({ "error": one_line(e) })),
             };
             // `run --once` lets go of the lock in the same commit.
-            let me = lock::this_process();
+            let me = lease::this_process();
             // Written on this thread while the logout's reply is on its way.
             let recorded =
                 store.record_cycle(clock.now(), ok, duration_ms, &json, once.then_some(&me));
@@ -402,8 +408,8 @@ async fn run(
             }
             recorded?;
             if let Some(path) = metrics_file {
-                let text = crate::metrics::render(&store.health(clock.now()).await?);
-                crate::metrics::write_atomically(path, &text)
+                let text = crate::worker::metrics::render(&store.health(clock.now()).await?);
+                crate::worker::metrics::write_atomically(path, &text)
                     .with_context(|| format!("cannot write metrics to {}", path.display()))?;
             }
         }
@@ -424,7 +430,7 @@ async fn run(
             || until_next_cycle(settings, interval, &shutdown, &mut failures).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
-            lock::release(&store)?;
+            lease::release(&store)?;
             store.close().await;
             return Ok(ExitCode::SUCCESS);
         }
@@ -625,7 +631,7 @@ async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::R
             })?;
             let clock = Clock::from_env()?;
             // Holding the worker lock, so no cycle sees the copy before its key is freed.
-            if let Acquired::HeldBy(holder, _) = lock::acquire(&store, clock.now())? {
+            if let Acquired::HeldBy(holder, _) = lease::acquire(&store, clock.now())? {
                 anyhow::bail!(
                     "a worker is running (host {}, pid {}); try again when it is done",
                     holder.host,
@@ -641,7 +647,7 @@ async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::R
                 anyhow::Ok(())
             }
             .await;
-            lock::release(&store)?;
+            lease::release(&store)?;
             result?;
             println!(
                 "quarantined message #{id} is back in {}; the next cycle processes it",
@@ -888,7 +894,7 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         ),
     }
 
-    match crate::smtp::Session::open(settings).await {
+    match crate::transport::smtp::Session::open(settings).await {
         Ok(session) => {
             session.quit().await;
             line(

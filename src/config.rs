@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::domain::EmailAddress;
+pub use crate::domain::Role;
 
 pub const ENV_PREFIX: &str = "PENGADUAN";
 pub const DEFAULT_PATH: &str = "Settings.toml";
@@ -56,38 +57,6 @@ pub struct Roles {
     pub kasubbag_umum: Vec<EmailAddress>,
     /// Divisions that can receive a disposition, by the key officials type (`aptika`).
     pub bidang: std::collections::BTreeMap<String, Vec<EmailAddress>>,
-}
-
-/// A role in the procedure.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    Admin,
-    KepalaDinas,
-    KasubbagUmum,
-    Bidang(String),
-}
-
-impl Role {
-    /// The stable name stored with notifications and used in tokens.
-    pub fn key(&self) -> String {
-        match self {
-            Role::Admin => "admin".into(),
-            Role::KepalaDinas => "kepala_dinas".into(),
-            Role::KasubbagUmum => "kasubbag_umum".into(),
-            Role::Bidang(key) => format!("bidang:{key}"),
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Role> {
-        match key {
-            "admin" => Some(Role::Admin),
-            "kepala_dinas" => Some(Role::KepalaDinas),
-            "kasubbag_umum" => Some(Role::KasubbagUmum),
-            _ => key
-                .strip_prefix("bidang:")
-                .map(|k| Role::Bidang(k.to_string())),
-        }
-    }
 }
 
 impl Roles {

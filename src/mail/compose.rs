@@ -179,12 +179,14 @@ pub struct Notice<'a> {
     pub template: &'static str,
     pub purpose: &'static str,
     pub brief: &'a Brief,
-    pub stage: &'a crate::workflow::Stage,
+    pub stage: &'a crate::domain::Stage,
     pub role: &'a crate::config::Role,
     pub recipient: &'a EmailAddress,
     pub cc: &'a [EmailAddress],
     pub extra: minijinja::Value,
     pub attachments: &'a [OutAttachment<'a>],
+    /// The reply token over (number, stage, role, recipient), made by the caller's key.
+    pub token: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -309,7 +311,6 @@ impl<'a> Composer<'a> {
     pub fn notice(
         &self,
         notice: &Notice<'_>,
-        tokens: &crate::security::Tokens,
         now: DateTime<Utc>,
     ) -> Result<Outgoing, ComposeError> {
         let show_address = *notice.role == crate::config::Role::Admin;
@@ -334,12 +335,7 @@ impl<'a> Composer<'a> {
         let rendered = self.templates.render(notice.template, context)?;
         let stage = notice.stage.key();
         let role = notice.role.key();
-        let token = tokens.token(
-            notice.brief.number.as_str(),
-            &stage,
-            &role,
-            notice.recipient.as_str(),
-        );
+        let token = notice.token.clone();
         self.build(Draft {
             purpose: notice.purpose,
             number: &notice.brief.number,
@@ -635,6 +631,12 @@ pub fn new_message_id(purpose: &str, number: &RegisterNumber, domain: &str) -> S
     let mut token = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut token);
     format!("{purpose}.{number}.{}@{domain}", hex::encode(token))
+}
+
+/// The token label of one of the worker's Message-IDs (`purpose.number.token@domain`).
+pub fn token_of(message_id: &str) -> Option<&str> {
+    let local = message_id.rsplit_once('@')?.0;
+    local.rsplit('.').next()
 }
 
 /// Whether a Message-ID has the shape of one the worker generated.

@@ -6,7 +6,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::lock::Acquired;
+
+/// The outcome of trying to become the worker.
+#[derive(Debug)]
+pub enum Acquired {
+    Yes,
+    HeldBy(LockHolder, DateTime<Utc>),
+}
 
 /// Who holds (or wants) the worker lock.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ pub use archive::{Archive, Location};
 pub use batch::{Batch, BatchError, KnownMessage, Undone};
 pub use health::Health;
 pub use held::Unlisted;
-pub use lock::LockHolder;
+pub use lock::{Acquired, LockHolder};
 pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{Accepted, OutboxRow, ParkedAs};
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
@@ -569,7 +569,7 @@ mod tests {
         let acquired = store
             .acquire_lock(&me, now, chrono::Duration::minutes(15), |_, _, _, _| false)
             .expect("lock");
-        assert!(matches!(acquired, crate::lock::Acquired::Yes));
+        assert!(matches!(acquired, super::Acquired::Yes));
         store.prepare_cycle_record();
         let report = serde_json::json!({ "fetched": 0 });
         store

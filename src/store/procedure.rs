@@ -9,9 +9,8 @@ use super::batch::{BatchError, Result as BatchResult};
 use super::{Batch, Result};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{EmailAddress, RegisterNumber, Status};
+use crate::domain::{Referenced, State};
 use crate::mail::compose::Brief;
-use crate::security::Referenced;
-use crate::workflow::State;
 
 /// A sent message is recorded under its Message-ID (its exactly-once key).
 pub(super) const NOTIFICATION_BY_MESSAGE_ID: &str =
@@ -37,7 +36,7 @@ impl Batch<'_> {
                         role: row.get(3)?,
                         recipient: row.get(4)?,
                         purpose: message_id.split('.').next().unwrap_or("").to_string(),
-                        token: crate::security::token_of(&message_id)
+                        token: crate::mail::compose::token_of(&message_id)
                             .unwrap_or("")
                             .to_string(),
                     })

@@ -8,59 +8,8 @@
 //! any open status ──Close (admin)──▶ ditutup
 //! ```
 
-use crate::config::Role;
-use crate::domain::Status;
-
-/// What the worker knows of a complaint's progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct State {
-    pub status: Status,
-    pub division: Option<String>,
-    /// Draft round: 0 before the disposition, 1 after it, +1 per rejection.
-    pub round: u32,
-    /// The latest draft's text, when one is waiting for approval.
-    pub draft: Option<String>,
-}
-
-/// The step a notification asks its recipient to take. Tokens cover it, so a reply to
-/// an earlier step cannot act on a later one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stage {
-    Disposisi,
-    Jawaban(u32),
-    Persetujuan(u32),
-}
-
-impl Stage {
-    pub fn key(&self) -> String {
-        match self {
-            Stage::Disposisi => "disposisi".into(),
-            Stage::Jawaban(round) => format!("jawaban:{round}"),
-            Stage::Persetujuan(round) => format!("persetujuan:{round}"),
-        }
-    }
-
-    /// The role that acts at this stage.
-    pub fn holder(&self, division: Option<&str>) -> Option<Role> {
-        match self {
-            Stage::Disposisi => Some(Role::KepalaDinas),
-            Stage::Jawaban(_) => division.map(|d| Role::Bidang(d.to_string())),
-            Stage::Persetujuan(_) => Some(Role::KasubbagUmum),
-        }
-    }
-}
-
-impl State {
-    /// The stage the complaint waits at; `None` once it is finished.
-    pub fn stage(&self) -> Option<Stage> {
-        match self.status {
-            Status::MenungguDisposisi => Some(Stage::Disposisi),
-            Status::MenungguJawaban => Some(Stage::Jawaban(self.round)),
-            Status::MenungguPersetujuan => Some(Stage::Persetujuan(self.round)),
-            Status::Selesai | Status::Ditutup => None,
-        }
-    }
-}
+pub use crate::domain::lifecycle::{Stage, State};
+use crate::domain::{Role, Status};
 
 /// What a verified reply asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -78,7 +78,7 @@ impl Session {
         let hello = ClientId::Domain(settings.office.domain.clone());
         let stream: Box<dyn AsyncTokioStream> = match smtp.security {
             Security::Tls => {
-                let config = crate::tls::client_config(smtp.ca_file.as_deref())
+                let config = crate::transport::tls::client_config(smtp.ca_file.as_deref())
                     .map_err(|e| unreachable("TLS setup failed", &format!("{e:#}")))?;
                 let name = ServerName::try_from(smtp.host.clone())
                     .map_err(|e| unreachable("has an invalid TLS name", &e))?;

@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Role;
 use crate::domain::EmailAddress;
-use crate::ingest::Context;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
 use crate::mail::{Attachment, Inbound, parse::sha256_hex};
-use crate::security::{self, Evidence, Referenced, Verdict};
+use crate::office::Context;
+use crate::office::security::{self, Evidence, Referenced, Verdict};
+use crate::office::workflow::{self, Misread, Stage, State, Transition};
 use crate::store::Batch;
-use crate::workflow::{self, Misread, Stage, State, Transition};
 
 /// The new text of a reply: what its author wrote above the quoted history.
 pub fn new_text(inbound: &Inbound) -> String {
@@ -48,8 +48,14 @@ pub(crate) fn notify(
             cc,
             extra: extra.clone(),
             attachments,
+            token: ctx.tokens.token(
+                brief.number.as_str(),
+                &stage.key(),
+                &role.key(),
+                recipient.as_str(),
+            ),
         };
-        let outgoing = ctx.composer().notice(&notice, &ctx.tokens, now)?;
+        let outgoing = ctx.composer().notice(&notice, now)?;
         batch.enqueue(Some(brief.id), &outgoing, now)?;
     }
     let detail = format!("{template} to {} ({})", role.key(), stage.key());

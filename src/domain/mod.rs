@@ -1,5 +1,9 @@
 //! Domain values that are parsed once at the edge and trusted afterwards.
 
+pub mod lifecycle;
+
+pub use lifecycle::{Referenced, Role, Stage, State};
+
 use std::fmt;
 
 use serde::Serialize;

@@ -2,6 +2,10 @@
 //! recorded, then deliver the outbox. The cron job, the long-running loop and the tests
 //! all call it.
 
+pub mod delivery;
+pub mod lease;
+pub mod metrics;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -9,18 +13,19 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use self::delivery::DeliveryReport;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::deadline;
 use crate::domain::{EmailAddress, InboundKind};
-use crate::imap::{Connection, Fetched, Selected};
-use crate::ingest::{self, Plan, Prepared};
+use crate::failpoint;
 use crate::mail::templates::Templates;
 use crate::mail::{classify, parse};
-use crate::outbox::{self, DeliveryReport};
-use crate::security::Tokens;
+use crate::office::deadline;
+use crate::office::flood;
+use crate::office::intake::{self, Plan, Prepared};
+use crate::office::security::Tokens;
 use crate::store::{Archive, Destination, Store};
-use crate::{failpoint, flood};
+use crate::transport::imap::{Connection, Fetched, Selected};
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,7 +83,7 @@ pub async fn run_once(
             return Err(error.into());
         }
     };
-    let ctx = Arc::new(ingest::Context {
+    let ctx = Arc::new(crate::office::Context {
         settings: settings.clone(),
         templates,
         tokens: Tokens::new(&settings.security.secret),
@@ -109,7 +114,7 @@ pub async fn run_once(
             report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
         }
         if !idle || agenda.outbox || report.deadline_notices > 0 {
-            report.delivery = outbox::deliver(store, settings, clock, stop).await?;
+            report.delivery = delivery::deliver(store, settings, clock, stop).await?;
         }
         if let Some(imap) = keep.as_mut() {
             report.copied_to_sent = copy_to_sent(settings, store, clock, imap).await?;
@@ -185,7 +190,7 @@ async fn copy_to_sent(
 }
 
 async fn ingest_mailbox(
-    ctx: &Arc<ingest::Context>,
+    ctx: &Arc<crate::office::Context>,
     store: &Store,
     clock: &Clock,
     imap: &mut Connection,
@@ -247,7 +252,7 @@ async fn ingest_mailbox(
                     let mut recorded = Vec::with_capacity(prepared.len());
                     for item in &prepared {
                         let source = (source.0.as_str(), source.1);
-                        recorded.push(ingest::record_or_quarantine(
+                        recorded.push(intake::record_or_quarantine(
                             batch, item, &ctx, source, now,
                         )?);
                     }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{LockHolder, Store};
+use crate::store::{Acquired, LockHolder, Store};
 
 /// How long a lease lasts without renewal.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(15);
@@ -61,13 +61,6 @@ pub fn may_take_over(
         return !is_alive_here(current);
     }
     now >= expires_at
-}
-
-/// The outcome of trying to become the worker.
-#[derive(Debug)]
-pub enum Acquired {
-    Yes,
-    HeldBy(LockHolder, DateTime<Utc>),
 }
 
 pub fn acquire(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Acquired> {

@@ -330,7 +330,7 @@ async fn tls<S: AsyncRead + AsyncWrite + Unpin>(
     settings: &ImapSettings,
     stream: S,
 ) -> anyhow::Result<tokio_rustls::client::TlsStream<S>> {
-    let config = crate::tls::client_config(settings.ca_file.as_deref())?;
+    let config = crate::transport::tls::client_config(settings.ca_file.as_deref())?;
     let name = ServerName::try_from(settings.host.clone())
         .with_context(|| format!("invalid IMAP host name {}", settings.host))?;
     tokio::time::timeout(

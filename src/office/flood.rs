@@ -9,13 +9,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Role;
 use crate::domain::EmailAddress;
-use crate::ingest::Context;
 use crate::mail::Inbound;
 use crate::mail::templates::tanggal;
-use crate::procedure;
-use crate::security::{Referenced, Verdict};
+use crate::office::Context;
+use crate::office::procedure;
+use crate::office::security::{Referenced, Verdict};
+use crate::office::workflow::{Command, Misread, Stage};
 use crate::store::{Batch, Unlisted};
-use crate::workflow::{Command, Misread, Stage};
 
 /// The purpose label of a digest's Message-ID.
 const DIGEST: &str = "tahan";

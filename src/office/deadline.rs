@@ -8,10 +8,10 @@ use crate::config::{Role, Settings};
 use crate::domain::EmailAddress;
 use std::sync::Arc;
 
-use crate::ingest::Context;
-use crate::procedure;
+use crate::office::Context;
+use crate::office::procedure;
+use crate::office::workflow::Stage;
 use crate::store::Store;
-use crate::workflow::Stage;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {

@@ -6,30 +6,14 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use super::Context;
 use crate::config::Settings;
 use crate::domain::{InboundKind, RegisterNumber};
-use crate::mail::compose::{Acknowledge, Composer};
-use crate::mail::templates::Templates;
+use crate::mail::compose::Acknowledge;
 use crate::mail::{Classification, Inbound};
-use crate::security::{Referenced, Tokens, Verdict};
+use crate::office::security::{Referenced, Verdict};
+use crate::office::{flood, procedure};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
-use crate::{flood, procedure};
-
-/// What recording needs besides the batch: settings, the templates, the token key
-/// (shared by ingest, the procedure and the deadline sweep). Owned, so that a batch can
-/// take it to the thread it is recorded on.
-pub struct Context {
-    pub settings: Settings,
-    pub templates: Templates,
-    pub tokens: Tokens,
-}
-
-impl Context {
-    /// The one composer of outgoing mail.
-    pub fn composer(&self) -> Composer<'_> {
-        Composer::new(&self.settings, &self.templates)
-    }
-}
 
 /// A fetched and parsed message, ready to record.
 pub struct Prepared {

@@ -11,8 +11,8 @@ use lettre::Address;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::failpoint;
-use crate::smtp::{Failure, Session};
 use crate::store::{Accepted, OutboxRow, ParkedAs, Store};
+use crate::transport::smtp::{Failure, Session};
 
 /// What one delivery pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]

@@ -11,7 +11,7 @@ use sha2::Sha256;
 use crate::config::{Role, Roles};
 use crate::domain::EmailAddress;
 use crate::mail::parse::AuthenticationResults;
-use crate::workflow::Stage;
+use crate::office::workflow::Stage;
 
 /// Hex characters of the HMAC kept in a Message-ID (128 bits).
 const TOKEN_LEN: usize = 32;
@@ -65,25 +65,9 @@ impl Tokens {
     }
 }
 
-/// A notification named by a reply's In-Reply-To/References, as recorded when sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Referenced {
-    pub complaint_id: i64,
-    pub number: String,
-    pub stage: String,
-    pub role: String,
-    pub recipient: String,
-    /// The first label of its Message-ID (`disp`, `tahan`, …; see `compose::PURPOSES`).
-    pub purpose: String,
-    /// The token found in the Message-ID the reply named.
-    pub token: String,
-}
+pub use crate::domain::lifecycle::Referenced;
 
-/// The token label of one of the worker's Message-IDs (`purpose.number.token@domain`).
-pub fn token_of(message_id: &str) -> Option<&str> {
-    let local = message_id.rsplit_once('@')?.0;
-    local.rsplit('.').next()
-}
+pub use crate::mail::compose::token_of;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

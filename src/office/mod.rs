@@ -1,0 +1,33 @@
+//! The office's procedure: what an inbound message becomes (`intake`), who may act by
+//! reply (`security`), what a reply does (`workflow`, pure), carrying it out
+//! (`procedure`), floods from one sender (`flood`) and the service standard's deadlines
+//! (`deadline`). Everything here runs inside one register transaction and does no
+//! network IO.
+
+pub mod deadline;
+pub mod flood;
+pub mod intake;
+pub mod procedure;
+pub mod security;
+pub mod workflow;
+
+use crate::config::Settings;
+use crate::mail::compose::Composer;
+use crate::mail::templates::Templates;
+use crate::office::security::Tokens;
+
+/// What recording needs besides the batch: settings, the templates, the token key
+/// (shared by ingest, the procedure and the deadline sweep). Owned, so that a batch can
+/// take it to the thread it is recorded on.
+pub struct Context {
+    pub settings: Settings,
+    pub templates: Templates,
+    pub tokens: Tokens,
+}
+
+impl Context {
+    /// The one composer of outgoing mail.
+    pub fn composer(&self) -> Composer<'_> {
+        Composer::new(&self.settings, &self.templates)
+    }
+}
