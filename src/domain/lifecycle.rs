@@ -100,3 +100,22 @@ pub struct Referenced {
     /// The token found in the Message-ID the reply named.
     pub token: String,
 }
+
+/// The Kasubbag's decision on a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// `text` goes to the citizen exactly; `sha256` is its hash.
+    Approved { text: &'a str, sha256: &'a str },
+    /// The draft goes back with `note`.
+    Rejected { note: &'a str },
+}
+
+impl Decision<'_> {
+    /// As stored and shown (`show --json` `decisions[].decision`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Decision::Approved { .. } => "setuju",
+            Decision::Rejected { .. } => "tolak",
+        }
+    }
+}

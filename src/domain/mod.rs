@@ -1,8 +1,10 @@
 //! Domain values that are parsed once at the edge and trusted afterwards.
 
+pub mod event;
 pub mod lifecycle;
 
-pub use lifecycle::{Referenced, Role, Stage, State};
+pub use event::{Actor, DeliveryOutcome, Event, EventAction};
+pub use lifecycle::{Decision, Referenced, Role, Stage, State};
 
 use std::fmt;
 

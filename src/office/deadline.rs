@@ -2,6 +2,7 @@
 //! configured hours before its deadline, and one overdue notice to the Kepala Dinas and
 //! the admin when it passes. Each is sent once; [`due`] decides, [`sweep`] carries out.
 
+use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{Role, Settings};
@@ -136,20 +137,21 @@ fn notify_due(
                 batch,
                 ctx,
                 &brief,
-                ("pengingat", "ingat"),
-                &stage,
-                &role,
-                extra,
-                &[],
+                procedure::Notification {
+                    kind: ("pengingat", "ingat"),
+                    stage: &stage,
+                    role: &role,
+                    extra,
+                    attachments: &[],
+                },
                 now,
             )?;
-            batch.add_event(
+            batch.add_event(&Event::worker(
                 Some(complaint_id),
                 now,
-                "worker",
-                "reminder",
-                &format!("{hours} hours before the deadline"),
-            )?;
+                EventAction::Reminder,
+                format!("{hours} hours before the deadline"),
+            ))?;
         }
         Notice::Overdue => {
             let holder = holder.map_or("-".to_string(), |r| r.key());
@@ -173,13 +175,12 @@ fn notify_due(
                     .info("terlambat", &brief, to, extra.clone(), now)?;
                 batch.enqueue(Some(complaint_id), &outgoing, now)?;
             }
-            batch.add_event(
+            batch.add_event(&Event::worker(
                 Some(complaint_id),
                 now,
-                "worker",
-                "overdue",
+                EventAction::Overdue,
                 "deadline passed; Kepala Dinas and admin notified",
-            )?;
+            ))?;
         }
     }
     batch.mark_deadline_notices(complaint_id, &settles, now)?;

@@ -5,6 +5,7 @@
 //! per sender to the admin, who replies `TERUSKAN` (each goes to the Kepala Dinas) or
 //! `TUTUP <alasan>` (all are closed). Held complaints get no deadline notices.
 
+use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::Role;
@@ -39,13 +40,12 @@ pub fn request_or_hold(
     let detail = format!(
         "{recent} complaints from this sender in 24 hours (limit {limit}); listed in the admin's digest"
     );
-    batch.add_event(
+    batch.add_event(&Event::worker(
         Some(complaint_id),
         now,
-        "worker",
-        "disposition_held",
-        &detail,
-    )?;
+        EventAction::DispositionHeld,
+        detail,
+    ))?;
     tracing::warn!(
         reporter = %reporter.masked(),
         recent,
@@ -115,11 +115,13 @@ fn send_digest(
         batch,
         ctx,
         &first,
-        purpose,
-        &Stage::Disposisi,
-        &Role::Admin,
-        extra,
-        &[],
+        procedure::Notification {
+            kind: purpose,
+            stage: &Stage::Disposisi,
+            role: &Role::Admin,
+            extra,
+            attachments: &[],
+        },
         now,
     )
 }
@@ -193,7 +195,13 @@ pub fn triage(
         match &triage {
             Triage::Forward => {
                 batch.release(id)?;
-                batch.add_event(Some(id), now, by, "released", "forwarded from the digest")?;
+                batch.add_event(&Event::by(
+                    by,
+                    Some(id),
+                    now,
+                    EventAction::Released,
+                    "forwarded from the digest",
+                ))?;
                 procedure::request_disposition_later(batch, ctx, id, now)?;
             }
             Triage::Close { reason } => {

@@ -4,6 +4,7 @@
 //! knows (its thread, earlier copies, recent acknowledgments), it returns a [`Plan`].
 //! [`record`] carries the plan out inside the caller's [`Batch`].
 
+use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Datelike, Utc};
 
 use super::Context;
@@ -305,7 +306,12 @@ impl Recording<'_> {
     fn quarantine(&self, batch: &mut Batch<'_>, reason: &str) -> anyhow::Result<Outcome> {
         let row = self.record(batch, InboundKind::Quarantined, None, (Some(reason), None))?;
         let detail = format!("message {}: {reason}", self.key);
-        batch.add_event(None, self.now, "worker", "quarantined", &detail)?;
+        batch.add_event(&Event::worker(
+            None,
+            self.now,
+            EventAction::Quarantined,
+            detail,
+        ))?;
         tracing::warn!(reason = %reason, "quarantined");
         Ok((row, Destination::Quarantine, None))
     }
@@ -320,9 +326,15 @@ impl Recording<'_> {
         let complaint_id = thread.as_ref().map(|t| t.id);
         let row = self.record(batch, kind, complaint_id, (None, Some(note)))?;
         if complaint_id.is_some() {
-            let action = format!("{}_recorded", kind.as_str());
             let detail = format!("message {}: {note}; not answered", self.key);
-            batch.add_event(complaint_id, self.now, &self.sender(), &action, &detail)?;
+            let action = EventAction::Recorded(kind);
+            batch.add_event(&Event::by(
+                self.sender(),
+                complaint_id,
+                self.now,
+                action,
+                detail,
+            ))?;
         }
         tracing::info!(
             kind = kind.as_str(),
@@ -381,18 +393,24 @@ impl Recording<'_> {
         let (kind, action, author) = match (third_party, self.inbound().sender()) {
             (true, Some(sender)) => (
                 InboundKind::ThirdParty,
-                "third_party_message",
+                EventAction::ThirdPartyMessage,
                 procedure::Author::ThirdParty(sender),
             ),
             _ => (
                 InboundKind::FollowUp,
-                "follow_up",
+                EventAction::FollowUp,
                 procedure::Author::Reporter,
             ),
         };
         let row = self.record(batch, kind, Some(thread.id), (None, None))?;
         let detail = format!("message {}", self.key);
-        batch.add_event(Some(thread.id), self.now, &self.sender(), action, &detail)?;
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(thread.id),
+            self.now,
+            action,
+            detail,
+        ))?;
         let message = (self.inbound(), self.item.raw_sha256.as_str());
         procedure::forward_follow_up(batch, self.ctx, thread.id, author, message, self.now)?;
         tracing::info!(number = %thread.number, kind = kind.as_str(), "recorded in the thread");
@@ -438,13 +456,13 @@ impl Recording<'_> {
             self.key,
             inbound.attachments.len()
         );
-        batch.add_event(
+        batch.add_event(&Event::by(
+            reporter.as_str(),
             Some(complaint.id),
             now,
-            reporter.as_str(),
-            "registered",
-            &detail,
-        )?;
+            EventAction::Registered,
+            detail,
+        ))?;
         let ack = Acknowledge {
             number: &complaint.number,
             reporter_name,
@@ -476,13 +494,23 @@ impl Recording<'_> {
                 let outgoing = self.ctx.composer().acknowledgment(ack, now)?;
                 batch.enqueue(Some(complaint_id), &outgoing, now)?;
                 let detail = format!("message {}", outgoing.message_id);
-                batch.add_event(Some(complaint_id), now, "worker", "ack_queued", &detail)?;
+                batch.add_event(&Event::worker(
+                    Some(complaint_id),
+                    now,
+                    EventAction::AckQueued,
+                    detail,
+                ))?;
             }
             Acknowledgment::Suppressed { recent, limit } => {
                 let detail = format!(
                     "{recent} acknowledgments to this sender in the last 24 hours (limit {limit})"
                 );
-                batch.add_event(Some(complaint_id), now, "worker", "ack_suppressed", &detail)?;
+                batch.add_event(&Event::worker(
+                    Some(complaint_id),
+                    now,
+                    EventAction::AckSuppressed,
+                    detail,
+                ))?;
             }
         }
         Ok(())

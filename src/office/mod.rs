@@ -4,6 +4,7 @@
 //! (`deadline`). Everything here runs inside one register transaction and does no
 //! network IO.
 
+mod advance;
 pub mod deadline;
 pub mod flood;
 pub mod intake;

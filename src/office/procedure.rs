@@ -2,15 +2,17 @@
 //! disposition when a complaint arrives, and acts on officials' replies — after
 //! `security` decided who may act and `workflow` decided what the reply does.
 
+use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Utc};
 
+use super::advance;
 use crate::config::Role;
 use crate::domain::EmailAddress;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
-use crate::mail::{Attachment, Inbound, parse::sha256_hex};
+use crate::mail::{Attachment, Inbound};
 use crate::office::Context;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
-use crate::office::workflow::{self, Misread, Stage, State, Transition};
+use crate::office::workflow::{self, Misread, Stage, State};
 use crate::store::Batch;
 
 /// The new text of a reply: what its author wrote above the quoted history.
@@ -18,19 +20,31 @@ pub fn new_text(inbound: &Inbound) -> String {
     crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref())
 }
 
-/// Sends `template` to every address of `role`, each copy with its own token.
-#[allow(clippy::too_many_arguments)]
+/// A notification to every address of a role, about one complaint at one stage.
+pub(crate) struct Notification<'a> {
+    /// The template and the purpose label of its Message-ID.
+    pub kind: (&'static str, &'static str),
+    pub stage: &'a Stage,
+    pub role: &'a Role,
+    pub extra: minijinja::Value,
+    pub attachments: &'a [OutAttachment<'a>],
+}
+
+/// Sends a notification to every address of its role, each copy with its own token.
 pub(crate) fn notify(
     batch: &mut Batch<'_>,
     ctx: &Context,
     brief: &Brief,
-    (template, purpose): (&'static str, &'static str),
-    stage: &Stage,
-    role: &Role,
-    extra: minijinja::Value,
-    attachments: &[OutAttachment<'_>],
+    notification: Notification<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let Notification {
+        kind: (template, purpose),
+        stage,
+        role,
+        extra,
+        attachments,
+    } = notification;
     let roles = &ctx.settings.roles;
     let cc: &[EmailAddress] = if *role == Role::KepalaDinas {
         &roles.admin
@@ -59,7 +73,12 @@ pub(crate) fn notify(
         batch.enqueue(Some(brief.id), &outgoing, now)?;
     }
     let detail = format!("{template} to {} ({})", role.key(), stage.key());
-    batch.add_event(Some(brief.id), now, "worker", "notified", &detail)?;
+    batch.add_event(&Event::worker(
+        Some(brief.id),
+        now,
+        EventAction::Notified,
+        detail,
+    ))?;
     Ok(())
 }
 
@@ -102,11 +121,13 @@ fn send_disposition_request(
         batch,
         ctx,
         &brief,
-        ("disposisi", "disp"),
-        &Stage::Disposisi,
-        &Role::KepalaDinas,
-        minijinja::context! {},
-        attachments,
+        Notification {
+            kind: ("disposisi", "disp"),
+            stage: &Stage::Disposisi,
+            role: &Role::KepalaDinas,
+            extra: minijinja::context! {},
+            attachments,
+        },
         now,
     )
 }
@@ -158,11 +179,13 @@ pub fn forward_follow_up(
         batch,
         ctx,
         &brief,
-        purpose,
-        &stage,
-        &role,
-        extra,
-        &attachments,
+        Notification {
+            kind: purpose,
+            stage: &stage,
+            role: &role,
+            extra,
+            attachments: &attachments,
+        },
         now,
     )
 }
@@ -194,7 +217,12 @@ fn tell_admin_after_closing(
         batch.enqueue(Some(brief.id), &outgoing, now)?;
     }
     let detail = format!("{template} after closing, to the admin");
-    batch.add_event(Some(brief.id), now, "worker", "notified", &detail)?;
+    batch.add_event(&Event::worker(
+        Some(brief.id),
+        now,
+        EventAction::Notified,
+        detail,
+    ))?;
     Ok(())
 }
 
@@ -256,7 +284,13 @@ pub fn carry_out(
             reason,
         } => {
             batch.record_unauthorized(*complaint_id, inbound.sender(), reason, message_row, now)?;
-            batch.add_event(*complaint_id, now, &sender, "unauthorized_reply", reason)?;
+            batch.add_event(&Event::by(
+                sender.as_str(),
+                *complaint_id,
+                now,
+                EventAction::UnauthorizedReply,
+                reason,
+            ))?;
             tracing::warn!(reason = %reason, "unauthorized reply recorded");
             if let Some(complaint_id) = complaint_id {
                 let brief = batch.brief(*complaint_id)?;
@@ -323,7 +357,7 @@ pub(crate) fn apply_command(
         .sender()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("an authorized reply has a sender"))?;
-    let step = Step {
+    let step = advance::Step {
         complaint_id,
         by: &by,
         inbound,
@@ -331,172 +365,21 @@ pub(crate) fn apply_command(
         message_row,
         now,
     };
-    advance(batch, ctx, &step, &state, &next, transition)
-}
-
-struct Step<'a> {
-    complaint_id: i64,
-    by: &'a EmailAddress,
-    /// The reply being carried out (its files travel with a draft), and the hash it is
-    /// archived under.
-    inbound: &'a Inbound,
-    raw_sha256: &'a str,
-    message_row: i64,
-    now: DateTime<Utc>,
-}
-
-fn advance(
-    batch: &mut Batch<'_>,
-    ctx: &Context,
-    step: &Step<'_>,
-    before: &State,
-    next: &State,
-    transition: Transition,
-) -> anyhow::Result<()> {
-    let (id, now) = (step.complaint_id, step.now);
-    let by = step.by.as_str();
-    let closed_reason = match &transition {
-        Transition::Closed { reason } => Some(reason.as_str()),
-        _ => None,
-    };
-    batch.set_state(id, next, closed_reason, now)?;
-    let brief = batch.brief(id)?;
-    match transition {
-        Transition::Disposed {
-            division,
-            instruction,
-        } => {
-            batch.record_disposition(
-                id,
-                step.by,
-                &division,
-                &instruction,
-                step.message_row,
-                now,
-            )?;
-            batch.add_event(
-                Some(id),
-                now,
-                by,
-                "disposition",
-                &format!("{division}: {instruction}"),
-            )?;
-            let brief = batch.brief(id)?;
-            let (files, raw_sha256) = complaint_files(batch, id)?;
-            let attachments = OutAttachment::kept_in(&files, &raw_sha256);
-            let role = Role::Bidang(division);
-            notify(
-                batch,
-                ctx,
-                &brief,
-                ("tugas", "tugas"),
-                &Stage::Jawaban(next.round),
-                &role,
-                minijinja::context! {},
-                &attachments,
-                now,
-            )?;
-        }
-        Transition::Drafted { text } => {
-            batch.record_draft(id, next.round, step.by, &text, step.message_row, now)?;
-            batch.add_event(Some(id), now, by, "draft", &format!("round {}", next.round))?;
-            let attachments = OutAttachment::kept_in(&step.inbound.attachments, step.raw_sha256);
-            let extra = minijinja::context! { draft => &text };
-            notify(
-                batch,
-                ctx,
-                &brief,
-                ("persetujuan", "setuju"),
-                &Stage::Persetujuan(next.round),
-                &Role::KasubbagUmum,
-                extra,
-                &attachments,
-                now,
-            )?;
-        }
-        Transition::Approved { text } => {
-            let (draft_id, draft_row) = batch
-                .current_draft(id, before.round)?
-                .ok_or_else(|| anyhow::anyhow!("approval without a draft"))?;
-            let hash = sha256_hex(text.as_bytes());
-            batch.record_decision(
-                id,
-                draft_id,
-                step.by,
-                "setuju",
-                &text,
-                Some(&hash),
-                step.message_row,
-                now,
-            )?;
-            batch.add_event(Some(id), now, by, "approved", &format!("sha256 {hash}"))?;
-            let (files, raw_sha256) = files_of(batch, draft_row)?;
-            let attachments = OutAttachment::kept_in(&files, &raw_sha256);
-            let answer = ctx.composer().answer(&brief, &text, &attachments, now)?;
-            batch.enqueue(Some(id), &answer, now)?;
-            batch.add_event(
-                Some(id),
-                now,
-                "worker",
-                "answer_queued",
-                &format!("message {}", answer.message_id),
-            )?;
-            let extra = minijinja::context! {
-                answer => &text,
-                answer_sha256 => &hash,
-                corrected => before.draft.as_deref() != Some(text.as_str()),
-            };
-            let confirmation =
-                ctx.composer()
-                    .info("jawaban_terkirim", &brief, step.by, extra, now)?;
-            batch.enqueue(Some(id), &confirmation, now)?;
-        }
-        Transition::Rejected { note } => {
-            let (draft_id, _) = batch
-                .current_draft(id, before.round)?
-                .ok_or_else(|| anyhow::anyhow!("rejection without a draft"))?;
-            batch.record_decision(
-                id,
-                draft_id,
-                step.by,
-                "tolak",
-                &note,
-                None,
-                step.message_row,
-                now,
-            )?;
-            batch.add_event(Some(id), now, by, "rejected", &note)?;
-            let extra = minijinja::context! { note => &note, draft => before.draft.as_deref().unwrap_or("") };
-            let role = Role::Bidang(next.division.clone().unwrap_or_default());
-            notify(
-                batch,
-                ctx,
-                &brief,
-                ("dikembalikan", "kembali"),
-                &Stage::Jawaban(next.round),
-                &role,
-                extra,
-                &[],
-                now,
-            )?;
-        }
-        Transition::Closed { reason } => {
-            batch.add_event(Some(id), now, by, "closed", &reason)?;
-        }
-    }
-    tracing::info!(number = %brief.number, status = %next.status, "complaint advanced");
-    Ok(())
+    advance::advance(batch, ctx, &step, (&state, &next), transition)
 }
 
 /// The files of a recorded message, parsed out of its raw bytes (the register keeps no
 /// decoded copy), and the hash it is archived under (see [`OutAttachment::kept_in`]).
-fn files_of(batch: &mut Batch<'_>, message_row: i64) -> anyhow::Result<(Vec<Attachment>, String)> {
+pub(crate) fn files_of(
+    batch: &mut Batch<'_>,
+    message_row: i64,
+) -> anyhow::Result<(Vec<Attachment>, String)> {
     let (raw_sha256, raw) = batch.message_raw(message_row)?;
     Ok((crate::mail::parse::parse(&raw).attachments, raw_sha256))
 }
 
 /// The files of the citizen's message that registered the complaint.
-fn complaint_files(
+pub(crate) fn complaint_files(
     batch: &mut Batch<'_>,
     complaint_id: i64,
 ) -> anyhow::Result<(Vec<Attachment>, String)> {
@@ -542,7 +425,7 @@ pub(crate) fn not_understood(
     } else {
         minijinja::context! { problem => problem, expected => expected, divisions => Vec::<minijinja::Value>::new() }
     };
-    let event = ("reply_not_understood", problem.as_str());
+    let event = (EventAction::ReplyNotUnderstood, problem.as_str());
     answer_sender(
         batch,
         ctx,
@@ -560,7 +443,7 @@ fn answer_sender(
     ctx: &Context,
     complaint_id: i64,
     inbound: &Inbound,
-    (action, detail): (&str, &str),
+    (action, detail): (EventAction, &str),
     (template, extra): (&'static str, minijinja::Value),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -568,7 +451,7 @@ fn answer_sender(
         .sender()
         .map(EmailAddress::as_str)
         .unwrap_or("unknown");
-    batch.add_event(Some(complaint_id), now, sender, action, detail)?;
+    batch.add_event(&Event::by(sender, Some(complaint_id), now, action, detail))?;
     let Some(to) = inbound.sender() else {
         return Ok(());
     };
@@ -597,7 +480,7 @@ fn tell_current_state(
         ctx,
         complaint_id,
         inbound,
-        ("stale_reply", &detail),
+        (EventAction::StaleReply, &detail),
         ("status_terkini", extra),
         now,
     )

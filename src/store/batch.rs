@@ -8,6 +8,7 @@
 //! runs synchronously on a blocking thread over a second, rusqlite connection to the
 //! same database file, with its statements prepared once and cached.
 
+use crate::domain::Event;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -606,17 +607,16 @@ impl Batch<'_> {
         Ok(id)
     }
 
-    pub fn add_event(
-        &mut self,
-        complaint_id: Option<i64>,
-        at: DateTime<Utc>,
-        actor: &str,
-        action: &str,
-        detail: &str,
-    ) -> Result<()> {
+    pub fn add_event(&mut self, event: &Event) -> Result<()> {
         self.connection
             .prepare_cached(INSERT_EVENT)?
-            .execute(params![complaint_id, rfc3339(at), actor, action, detail])?;
+            .execute(params![
+                event.complaint_id,
+                rfc3339(event.at),
+                event.actor.as_str(),
+                event.action.name(),
+                event.detail
+            ])?;
         Ok(())
     }
 }

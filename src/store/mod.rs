@@ -383,18 +383,14 @@ const BLOB_LOCATION: &str = "SELECT size, pack, pack_offset FROM blobs WHERE sha
 
 async fn insert_event<'e, E: sqlx::Executor<'e, Database = Sqlite>>(
     executor: E,
-    complaint_id: Option<i64>,
-    at: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    detail: &str,
+    event: &crate::domain::Event,
 ) -> Result<()> {
     sqlx::query(INSERT_EVENT)
-        .bind(complaint_id)
-        .bind(rfc3339(at))
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
+        .bind(event.complaint_id)
+        .bind(rfc3339(event.at))
+        .bind(event.actor.as_str())
+        .bind(event.action.name())
+        .bind(&event.detail)
         .execute(executor)
         .await?;
     Ok(())

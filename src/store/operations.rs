@@ -1,6 +1,7 @@
 //! What operators inspect and repair without SQL: quarantined messages, outgoing mail,
 //! and consistent backups.
 
+use crate::domain::{Actor, DeliveryOutcome, Event, EventAction};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
@@ -91,7 +92,14 @@ impl Store {
         if done.rows_affected() == 1 {
             let detail =
                 format!("quarantined message #{id} put back in the mailbox by an operator");
-            insert_event(&mut *tx, None, now, "operator", "quarantine_retry", &detail).await?;
+            let event = Event {
+                complaint_id: None,
+                at: now,
+                actor: Actor::Operator,
+                action: EventAction::QuarantineRetry,
+                detail,
+            };
+            insert_event(&mut *tx, &event).await?;
         }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
@@ -144,15 +152,17 @@ impl Store {
             .await?;
         let (purpose, status): (String, String) = (row.get(1), row.get(2));
         let detail = format!("outbox #{id} ({status}) re-queued by an operator");
-        insert_event(
-            &mut *tx,
-            row.get(0),
-            now,
-            "operator",
-            &format!("{purpose}_requeued"),
-            &detail,
-        )
-        .await?;
+        let event = Event {
+            complaint_id: row.get(0),
+            at: now,
+            actor: Actor::Operator,
+            action: EventAction::Delivery {
+                purpose,
+                outcome: DeliveryOutcome::Requeued,
+            },
+            detail,
+        };
+        insert_event(&mut *tx, &event).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -1,5 +1,6 @@
 //! Outbox rows: what is waiting to be delivered, and the record of each attempt.
 
+use crate::domain::{DeliveryOutcome, Event, EventAction};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use sqlx::Row;
@@ -152,13 +153,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let detail = format!("message {}: {error}", row.message_id);
+        let outcome = match parked {
+            ParkedAs::Failed => DeliveryOutcome::Failed,
+            ParkedAs::Uncertain => DeliveryOutcome::Uncertain,
+        };
+        let action = EventAction::Delivery {
+            purpose: row.purpose.clone(),
+            outcome,
+        };
         insert_event(
             &mut *tx,
-            row.complaint_id,
-            at,
-            "worker",
-            &format!("{}_{status}", row.purpose),
-            &detail,
+            &Event::worker(row.complaint_id, at, action, detail),
         )
         .await?;
         tx.commit().await
@@ -185,15 +190,11 @@ impl Store {
             .await?;
             let detail =
                 format!("outbox #{id}: worker stopped during delivery; not resent automatically");
-            insert_event(
-                &mut *tx,
-                row.get(1),
-                at,
-                "worker",
-                &format!("{purpose}_uncertain"),
-                &detail,
-            )
-            .await?;
+            let action = EventAction::Delivery {
+                purpose,
+                outcome: DeliveryOutcome::Uncertain,
+            };
+            insert_event(&mut *tx, &Event::worker(row.get(1), at, action, detail)).await?;
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
@@ -265,8 +266,11 @@ impl Batch<'_> {
                 "message {} accepted by SMTP: {}",
                 sent.message_id, sent.reply
             );
-            let action = format!("{}_sent", sent.purpose);
-            self.add_event(sent.complaint_id, sent.at, "worker", &action, &detail)?;
+            let action = EventAction::Delivery {
+                purpose: sent.purpose.clone(),
+                outcome: DeliveryOutcome::Sent,
+            };
+            self.add_event(&Event::worker(sent.complaint_id, sent.at, action, detail))?;
         }
         Ok(())
     }

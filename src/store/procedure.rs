@@ -8,8 +8,8 @@ use sqlx::Row;
 use super::batch::{BatchError, Result as BatchResult};
 use super::{Batch, Result};
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::domain::{Decision, Referenced, State};
 use crate::domain::{EmailAddress, RegisterNumber, Status};
-use crate::domain::{Referenced, State};
 use crate::mail::compose::Brief;
 
 /// A sent message is recorded under its Message-ID (its exactly-once key).
@@ -241,12 +241,14 @@ impl Batch<'_> {
         complaint_id: i64,
         draft_id: i64,
         by: &EmailAddress,
-        decision: &str,
-        text: &str,
-        text_sha256: Option<&str>,
+        decision: &Decision<'_>,
         message_row: i64,
         now: DateTime<Utc>,
     ) -> BatchResult<()> {
+        let (text, text_sha256) = match decision {
+            Decision::Approved { text, sha256 } => (*text, Some(*sha256)),
+            Decision::Rejected { note } => (*note, None),
+        };
         self.connection()
             .prepare_cached(
                 "INSERT INTO decisions (complaint_id, draft_id, at, by_email, decision, text, text_sha256, message_row)
@@ -257,7 +259,7 @@ impl Batch<'_> {
                 draft_id,
                 rfc3339(now),
                 by.as_str(),
-                decision,
+                decision.as_str(),
                 text,
                 text_sha256,
                 message_row

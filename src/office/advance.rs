@@ -1,0 +1,189 @@
+//! Carries out one accepted transition of the lifecycle: records it and queues what it
+//! sends (the task, the approval request, the answer and its copy, the returned draft).
+//! One function per transition.
+
+use chrono::{DateTime, Utc};
+
+use super::Context;
+use super::procedure::{Notification, complaint_files, files_of, notify};
+use crate::domain::{Decision, EmailAddress, Event, EventAction, Role, Stage, State};
+use crate::mail::compose::{Brief, OutAttachment};
+use crate::mail::{Inbound, parse::sha256_hex};
+use crate::office::workflow::Transition;
+use crate::store::Batch;
+
+/// The authorized reply being carried out on one complaint.
+pub(crate) struct Step<'a> {
+    pub complaint_id: i64,
+    pub by: &'a EmailAddress,
+    /// The reply (its files travel with a draft), and the hash it is archived under.
+    pub inbound: &'a Inbound,
+    pub raw_sha256: &'a str,
+    pub message_row: i64,
+    pub now: DateTime<Utc>,
+}
+
+/// What every transition's step reads.
+struct Advance<'a> {
+    ctx: &'a Context,
+    step: &'a Step<'a>,
+    before: &'a State,
+    next: &'a State,
+    brief: Brief,
+}
+
+pub(crate) fn advance(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    step: &Step<'_>,
+    (before, next): (&State, &State),
+    transition: Transition,
+) -> anyhow::Result<()> {
+    let closed_reason = match &transition {
+        Transition::Closed { reason } => Some(reason.as_str()),
+        _ => None,
+    };
+    batch.set_state(step.complaint_id, next, closed_reason, step.now)?;
+    let brief = batch.brief(step.complaint_id)?;
+    let advance = Advance {
+        ctx,
+        step,
+        before,
+        next,
+        brief,
+    };
+    match transition {
+        Transition::Disposed {
+            division,
+            instruction,
+        } => advance.disposed(batch, division, &instruction)?,
+        Transition::Drafted { text } => advance.drafted(batch, &text)?,
+        Transition::Approved { text } => advance.approved(batch, &text)?,
+        Transition::Rejected { note } => advance.rejected(batch, &note)?,
+        Transition::Closed { reason } => advance.event(batch, EventAction::Closed, reason)?,
+    }
+    tracing::info!(number = %advance.brief.number, status = %next.status, "complaint advanced");
+    Ok(())
+}
+
+impl Advance<'_> {
+    fn event(
+        &self,
+        batch: &mut Batch<'_>,
+        action: EventAction,
+        detail: impl Into<String>,
+    ) -> anyhow::Result<()> {
+        let (id, by) = (self.step.complaint_id, self.step.by.as_str());
+        Ok(batch.add_event(&Event::by(by, Some(id), self.step.now, action, detail))?)
+    }
+
+    /// The division named by the Kepala Dinas gets the task, with the citizen's files.
+    fn disposed(
+        &self,
+        batch: &mut Batch<'_>,
+        division: String,
+        instruction: &str,
+    ) -> anyhow::Result<()> {
+        let (id, step) = (self.step.complaint_id, self.step);
+        batch.record_disposition(
+            id,
+            step.by,
+            &division,
+            instruction,
+            step.message_row,
+            step.now,
+        )?;
+        self.event(
+            batch,
+            EventAction::Disposition,
+            format!("{division}: {instruction}"),
+        )?;
+        // Read again: the brief now carries the disposition's instruction.
+        let brief = batch.brief(id)?;
+        let (files, raw_sha256) = complaint_files(batch, id)?;
+        let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+        let notification = Notification {
+            kind: ("tugas", "tugas"),
+            stage: &Stage::Jawaban(self.next.round),
+            role: &Role::Bidang(division),
+            extra: minijinja::context! {},
+            attachments: &attachments,
+        };
+        notify(batch, self.ctx, &brief, notification, step.now)
+    }
+
+    /// The Kasubbag gets the draft, with the files the division attached.
+    fn drafted(&self, batch: &mut Batch<'_>, text: &str) -> anyhow::Result<()> {
+        let (id, step, round) = (self.step.complaint_id, self.step, self.next.round);
+        batch.record_draft(id, round, step.by, text, step.message_row, step.now)?;
+        self.event(batch, EventAction::Draft, format!("round {round}"))?;
+        let attachments = OutAttachment::kept_in(&step.inbound.attachments, step.raw_sha256);
+        let notification = Notification {
+            kind: ("persetujuan", "setuju"),
+            stage: &Stage::Persetujuan(round),
+            role: &Role::KasubbagUmum,
+            extra: minijinja::context! { draft => text },
+            attachments: &attachments,
+        };
+        notify(batch, self.ctx, &self.brief, notification, step.now)
+    }
+
+    /// The citizen gets exactly `text`; the Kasubbag gets a copy of what was sent.
+    fn approved(&self, batch: &mut Batch<'_>, text: &str) -> anyhow::Result<()> {
+        let (id, step) = (self.step.complaint_id, self.step);
+        let (draft_id, draft_row) = batch
+            .current_draft(id, self.before.round)?
+            .ok_or_else(|| anyhow::anyhow!("approval without a draft"))?;
+        let sha256 = sha256_hex(text.as_bytes());
+        let decision = Decision::Approved {
+            text,
+            sha256: &sha256,
+        };
+        batch.record_decision(id, draft_id, step.by, &decision, step.message_row, step.now)?;
+        self.event(batch, EventAction::Approved, format!("sha256 {sha256}"))?;
+        let (files, raw_sha256) = files_of(batch, draft_row)?;
+        let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+        let composer = self.ctx.composer();
+        let answer = composer.answer(&self.brief, text, &attachments, step.now)?;
+        batch.enqueue(Some(id), &answer, step.now)?;
+        let detail = format!("message {}", answer.message_id);
+        batch.add_event(&Event::worker(
+            Some(id),
+            step.now,
+            EventAction::AnswerQueued,
+            detail,
+        ))?;
+        let extra = minijinja::context! {
+            answer => text,
+            answer_sha256 => &sha256,
+            corrected => self.before.draft.as_deref() != Some(text),
+        };
+        let copy = composer.info("jawaban_terkirim", &self.brief, step.by, extra, step.now)?;
+        batch.enqueue(Some(id), &copy, step.now)?;
+        Ok(())
+    }
+
+    /// The division gets its draft back with the Kasubbag's note.
+    fn rejected(&self, batch: &mut Batch<'_>, note: &str) -> anyhow::Result<()> {
+        let (id, step) = (self.step.complaint_id, self.step);
+        let (draft_id, _) = batch
+            .current_draft(id, self.before.round)?
+            .ok_or_else(|| anyhow::anyhow!("rejection without a draft"))?;
+        let decision = Decision::Rejected { note };
+        batch.record_decision(id, draft_id, step.by, &decision, step.message_row, step.now)?;
+        self.event(batch, EventAction::Rejected, note)?;
+        let extra = minijinja::context! {
+            note => note,
+            draft => self.before.draft.as_deref().unwrap_or(""),
+        };
+        let role = Role::Bidang(self.next.division.clone().unwrap_or_default());
+        let notification = Notification {
+            kind: ("dikembalikan", "kembali"),
+            stage: &Stage::Jawaban(self.next.round),
+            role: &role,
+            extra,
+            attachments: &[],
+        };
+        notify(batch, self.ctx, &self.brief, notification, step.now)
+    }
+}
