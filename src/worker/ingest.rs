@@ -1,0 +1,351 @@
+//! Ingest: the mailbox fetched in batches, each recorded in one transaction and then
+//! moved out of the inbox, as a pipeline on the one IMAP connection.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use super::CycleReport;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::{EmailAddress, InboundKind};
+use crate::failpoint;
+use crate::mail::{classify, parse};
+use crate::office::flood;
+use crate::office::intake::{self, Plan, Prepared};
+use crate::store::{Archive, Destination, Store};
+use crate::transport::imap::{Connection, Fetched, Selected};
+
+pub(super) async fn ingest_mailbox(
+    ctx: &Arc<crate::office::Context>,
+    store: &Store,
+    clock: &Clock,
+    imap: &mut Connection,
+    selected: &Selected,
+    stop: &AtomicBool,
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    let settings = &ctx.settings;
+    let mailbox = settings.imap.mailbox.as_str();
+    let sizes = imap.sizes(selected).await?;
+    if sizes.is_empty() {
+        return Ok(());
+    }
+    imap.ensure_folders(&[
+        &settings.imap.processed_mailbox,
+        &settings.imap.quarantine_mailbox,
+    ])
+    .await?;
+
+    // Messages committed by an earlier run that died before moving them: move only.
+    let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
+    let receipts = store
+        .receipts(mailbox, selected.uid_validity, &uids)
+        .await?;
+    if !receipts.is_empty() {
+        let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
+        report.already_recorded += moves.len() as u64;
+        move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
+    }
+
+    let pending: Vec<(u32, u64)> = sizes
+        .into_iter()
+        .filter(|(uid, _)| !receipts.contains_key(uid))
+        .collect();
+    // A pipeline: while batch k is committed, the connection moves batch k-1 out of the
+    // inbox and fetches batch k+1 (parsed and written to the archive on other threads as
+    // it arrives). Each batch is still committed before it is moved.
+    let batches = batches(
+        &pending,
+        settings.worker.batch_messages,
+        settings.worker.batch_bytes,
+    );
+    let mut next = match batches.first() {
+        Some(first) => Some(fetch_and_parse(settings, store.archive(), imap, first).await?),
+        None => None,
+    };
+    let mut following = batches.iter().skip(1);
+    // Committed and not yet moved.
+    let mut committed: Vec<(u32, Destination)> = Vec::new();
+    while let Some(prepared) = next.take() {
+        report.fetched += prepared.len() as u64;
+        let now = clock.now();
+        let started = Instant::now();
+        let commit = async {
+            let (ctx, source) = (ctx.clone(), (mailbox.to_owned(), selected.uid_validity));
+            let count = prepared.len();
+            let recorded = store
+                .batch(move |batch| {
+                    let mut recorded = Vec::with_capacity(prepared.len());
+                    for item in &prepared {
+                        let source = (source.0.as_str(), source.1);
+                        recorded.push(intake::record_or_quarantine(
+                            batch, item, &ctx, source, now,
+                        )?);
+                    }
+                    // Held complaints of this batch, listed for the admin. A digest that
+                    // cannot be sent does not stop intake: they are listed next time.
+                    if let Err(error) = batch.isolated(|batch| flood::send_digests(batch, &ctx, now))? {
+                        tracing::error!(error = %error, "cannot send the digest of held complaints");
+                    }
+                    // The parsed batch is freed here, off the reactor.
+                    drop(prepared);
+                    Ok(recorded)
+                })
+                .await?;
+            tracing::debug!(
+                messages = count,
+                commit_ms = started.elapsed().as_millis() as u64,
+                "batch committed"
+            );
+            anyhow::Ok(recorded)
+        };
+        let upcoming = following.next().filter(|_| {
+            let stopping = stop.load(Ordering::SeqCst);
+            if stopping {
+                tracing::info!("stop requested: the rest of the mailbox waits for the next run");
+            }
+            !stopping
+        });
+        let previous = std::mem::take(&mut committed);
+        let connection = async {
+            let moved = move_committed(settings, imap, &previous).await?;
+            let fetched = match upcoming {
+                Some(batch) => Some(fetch_and_parse(settings, store.archive(), imap, batch).await?),
+                None => None,
+            };
+            anyhow::Ok((moved, fetched))
+        };
+        let (recorded, connection) = tokio::join!(commit, connection);
+        let mut moves = Vec::new();
+        for recorded in recorded? {
+            let Some(recorded) = recorded else {
+                report.left_in_inbox += 1;
+                continue;
+            };
+            count(report, &recorded.plan);
+            moves.push((recorded.uid, recorded.destination));
+        }
+        failpoint::pause("committed");
+        let (moved, fetched) = connection?;
+        mark_moved(settings, store, clock, selected, &moved, report).await?;
+        committed = moves;
+        next = fetched;
+    }
+    move_recorded(settings, store, clock, imap, selected, &committed, report).await
+}
+
+fn count(report: &mut CycleReport, plan: &Plan) {
+    match plan {
+        Plan::AlreadyRecorded(_) => report.already_recorded += 1,
+        Plan::Quarantine(_) => report.quarantined += 1,
+        Plan::Machine {
+            kind: InboundKind::Bounce,
+            ..
+        } => report.bounces += 1,
+        Plan::Machine { .. } => report.auto_replies += 1,
+        Plan::FollowUp(_) => report.follow_ups += 1,
+        Plan::ThirdParty(_) => report.third_party += 1,
+        Plan::NewComplaint { .. } => report.complaints += 1,
+        Plan::StaffReply { .. } => report.staff_replies += 1,
+    }
+}
+
+/// A fetched batch at least this large is written to disk before its commit begins.
+const WRITE_BACK_BYTES: u64 = 8 << 20;
+
+/// Fetches one batch, parsing each message off the async reactor as it arrives, on as
+/// many threads as there are cores. (One blocking task per message made tokio start a
+/// thread for each message waiting: 300 threads for a batch of 400, spread over glibc's
+/// malloc arenas, all competing with the commit for two cores.)
+async fn fetch_and_parse(
+    settings: &Settings,
+    archive: &Archive,
+    imap: &mut Connection,
+    batch: &[u32],
+) -> anyhow::Result<Vec<Prepared>> {
+    let (queue, arrivals) = std::sync::mpsc::channel::<Fetched>();
+    let arrivals = Arc::new(std::sync::Mutex::new(arrivals));
+    let parsers = std::thread::available_parallelism().map_or(2, usize::from);
+    let parsing: Vec<_> = (0..parsers.min(batch.len()))
+        .map(|_| {
+            let arrivals = arrivals.clone();
+            let archive = archive.clone();
+            let own_address = settings.smtp.from_address.clone();
+            let own_domain = settings.office.domain.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut prepared = Vec::new();
+                loop {
+                    // The lock is held only while waiting; the queue closes when the
+                    // fetch is done and every message has been taken.
+                    let next = arrivals
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok(fetched) = next else {
+                        return prepared;
+                    };
+                    prepared.push(prepare(fetched, &archive, &own_address, &own_domain));
+                }
+            })
+        })
+        .collect();
+    let fetching = imap
+        .fetch(batch, |fetched: Fetched| {
+            failpoint::pause("fetched");
+            // The parsers hold the receiving end until the queue closes.
+            let _ = queue.send(fetched);
+        })
+        .await;
+    drop(queue);
+    let mut prepared = Vec::with_capacity(batch.len());
+    for parser in parsing {
+        for item in parser.await.context("a parser thread failed")? {
+            prepared.push(item?);
+        }
+    }
+    fetching?;
+    // A large batch's bytes go to disk now, on this side of the pipeline, while the
+    // batch before is being committed: its commit then waits only for what it appends
+    // itself. A small one is left to the commit's sync (one flush instead of two).
+    if prepared.iter().map(|p| p.raw.size).sum::<u64>() >= WRITE_BACK_BYTES {
+        let archive = archive.clone();
+        tokio::task::spawn_blocking(move || archive.write_back())
+            .await
+            .context("the archive thread failed")?
+            .context("cannot write the archive to disk")?;
+    }
+    prepared.sort_by_key(|p| p.uid);
+    Ok(prepared)
+}
+
+async fn move_recorded(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    imap: &mut Connection,
+    selected: &Selected,
+    moves: &[(u32, Destination)],
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    let moved = move_committed(settings, imap, moves).await?;
+    mark_moved(settings, store, clock, selected, &moved, report).await
+}
+
+/// Hashes, archives, parses and classifies one fetched message.
+fn prepare(
+    fetched: Fetched,
+    archive: &Archive,
+    own_address: &EmailAddress,
+    own_domain: &str,
+) -> anyhow::Result<Prepared> {
+    let raw_sha256 = parse::sha256_hex(fetched.raw.as_ref());
+    // Archived as it arrives, straight from the read buffer; the batch's commit makes it
+    // durable before any row names it.
+    let archived = archive
+        .append(fetched.raw.as_ref())
+        .with_context(|| format!("cannot archive UID {}", fetched.uid))?;
+    let inbound = parse(fetched.raw.as_ref());
+    let classification = classify(&inbound, own_address, own_domain);
+    Ok(Prepared {
+        uid: fetched.uid,
+        internal_date: fetched.internal_date,
+        raw: archived,
+        raw_sha256,
+        inbound,
+        classification,
+    })
+}
+
+/// Moves committed messages out of the inbox: one `UID MOVE` per destination folder.
+/// Returns the UIDs moved.
+async fn move_committed(
+    settings: &Settings,
+    imap: &mut Connection,
+    moves: &[(u32, Destination)],
+) -> anyhow::Result<Vec<u32>> {
+    let mut moved = Vec::with_capacity(moves.len());
+    for (destination, folder) in [
+        (Destination::Processed, &settings.imap.processed_mailbox),
+        (Destination::Quarantine, &settings.imap.quarantine_mailbox),
+    ] {
+        let uids: Vec<u32> = moves
+            .iter()
+            .filter(|(_, d)| *d == destination)
+            .map(|(uid, _)| *uid)
+            .collect();
+        if uids.is_empty() {
+            continue;
+        }
+        imap.move_to(&uids, folder).await?;
+        failpoint::pause("moved");
+        moved.extend(uids);
+    }
+    Ok(moved)
+}
+
+/// Notes in the receipts that `uids` left the inbox (a run that dies before this only
+/// finds them gone).
+async fn mark_moved(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    selected: &Selected,
+    uids: &[u32],
+    report: &mut CycleReport,
+) -> anyhow::Result<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    store
+        .mark_moved(
+            &settings.imap.mailbox,
+            selected.uid_validity,
+            uids,
+            clock.now(),
+        )
+        .await?;
+    report.moved += uids.len() as u64;
+    Ok(())
+}
+
+/// Splits `(uid, size)` pairs into batches of at most `max_messages` and about
+/// `max_bytes` (a message larger than `max_bytes` forms a batch of its own).
+pub fn batches(sizes: &[(u32, u64)], max_messages: usize, max_bytes: u64) -> Vec<Vec<u32>> {
+    let mut batches = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0u64;
+    for &(uid, size) in sizes {
+        if !current.is_empty() && (current.len() >= max_messages || bytes + size > max_bytes) {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(uid);
+        bytes += size;
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+
+    #[test]
+    fn batches_are_bounded_by_count_and_bytes() {
+        let sizes = [(1, 10), (2, 10), (3, 10), (4, 100), (5, 1)];
+        assert_eq!(
+            batches(&sizes, 2, 1000),
+            vec![vec![1, 2], vec![3, 4], vec![5]]
+        );
+        assert_eq!(
+            batches(&sizes, 10, 25),
+            vec![vec![1, 2], vec![3], vec![4], vec![5]]
+        );
+        assert!(batches(&[], 10, 10).is_empty());
+    }
+}
