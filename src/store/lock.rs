@@ -1,5 +1,5 @@
 //! The worker lease row, written on the writer's connection as bookkeeping (one commit
-//! without its fsync; see [`super::batch::Writer::bookkeeping`]).
+//! without its fsync; see [`super::writer::Writer::bookkeeping`]).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -10,6 +10,7 @@ mod operations;
 mod outbox;
 mod procedure;
 mod register;
+mod writer;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -39,7 +40,7 @@ pub type Result<T> = std::result::Result<T, sqlx::Error>;
 pub struct Store {
     pool: SqlitePool,
     archive: Archive,
-    writer: Arc<batch::Writer>,
+    writer: Arc<writer::Writer>,
 }
 
 /// Where a received IMAP message goes once its record is committed.
@@ -187,7 +188,7 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_lazy_with(options);
-        let writer = batch::Writer::new(database.clone());
+        let writer = writer::Writer::new(database.clone());
         let migrator = sqlx::migrate!("./migrations");
         let applied = writer
             .read(applied_migrations)
@@ -215,7 +216,7 @@ impl Store {
     /// synchronous = NORMAL`, still atomic and consistent in WAL mode): for bookkeeping
     /// whose loss in a power failure is harmless and that happens while a batch may hold
     /// the writer (the receipts' "moved" marks; the lease and the cycle record use the
-    /// writer's own, [`batch::Writer::bookkeeping`]). The connection goes back to the
+    /// writer's own, [`writer::Writer::bookkeeping`]). The connection goes back to the
     /// pool only after `synchronous = FULL` is restored; one that cannot be restored (an
     /// error, or `work` dropped half-way) is closed instead, so no commit that needs its
     /// fsync ever runs without it.
