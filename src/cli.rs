@@ -55,8 +55,9 @@ pub enum Command {
         #[arg(long)]
         metrics_file: Option<PathBuf>,
     },
-    /// How the worker is doing; exit status 1 when the last successful cycle is older
-    /// than worker.stale_after_seconds (a liveness or monitoring probe).
+    /// How the worker is doing; exit status 1 when the most recent cycle failed or the
+    /// last successful cycle is older than worker.stale_after_seconds (a liveness or
+    /// monitoring probe).
     Status {
         #[arg(long)]
         json: bool,
@@ -351,7 +352,8 @@ async fn run(
                         None => imap::Connection::connect(&settings.imap).await,
                     }
                 };
-                Some(worker::run_once(settings, &store, &clock, &shutdown.requested, imap).await)
+                let cycle = worker::run_once(settings, &store, &clock, &shutdown.requested, imap);
+                Some(panic_as_error(cycle).await)
             }
             Acquired::HeldBy(holder, until) => {
                 if let Some(task) = early_imap.take() {
@@ -426,8 +428,9 @@ async fn run(
             std::process::exit(0);
         }
         crate::heap::give_back_freed_memory();
+        let failed = matches!(report, Some(Err(_)));
         if shutdown.requested()
-            || until_next_cycle(settings, interval, &shutdown, &mut failures).await
+            || until_next_cycle(settings, interval, &shutdown, &mut failures, failed).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
             lease::release(&store)?;
@@ -437,16 +440,48 @@ async fn run(
     }
 }
 
+/// Runs one cycle, a panic anywhere in it (on this thread, or resumed from a blocking
+/// thread such as the batch's) becoming the cycle's error: the cycle is then recorded as
+/// failed like any other, and the long-running worker carries on. Unwind safety: what
+/// the cycle shares with the next one is the register, whose writer rolls back a
+/// transaction a panic left open; everything else of the cycle is dropped.
+async fn panic_as_error<T>(cycle: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(cycle).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(anyhow::anyhow!(
+            "the cycle panicked: {}",
+            panic_message(panic.as_ref())
+        )),
+    }
+}
+
+/// A panic's message on one line.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Waits for new mail (IMAP IDLE), at most `interval` seconds (the deadline sweep and
-/// outbox retries run each cycle). After connection failures it backs off exponentially
-/// with jitter. Returns true when a stop was requested.
+/// outbox retries run each cycle). After a failed cycle, or connection failures, it backs
+/// off exponentially with jitter (a failed cycle is not retried at once because mail is
+/// waiting). Returns true when a stop was requested.
 async fn until_next_cycle(
     settings: &Settings,
     interval: u64,
     shutdown: &Shutdown,
     failures: &mut u32,
+    cycle_failed: bool,
 ) -> bool {
     let max_wait = std::time::Duration::from_secs(interval);
+    if cycle_failed {
+        *failures += 1;
+        return shutdown.wait(backoff(*failures, max_wait)).await;
+    }
     let watched = async {
         let mut connection = imap::Connection::connect(&settings.imap).await?;
         let selected = connection.select(&settings.imap.mailbox).await?;
@@ -462,15 +497,21 @@ async fn until_next_cycle(
         Ok(()) => *failures = 0,
         Err(error) => {
             *failures += 1;
-            let base = 2u64.saturating_pow((*failures).min(8)).min(300);
-            let jitter = rand::random::<u64>() % (base / 2 + 1);
-            let backoff = std::time::Duration::from_secs(base + jitter)
-                .min(max_wait.max(std::time::Duration::from_secs(1)));
+            let backoff = backoff(*failures, max_wait);
             tracing::warn!(error = %one_line(&error), retry_in_s = backoff.as_secs(), "cannot watch the mailbox; retrying");
             return shutdown.wait(backoff).await;
         }
     }
     shutdown.requested()
+}
+
+/// Exponential backoff with jitter after `failures` failures in a row, at most
+/// `max_wait` (and at least a second).
+fn backoff(failures: u32, max_wait: std::time::Duration) -> std::time::Duration {
+    let base = 2u64.saturating_pow(failures.min(8)).min(300);
+    let jitter = rand::random::<u64>() % (base / 2 + 1);
+    std::time::Duration::from_secs(base + jitter)
+        .min(max_wait.max(std::time::Duration::from_secs(1)))
 }
 
 /// SIGTERM or SIGINT: the current cycle finishes (its batch commits, IMAP logs out), then
@@ -519,6 +560,10 @@ impl Shutdown {
     }
 }
 
+/// `status`: a liveness probe run every minute, so it only reads the cycle records and a
+/// few counts. It does not run SQLite's integrity check (which reads every page; `check`
+/// does): a damaged page it reads fails its query, and `execute` names the database and
+/// says to restore a backup.
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
@@ -530,9 +575,7 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         .and_then(crate::clock::parse_rfc3339)
         .map(|at| (now - at).num_seconds());
     let stale = age.is_none_or(|age| age > settings.worker.stale_after.as_secs() as i64);
-    let count = |pairs: &[(String, i64)], key: &str| {
-        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-    };
+    let failing = health.last_cycle_failed;
     let open: i64 = health
         .complaints_by_status
         .iter()
@@ -541,11 +584,14 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         .sum();
     if json {
         print_json(&serde_json::json!({
+            "healthy": !stale && !failing,
             "last_success_at": health.last_success_at,
             "age_seconds": age,
             "stale": stale,
+            "failing": failing,
             "last_cycle": health.last_success,
             "last_failure_at": health.last_failure_at,
+            "last_failure_error": health.last_failure_error,
             "outbox": {
                 "pending": count(&health.outbox_by_status, "pending"),
                 "failed": count(&health.outbox_by_status, "failed"),
@@ -556,27 +602,17 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             "overdue_complaints": health.overdue,
         }))?;
     } else {
-        match (&health.last_success_at, &health.last_success) {
-            (Some(at), Some(report)) => println!(
-                "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
-                age.unwrap_or_default(),
-                report["fetched"],
-                report["complaints"],
-                report["delivery"]["sent"]
-            ),
-            _ => println!("last successful cycle: never"),
+        print_status(&health, age, open);
+        if failing {
+            println!(
+                "FAILING: the last cycle failed at {}: {}",
+                health.last_failure_at.as_deref().unwrap_or("-"),
+                health
+                    .last_failure_error
+                    .as_deref()
+                    .unwrap_or("(no error recorded)")
+            );
         }
-        if let Some(at) = &health.last_failure_at {
-            println!("last failed cycle:     {at}");
-        }
-        println!(
-            "outbox: {} pending, {} failed, {} uncertain",
-            count(&health.outbox_by_status, "pending"),
-            count(&health.outbox_by_status, "failed"),
-            count(&health.outbox_by_status, "uncertain")
-        );
-        println!("quarantined: {}", health.quarantined);
-        println!("complaints: {open} open, {} overdue", health.overdue);
         if stale {
             println!(
                 "STALE: no successful cycle within {}s (worker.stale_after_seconds)",
@@ -584,11 +620,41 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(if stale {
+    Ok(if stale || failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The number stored under `key` in a count per status or kind, 0 if absent.
+fn count(pairs: &[(String, i64)], key: &str) -> i64 {
+    pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
+/// The text of `status` for people, without its verdict lines.
+fn print_status(health: &crate::store::Health, age: Option<i64>, open: i64) {
+    match (&health.last_success_at, &health.last_success) {
+        (Some(at), Some(report)) => println!(
+            "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
+            age.unwrap_or_default(),
+            report["fetched"],
+            report["complaints"],
+            report["delivery"]["sent"]
+        ),
+        _ => println!("last successful cycle: never"),
+    }
+    if let Some(at) = &health.last_failure_at {
+        println!("last failed cycle:     {at}");
+    }
+    println!(
+        "outbox: {} pending, {} failed, {} uncertain",
+        count(&health.outbox_by_status, "pending"),
+        count(&health.outbox_by_status, "failed"),
+        count(&health.outbox_by_status, "uncertain")
+    );
+    println!("quarantined: {}", health.quarantined);
+    println!("complaints: {open} open, {} overdue", health.overdue);
 }
 
 async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::Result<ExitCode> {
