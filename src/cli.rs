@@ -173,6 +173,26 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         return parse_file(cli, file, *json);
     }
     let settings = Settings::load(&cli.config)?;
+    let database = settings.database.url.clone();
+    dispatch(cli, settings)
+        .await
+        .map_err(|error| name_damaged_database(&database, error))
+}
+
+/// A damaged database file is said to be one, naming it and what to do, whichever
+/// command found it (rather than SQLite's bare "database disk image is malformed").
+fn name_damaged_database(database: &str, error: anyhow::Error) -> anyhow::Error {
+    if !crate::store::is_corruption(&error) {
+        return error;
+    }
+    anyhow::anyhow!(
+        "the database {database} is damaged: {}; stop the worker and restore the latest \
+         backup (README, \"Back up and restore\")",
+        error.root_cause()
+    )
+}
+
+async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run {
             once,
@@ -892,6 +912,8 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
                 ),
                 Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
             }
+            let (ok, detail) = integrity(settings, &store).await;
+            line(ok, "database integrity", detail);
             let archive = store.archive().dir().display().to_string();
             match store.archive().check_writable() {
                 Ok(()) => line(true, "archive", format!("{archive} is writable")),
@@ -902,6 +924,11 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
                 ),
             }
         }
+        Err(e) if crate::store::is_corruption(&e) => line(
+            false,
+            "database",
+            name_damaged_database(&settings.database.url, e).to_string(),
+        ),
         Err(e) => line(
             false,
             "database",
@@ -1002,6 +1029,32 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// SQLite's integrity check of the register, for `check`: whether it passed, and the
+/// line that says so.
+async fn integrity(settings: &Settings, store: &Store) -> (bool, String) {
+    const SHOWN: u32 = 3;
+    let url = &settings.database.url;
+    let restore = "stop the worker and restore the latest backup (README, \"Back up and restore\")";
+    match store.integrity_problems(SHOWN).await {
+        Ok(problems) if problems.is_empty() => (true, format!("{url}: every page is sound")),
+        Ok(problems) => (
+            false,
+            format!("{url} is damaged: {}; {restore}", problems.join("; ")),
+        ),
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            if crate::store::is_corruption(&e) {
+                (
+                    false,
+                    format!("{url} is damaged: {}; {restore}", one_line(&e)),
+                )
+            } else {
+                (false, format!("{url} cannot be checked: {}", one_line(&e)))
+            }
+        }
+    }
 }
 
 fn sample_context(settings: &Settings) -> minijinja::Value {

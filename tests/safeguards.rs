@@ -171,3 +171,102 @@ async fn a_panicking_cycle_is_recorded_and_the_long_running_worker_carries_on() 
     let stopped = sigterm(&mut worker.0);
     assert!(stopped.success(), "exit status after SIGTERM: {stopped}");
 }
+
+/// Overwrites the first page of each of `tables` in the database file with garbage, as a
+/// failing disk or a stray write would, after moving everything out of the WAL.
+async fn damage_tables(database: &std::path::Path, tables: &[&str]) {
+    use sqlx::Connection;
+    use std::os::unix::fs::FileExt;
+    let url = format!("sqlite://{}", database.display());
+    let mut connection = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("cannot open the database");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut connection)
+        .await
+        .expect("checkpoint");
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut connection)
+        .await
+        .expect("page size");
+    let mut pages = Vec::new();
+    for table in tables {
+        let root: i64 = sqlx::query_scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?")
+            .bind(table)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("no table {table}: {e}"));
+        pages.push(root);
+    }
+    connection.close().await.expect("close");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(database)
+        .expect("open the database file");
+    let garbage = vec![0xA5u8; page_size as usize];
+    for page in pages {
+        file.write_all_at(&garbage, ((page - 1) * page_size) as u64)
+            .expect("overwrite a page");
+    }
+    file.sync_all().expect("sync");
+}
+
+#[tokio::test]
+async fn a_damaged_database_fails_check_and_status_with_one_clear_line() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let sound = office.output(&["check"]);
+    assert!(sound.status.success(), "{}", stdout(&sound));
+    assert!(
+        stdout(&sound).contains("ok   database integrity:"),
+        "{}",
+        stdout(&sound)
+    );
+
+    // Pages that `check`'s count of complaints does not read, but `status` does.
+    damage_tables(&office.database(), &["events", "cycles"]).await;
+    let database = office.database().display().to_string();
+
+    let check = office.output(&["check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    let failing: Vec<String> = stdout(&check)
+        .lines()
+        .filter(|l| l.starts_with("FAIL"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(failing.len(), 1, "{}", stdout(&check));
+    assert!(
+        failing[0].starts_with("FAIL database integrity:")
+            && failing[0].contains(&database)
+            && failing[0].contains("is damaged")
+            && failing[0].contains("restore the latest backup"),
+        "{}",
+        failing[0]
+    );
+
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["show", "ADU-2026-00001"],
+    ] {
+        let output = office.output(args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+        let lines: Vec<String> = stderr(&output).lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line: {lines:?}");
+        assert!(
+            lines[0].starts_with("error: the database ")
+                && lines[0].contains(&database)
+                && lines[0].contains("is damaged")
+                && lines[0].contains("restore the latest backup"),
+            "{args:?}: {}",
+            lines[0]
+        );
+    }
+}
