@@ -10,7 +10,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::office::Office;
+use support::office::{OFFICE, Office, Wire};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -268,5 +268,33 @@ async fn a_damaged_database_fails_check_and_status_with_one_clear_line() {
             "{args:?}: {}",
             lines[0]
         );
+    }
+}
+
+#[tokio::test]
+async fn no_log_level_shows_passwords_secrets_or_message_contents() {
+    use base64::Engine as _;
+    let mut office = Office::start_with(Wire::StartTlsSubmission).await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.set_env("RUST_LOG", "trace");
+    let run = office.run_once();
+    let log = format!("{}{}", stdout(&run), stderr(&run));
+    assert!(log.contains("cycle complete"), "{log}");
+    assert!(
+        log.contains("\"level\":\"DEBUG\"") || log.contains("\"level\":\"TRACE\""),
+        "the log is at its most detailed: {log}"
+    );
+    let smtp_auth = base64::engine::general_purpose::STANDARD.encode(format!("\0{OFFICE}\0secret"));
+    for (what, text) in [
+        ("the IMAP LOGIN command", "LOGIN"),
+        ("the mail password", "\"secret\""),
+        ("the SMTP AUTH PLAIN credentials", smtp_auth.as_str()),
+        ("the token secret", "test-secret-0123456789abcdef"),
+        ("the citizen's address", "budi.santoso@gmail.com"),
+        ("the complaint's text", "lampu penerangan jalan"),
+        ("the raw message", "Content-Transfer-Encoding"),
+    ] {
+        assert!(!log.contains(text), "{what} is in the log:\n{log}");
     }
 }
