@@ -147,16 +147,36 @@ impl Command {
 /// Runs the command and maps the outcome to the process exit status: 0 success, 1 a
 /// failure at run time, 2 a configuration error.
 pub async fn main(cli: Cli) -> ExitCode {
+    if !matches!(cli.command, Command::Run { .. }) {
+        end_quietly_when_the_reader_goes_away();
+    }
     match execute(&cli).await {
         Ok(code) => code,
         Err(error) => {
+            // Written, not `eprintln!`: a worker whose stderr is gone still exits with
+            // its status rather than a panic's.
+            use std::io::Write as _;
             if let Some(config) = error.downcast_ref::<ConfigError>() {
-                eprintln!("error: configuration: {config}");
+                let _ = writeln!(std::io::stderr(), "error: configuration: {config}");
                 return ExitCode::from(2);
             }
-            eprintln!("error: {}", one_line(&error));
+            let _ = writeln!(std::io::stderr(), "error: {}", one_line(&error));
             ExitCode::from(1)
         }
+    }
+}
+
+/// A command that prints its answer (`list | head -1`) ends when its reader goes away,
+/// quietly, as Unix tools do: SIGPIPE's default action is restored (Rust ignores the
+/// signal, so the next `println!` would panic on the broken pipe). The worker (`run`)
+/// keeps ignoring it and carries on: a log line it cannot write is dropped
+/// (`telemetry`), and its sockets never raise the signal (std sends with
+/// `MSG_NOSIGNAL`).
+fn end_quietly_when_the_reader_goes_away() {
+    // SAFETY: sets the disposition of one signal that this program installs no handler
+    // for; nothing else in the process depends on SIGPIPE being ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

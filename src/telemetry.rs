@@ -55,7 +55,9 @@ pub fn caps() -> Targets {
 }
 
 /// Logs go to stdout for `run` (where a log collector reads them) and to stderr for the
-/// commands whose stdout is their answer (`list --json`, `show`, `parse`).
+/// commands whose stdout is their answer (`list --json`, `show`, `parse`). A log line
+/// that cannot be written (its reader went away) is dropped: reporting that on stderr,
+/// as tracing-subscriber does by default, would panic the worker when stderr is gone too.
 pub fn init(format: LogFormat, to_stdout: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match format {
@@ -64,7 +66,9 @@ pub fn init(format: LogFormat, to_stdout: bool) {
         LogFormat::Json => true,
         LogFormat::Text => false,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .log_internal_errors(false);
     match (json, to_stdout) {
         (true, true) => builder
             .json()

@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -269,6 +269,127 @@ async fn a_damaged_database_fails_check_and_status_with_one_clear_line() {
             lines[0]
         );
     }
+}
+
+/// The writing end of a pipe whose reader has already gone away.
+fn abandoned_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// Ended quietly: no output on stderr, and exit status 0 or death by SIGPIPE (what `ls`
+/// or `cat` do when their reader goes away).
+fn assert_quiet_end(what: &str, output: &Output) {
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        output.status.code() == Some(0) || output.status.signal() == Some(libc::SIGPIPE),
+        "{what}: {} ({})",
+        output.status,
+        stderr(output)
+    );
+    assert_eq!(stderr(output), "", "{what}: nothing on stderr");
+}
+
+#[tokio::test]
+async fn every_printing_command_ends_quietly_when_its_reader_goes_away() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let eml = office.dir.path().join("long.eml");
+    let body = "Jalan di depan rumah kami rusak berat.\r\n".repeat(20_000);
+    std::fs::write(
+        &eml,
+        format!("From: warga@example.net\r\nSubject: Jalan rusak\r\n\r\n{body}"),
+    )
+    .expect("write an .eml");
+    let eml = eml.to_str().expect("utf-8");
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["show", "ADU-2026-00001"],
+        &["show", "ADU-2026-00001", "--json"],
+        &["status"],
+        &["status", "--json"],
+        &["parse", eml],
+        &["parse", eml, "--json"],
+        &["quarantine", "list"],
+        &["outbox", "list", "--json"],
+        &["check"],
+    ] {
+        let output = office
+            .command(args)
+            .stdout(abandoned_pipe())
+            .output()
+            .expect("run pengaduan");
+        assert_quiet_end(&format!("{args:?}"), &output);
+    }
+
+    // As a shell runs it: the reader takes one line and leaves mid-output.
+    let piped = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(r#""$0" --config "$1" parse "$2" | head -1 >/dev/null; exit "${PIPESTATUS[0]}""#)
+        .arg(env!("CARGO_BIN_EXE_pengaduan"))
+        .arg(&office.config)
+        .arg(eml)
+        .output()
+        .expect("run bash");
+    assert!(
+        matches!(piped.status.code(), Some(0 | 141)),
+        "parse | head -1: {} ({})",
+        piped.status,
+        stderr(&piped)
+    );
+    assert_eq!(stderr(&piped), "", "parse | head -1: nothing on stderr");
+}
+
+#[tokio::test]
+async fn the_worker_keeps_working_when_its_log_reader_goes_away() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    let once = office
+        .command(&["run", "--once"])
+        .stdout(abandoned_pipe())
+        .stderr(abandoned_pipe())
+        .status()
+        .expect("run pengaduan");
+    assert!(once.success(), "run --once without a log reader: {once}");
+    assert_eq!(
+        office.count("SELECT count(*) FROM complaints").await,
+        1,
+        "the cycle did its work"
+    );
+
+    let worker = office
+        .command(&["run", "--interval", "1"])
+        .stdout(abandoned_pipe())
+        .stderr(abandoned_pipe())
+        .spawn()
+        .expect("start the worker");
+    let mut worker = Worker(worker);
+    office.submit_fixture("02-html-only.eml").await;
+    wait_for_count(
+        &office,
+        "SELECT count(*) FROM complaints",
+        2,
+        Duration::from_secs(30),
+    )
+    .await;
+    wait_for_count(
+        &office,
+        "SELECT count(*) FROM cycles WHERE ok = 1",
+        3,
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(
+        worker.0.try_wait().expect("wait").is_none(),
+        "the worker is still running"
+    );
+    let stopped = sigterm(&mut worker.0);
+    assert!(stopped.success(), "exit status after SIGTERM: {stopped}");
 }
 
 #[tokio::test]
