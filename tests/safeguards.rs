@@ -397,11 +397,19 @@ async fn no_log_level_shows_passwords_secrets_or_message_contents() {
     use base64::Engine as _;
     let mut office = Office::start_with(Wire::StartTlsSubmission).await;
     office.submit_fixture("01-plain-text-utf8.eml").await;
-    office.wait_inbox(1).await;
+    // Her acknowledgment is refused by the server, whose reply names her address.
+    let refused = "reject-siti.aminah@example.net";
+    let raw = format!(
+        "From: Siti Aminah <{refused}>\r\nTo: {OFFICE}\r\nSubject: Air PDAM keruh\r\n\
+         Message-ID: <air-keruh-1@example.net>\r\n\r\nAir PDAM di rumah kami keruh.\r\n"
+    );
+    office.submit(refused, raw.as_bytes()).await;
+    office.wait_inbox(2).await;
     office.set_env("RUST_LOG", "trace");
     let run = office.run_once();
     let log = format!("{}{}", stdout(&run), stderr(&run));
     assert!(log.contains("cycle complete"), "{log}");
+    assert!(log.contains("rejected permanently"), "{log}");
     assert!(
         log.contains("\"level\":\"DEBUG\"") || log.contains("\"level\":\"TRACE\""),
         "the log is at its most detailed: {log}"
@@ -413,6 +421,10 @@ async fn no_log_level_shows_passwords_secrets_or_message_contents() {
         ("the SMTP AUTH PLAIN credentials", smtp_auth.as_str()),
         ("the token secret", "test-secret-0123456789abcdef"),
         ("the citizen's address", "budi.santoso@gmail.com"),
+        (
+            "the address in the server's reply",
+            "siti.aminah@example.net",
+        ),
         ("the complaint's text", "lampu penerangan jalan"),
         ("the raw message", "Content-Transfer-Encoding"),
     ] {
