@@ -431,3 +431,77 @@ async fn no_log_level_shows_passwords_secrets_or_message_contents() {
         assert!(!log.contains(text), "{what} is in the log:\n{log}");
     }
 }
+
+#[tokio::test]
+async fn out_of_office_replies_without_headers_are_neither_complaints_nor_follow_ups() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let citizen = "budi.santoso@gmail.com";
+    let ack = office
+        .stack
+        .wait_for_messages(citizen, "INBOX", 1, Duration::from_secs(20))
+        .await;
+    let ack_id = support::office::header(&ack[0], "Message-ID").expect("the ack's Message-ID");
+    let ack_subject = support::office::header(&ack[0], "Subject").expect("the ack's subject");
+    let kadis = "kadis@kaltaraprov.go.id";
+    office
+        .stack
+        .wait_for_messages(kadis, "INBOX", 1, Duration::from_secs(20))
+        .await;
+
+    // The citizen's mailbox answers the acknowledgment while he is away...
+    let in_thread = format!(
+        "From: Budi Santoso <{citizen}>\r\nTo: {OFFICE}\r\n\
+         Subject: Balasan otomatis: {ack_subject}\r\nMessage-ID: <cuti-budi-1@example.net>\r\n\
+         In-Reply-To: {ack_id}\r\nReferences: {ack_id}\r\n\r\n\
+         Terima kasih atas email Anda.\r\n\r\nSaya sedang cuti sampai 14 Desember 2026 \
+         dengan akses email terbatas.\r\n"
+    );
+    office.submit(citizen, in_thread.as_bytes()).await;
+    // ...and an official elsewhere answers a newsletter with a bare English notice.
+    let stranger = "kabag.umum@example.org";
+    let outside = format!(
+        "From: Kabag Umum <{stranger}>\r\nTo: {OFFICE}\r\nSubject: Out of Office: Undangan rapat\r\n\
+         Message-ID: <ooo-kabag-7@example.org>\r\n\r\n\
+         I am out of the office until Monday 7 December.\r\n"
+    );
+    office.submit(stranger, outside.as_bytes()).await;
+    office.wait_inbox(2).await;
+    office.run_once();
+
+    assert_eq!(
+        office.list().len(),
+        1,
+        "no complaint from the out-of-office notice"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE direction = 'in' AND kind = 'auto_reply'")
+            .await,
+        2
+    );
+    let complaint = office.show("ADU-2026-00001");
+    let kinds: Vec<&str> = complaint["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["direction"] == "in")
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["complaint", "auto_reply"], "{complaint}");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose IN ('ack', 'lanjut')")
+            .await,
+        1,
+        "only the first acknowledgment: nothing answered, nothing forwarded"
+    );
+    let kadis_mail = office.stack.messages(kadis, "INBOX").await;
+    assert_eq!(
+        kadis_mail.len(),
+        1,
+        "the Kepala Dinas has only the disposition request"
+    );
+}
