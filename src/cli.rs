@@ -55,8 +55,9 @@ pub enum Command {
         #[arg(long)]
         metrics_file: Option<PathBuf>,
     },
-    /// How the worker is doing; exit status 1 when the last successful cycle is older
-    /// than worker.stale_after_seconds (a liveness or monitoring probe).
+    /// How the worker is doing; exit status 1 when the most recent cycle failed or the
+    /// last successful cycle is older than worker.stale_after_seconds (a liveness or
+    /// monitoring probe).
     Status {
         #[arg(long)]
         json: bool,
@@ -146,16 +147,36 @@ impl Command {
 /// Runs the command and maps the outcome to the process exit status: 0 success, 1 a
 /// failure at run time, 2 a configuration error.
 pub async fn main(cli: Cli) -> ExitCode {
+    if !matches!(cli.command, Command::Run { .. }) {
+        end_quietly_when_the_reader_goes_away();
+    }
     match execute(&cli).await {
         Ok(code) => code,
         Err(error) => {
+            // Written, not `eprintln!`: a worker whose stderr is gone still exits with
+            // its status rather than a panic's.
+            use std::io::Write as _;
             if let Some(config) = error.downcast_ref::<ConfigError>() {
-                eprintln!("error: configuration: {config}");
+                let _ = writeln!(std::io::stderr(), "error: configuration: {config}");
                 return ExitCode::from(2);
             }
-            eprintln!("error: {}", one_line(&error));
+            let _ = writeln!(std::io::stderr(), "error: {}", one_line(&error));
             ExitCode::from(1)
         }
+    }
+}
+
+/// A command that prints its answer (`list | head -1`) ends when its reader goes away,
+/// quietly, as Unix tools do: SIGPIPE's default action is restored (Rust ignores the
+/// signal, so the next `println!` would panic on the broken pipe). The worker (`run`)
+/// keeps ignoring it and carries on: a log line it cannot write is dropped
+/// (`telemetry`), and its sockets never raise the signal (std sends with
+/// `MSG_NOSIGNAL`).
+fn end_quietly_when_the_reader_goes_away() {
+    // SAFETY: sets the disposition of one signal that this program installs no handler
+    // for; nothing else in the process depends on SIGPIPE being ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -172,6 +193,26 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
         return parse_file(cli, file, *json);
     }
     let settings = Settings::load(&cli.config)?;
+    let database = settings.database.url.clone();
+    dispatch(cli, settings)
+        .await
+        .map_err(|error| name_damaged_database(&database, error))
+}
+
+/// A damaged database file is said to be one, naming it and what to do, whichever
+/// command found it (rather than SQLite's bare "database disk image is malformed").
+fn name_damaged_database(database: &str, error: anyhow::Error) -> anyhow::Error {
+    if !crate::store::is_corruption(&error) {
+        return error;
+    }
+    anyhow::anyhow!(
+        "the database {database} is damaged: {}; stop the worker and restore the latest \
+         backup (README, \"Back up and restore\")",
+        error.root_cause()
+    )
+}
+
+async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Run {
             once,
@@ -351,7 +392,8 @@ async fn run(
                         None => imap::Connection::connect(&settings.imap).await,
                     }
                 };
-                Some(worker::run_once(settings, &store, &clock, &shutdown.requested, imap).await)
+                let cycle = worker::run_once(settings, &store, &clock, &shutdown.requested, imap);
+                Some(panic_as_error(cycle).await)
             }
             Acquired::HeldBy(holder, until) => {
                 if let Some(task) = early_imap.take() {
@@ -426,8 +468,9 @@ async fn run(
             std::process::exit(0);
         }
         crate::heap::give_back_freed_memory();
+        let failed = matches!(report, Some(Err(_)));
         if shutdown.requested()
-            || until_next_cycle(settings, interval, &shutdown, &mut failures).await
+            || until_next_cycle(settings, interval, &shutdown, &mut failures, failed).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
             lease::release(&store)?;
@@ -437,16 +480,48 @@ async fn run(
     }
 }
 
+/// Runs one cycle, a panic anywhere in it (on this thread, or resumed from a blocking
+/// thread such as the batch's) becoming the cycle's error: the cycle is then recorded as
+/// failed like any other, and the long-running worker carries on. Unwind safety: what
+/// the cycle shares with the next one is the register, whose writer rolls back a
+/// transaction a panic left open; everything else of the cycle is dropped.
+async fn panic_as_error<T>(cycle: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(cycle).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(anyhow::anyhow!(
+            "the cycle panicked: {}",
+            panic_message(panic.as_ref())
+        )),
+    }
+}
+
+/// A panic's message on one line.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Waits for new mail (IMAP IDLE), at most `interval` seconds (the deadline sweep and
-/// outbox retries run each cycle). After connection failures it backs off exponentially
-/// with jitter. Returns true when a stop was requested.
+/// outbox retries run each cycle). After a failed cycle, or connection failures, it backs
+/// off exponentially with jitter (a failed cycle is not retried at once because mail is
+/// waiting). Returns true when a stop was requested.
 async fn until_next_cycle(
     settings: &Settings,
     interval: u64,
     shutdown: &Shutdown,
     failures: &mut u32,
+    cycle_failed: bool,
 ) -> bool {
     let max_wait = std::time::Duration::from_secs(interval);
+    if cycle_failed {
+        *failures += 1;
+        return shutdown.wait(backoff(*failures, max_wait)).await;
+    }
     let watched = async {
         let mut connection = imap::Connection::connect(&settings.imap).await?;
         let selected = connection.select(&settings.imap.mailbox).await?;
@@ -462,15 +537,21 @@ async fn until_next_cycle(
         Ok(()) => *failures = 0,
         Err(error) => {
             *failures += 1;
-            let base = 2u64.saturating_pow((*failures).min(8)).min(300);
-            let jitter = rand::random::<u64>() % (base / 2 + 1);
-            let backoff = std::time::Duration::from_secs(base + jitter)
-                .min(max_wait.max(std::time::Duration::from_secs(1)));
+            let backoff = backoff(*failures, max_wait);
             tracing::warn!(error = %one_line(&error), retry_in_s = backoff.as_secs(), "cannot watch the mailbox; retrying");
             return shutdown.wait(backoff).await;
         }
     }
     shutdown.requested()
+}
+
+/// Exponential backoff with jitter after `failures` failures in a row, at most
+/// `max_wait` (and at least a second).
+fn backoff(failures: u32, max_wait: std::time::Duration) -> std::time::Duration {
+    let base = 2u64.saturating_pow(failures.min(8)).min(300);
+    let jitter = rand::random::<u64>() % (base / 2 + 1);
+    std::time::Duration::from_secs(base + jitter)
+        .min(max_wait.max(std::time::Duration::from_secs(1)))
 }
 
 /// SIGTERM or SIGINT: the current cycle finishes (its batch commits, IMAP logs out), then
@@ -519,6 +600,10 @@ impl Shutdown {
     }
 }
 
+/// `status`: a liveness probe run every minute, so it only reads the cycle records and a
+/// few counts. It does not run SQLite's integrity check (which reads every page; `check`
+/// does): a damaged page it reads fails its query, and `execute` names the database and
+/// says to restore a backup.
 async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let clock = Clock::from_env()?;
     let store = Store::open(&settings.database.url).await?;
@@ -530,9 +615,7 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         .and_then(crate::clock::parse_rfc3339)
         .map(|at| (now - at).num_seconds());
     let stale = age.is_none_or(|age| age > settings.worker.stale_after.as_secs() as i64);
-    let count = |pairs: &[(String, i64)], key: &str| {
-        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-    };
+    let failing = health.last_cycle_failed;
     let open: i64 = health
         .complaints_by_status
         .iter()
@@ -541,11 +624,14 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         .sum();
     if json {
         print_json(&serde_json::json!({
+            "healthy": !stale && !failing,
             "last_success_at": health.last_success_at,
             "age_seconds": age,
             "stale": stale,
+            "failing": failing,
             "last_cycle": health.last_success,
             "last_failure_at": health.last_failure_at,
+            "last_failure_error": health.last_failure_error,
             "outbox": {
                 "pending": count(&health.outbox_by_status, "pending"),
                 "failed": count(&health.outbox_by_status, "failed"),
@@ -556,27 +642,17 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             "overdue_complaints": health.overdue,
         }))?;
     } else {
-        match (&health.last_success_at, &health.last_success) {
-            (Some(at), Some(report)) => println!(
-                "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
-                age.unwrap_or_default(),
-                report["fetched"],
-                report["complaints"],
-                report["delivery"]["sent"]
-            ),
-            _ => println!("last successful cycle: never"),
+        print_status(&health, age, open);
+        if failing {
+            println!(
+                "FAILING: the last cycle failed at {}: {}",
+                health.last_failure_at.as_deref().unwrap_or("-"),
+                health
+                    .last_failure_error
+                    .as_deref()
+                    .unwrap_or("(no error recorded)")
+            );
         }
-        if let Some(at) = &health.last_failure_at {
-            println!("last failed cycle:     {at}");
-        }
-        println!(
-            "outbox: {} pending, {} failed, {} uncertain",
-            count(&health.outbox_by_status, "pending"),
-            count(&health.outbox_by_status, "failed"),
-            count(&health.outbox_by_status, "uncertain")
-        );
-        println!("quarantined: {}", health.quarantined);
-        println!("complaints: {open} open, {} overdue", health.overdue);
         if stale {
             println!(
                 "STALE: no successful cycle within {}s (worker.stale_after_seconds)",
@@ -584,11 +660,41 @@ async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(if stale {
+    Ok(if stale || failing {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The number stored under `key` in a count per status or kind, 0 if absent.
+fn count(pairs: &[(String, i64)], key: &str) -> i64 {
+    pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
+/// The text of `status` for people, without its verdict lines.
+fn print_status(health: &crate::store::Health, age: Option<i64>, open: i64) {
+    match (&health.last_success_at, &health.last_success) {
+        (Some(at), Some(report)) => println!(
+            "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
+            age.unwrap_or_default(),
+            report["fetched"],
+            report["complaints"],
+            report["delivery"]["sent"]
+        ),
+        _ => println!("last successful cycle: never"),
+    }
+    if let Some(at) = &health.last_failure_at {
+        println!("last failed cycle:     {at}");
+    }
+    println!(
+        "outbox: {} pending, {} failed, {} uncertain",
+        count(&health.outbox_by_status, "pending"),
+        count(&health.outbox_by_status, "failed"),
+        count(&health.outbox_by_status, "uncertain")
+    );
+    println!("quarantined: {}", health.quarantined);
+    println!("complaints: {open} open, {} overdue", health.overdue);
 }
 
 async fn quarantine(settings: &Settings, action: &QuarantineAction) -> anyhow::Result<ExitCode> {
@@ -826,6 +932,8 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
                 ),
                 Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
             }
+            let (ok, detail) = integrity(settings, &store).await;
+            line(ok, "database integrity", detail);
             let archive = store.archive().dir().display().to_string();
             match store.archive().check_writable() {
                 Ok(()) => line(true, "archive", format!("{archive} is writable")),
@@ -836,6 +944,11 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
                 ),
             }
         }
+        Err(e) if crate::store::is_corruption(&e) => line(
+            false,
+            "database",
+            name_damaged_database(&settings.database.url, e).to_string(),
+        ),
         Err(e) => line(
             false,
             "database",
@@ -936,6 +1049,32 @@ async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// SQLite's integrity check of the register, for `check`: whether it passed, and the
+/// line that says so.
+async fn integrity(settings: &Settings, store: &Store) -> (bool, String) {
+    const SHOWN: u32 = 3;
+    let url = &settings.database.url;
+    let restore = "stop the worker and restore the latest backup (README, \"Back up and restore\")";
+    match store.integrity_problems(SHOWN).await {
+        Ok(problems) if problems.is_empty() => (true, format!("{url}: every page is sound")),
+        Ok(problems) => (
+            false,
+            format!("{url} is damaged: {}; {restore}", problems.join("; ")),
+        ),
+        Err(e) => {
+            let e = anyhow::Error::from(e);
+            if crate::store::is_corruption(&e) {
+                (
+                    false,
+                    format!("{url} is damaged: {}; {restore}", one_line(&e)),
+                )
+            } else {
+                (false, format!("{url} cannot be checked: {}", one_line(&e)))
+            }
+        }
+    }
 }
 
 fn sample_context(settings: &Settings) -> minijinja::Value {

@@ -712,10 +712,14 @@ impl Validator {
                     "missing (set PENGADUAN__SECURITY__SECRET or security.secret_file)",
                 )
             })?;
-        if secret.expose_secret().len() < 16 {
+        if let Some(problem) = weak_secret(secret.expose_secret()) {
             return Err(self.error(
                 "security.secret",
-                "too short: use at least 16 random characters",
+                format!(
+                    "{problem}: it needs at least {SECRET_MIN_CHARS} characters besides \
+                     surrounding spaces, {SECRET_MIN_DISTINCT} of them different \
+                     (e.g. `head -c 32 /dev/urandom | base64`)"
+                ),
             ));
         }
 
@@ -783,6 +787,24 @@ fn parse_mailbox(text: &str) -> Option<(Option<String>, EmailAddress)> {
         (None, None) => Some((None, EmailAddress::parse(text)?)),
         _ => None,
     }
+}
+
+/// What `security.secret` needs: it keys the tokens that let a reply act, so it must be
+/// hard to guess, not merely long.
+const SECRET_MIN_CHARS: usize = 16;
+const SECRET_MIN_DISTINCT: usize = 8;
+
+/// Why `secret` is too weak to key the reply tokens, or `None` when it is not.
+fn weak_secret(secret: &str) -> Option<&'static str> {
+    let trimmed = secret.trim();
+    if trimmed.chars().count() < SECRET_MIN_CHARS {
+        return Some("too short");
+    }
+    let distinct: std::collections::HashSet<char> = trimmed.chars().collect();
+    if distinct.len() < SECRET_MIN_DISTINCT {
+        return Some("too few different characters");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -895,6 +917,39 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         let s = load(&text).expect("loopback may be plain");
         assert_eq!(s.imap.security, Security::None);
         assert_eq!(s.imap.port, 143);
+    }
+
+    #[test]
+    fn the_token_secret_must_be_hard_to_guess() {
+        for weak in [
+            " ".repeat(16),
+            format!("{}abc{}", " ".repeat(8), " ".repeat(8)),
+            "a".repeat(40),
+            "abababababababababab".to_string(),
+            "123456 123456 123456 123456".to_string(),
+            "\t short-secret \t".to_string(),
+        ] {
+            let error = load(&MINIMAL.replace("0123456789abcdef0123", &weak)).unwrap_err();
+            assert_eq!(error.key, "security.secret", "{weak:?}");
+            assert!(
+                error.problem.contains("at least 16 characters")
+                    && error.problem.contains("8 of them different"),
+                "says what is required: {error}"
+            );
+            if !weak.trim().is_empty() {
+                assert!(
+                    !error.to_string().contains(weak.trim()),
+                    "never shown: {error}"
+                );
+            }
+        }
+        for strong in [
+            "0123456789abcdef",
+            "  kP3#vQ9zL1mX7wR2  ",
+            "Tg5rZ8yQ1nB4vC7x",
+        ] {
+            load(&MINIMAL.replace("0123456789abcdef0123", strong)).expect(strong);
+        }
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! Logging: JSON lines when stdout is not a terminal (containers, cron), readable text
-//! otherwise. `RUST_LOG` filters as usual (default `info`).
+//! otherwise. `RUST_LOG` filters as usual (default `info`), but only our own code can log
+//! below warnings: see [`caps`].
 
 use std::io::IsTerminal;
 
 use clap::ValueEnum;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -14,8 +18,46 @@ pub enum LogFormat {
     Text,
 }
 
+/// The dependencies whose debug and trace logs carry what goes over the wire or through
+/// a parser, and what they would show. [`caps`] holds every dependency to warnings and
+/// errors, whatever `RUST_LOG` says; this list is what made that necessary (and what the
+/// tests check stays capped).
+pub const WIRE_LOGGERS: [(&str, &str); 7] = [
+    (
+        "async_imap",
+        "every IMAP command and response: LOGIN with the password, whole messages",
+    ),
+    (
+        "rustls",
+        "TLS handshakes: certificates, session ids, key shares",
+    ),
+    ("sqlx", "every SQL statement"),
+    ("html5ever", "the tokens of a message's HTML: its text"),
+    ("markup5ever", "the tree built from a message's HTML"),
+    (
+        "lettre",
+        "with its `tracing` feature: every SMTP command and reply, AUTH and messages",
+    ),
+    (
+        "hyper",
+        "with its `tracing` feature: the metrics endpoint's requests",
+    ),
+];
+
+/// The levels each log source may reach: our own code any (it never logs bodies,
+/// secrets or citizens' full addresses); every dependency, those of [`WIRE_LOGGERS`]
+/// and any added later, at most warnings. Applied on top of `RUST_LOG`, so no setting
+/// of it (`trace`, `async_imap=trace`, `async_imap::imap_stream=trace`) lifts the cap.
+pub fn caps() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::WARN)
+        .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::TRACE)
+}
+
 /// Logs go to stdout for `run` (where a log collector reads them) and to stderr for the
-/// commands whose stdout is their answer (`list --json`, `show`, `parse`).
+/// commands whose stdout is their answer (`list --json`, `show`, `parse`). A log line
+/// that cannot be written (its reader went away) is dropped: reporting that on stderr,
+/// as tracing-subscriber does by default, would panic the worker when stderr is gone too.
 pub fn init(format: LogFormat, to_stdout: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match format {
@@ -24,20 +66,56 @@ pub fn init(format: LogFormat, to_stdout: bool) {
         LogFormat::Json => true,
         LogFormat::Text => false,
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .log_internal_errors(false);
     match (json, to_stdout) {
         (true, true) => builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
+            .finish()
+            .with(caps())
             .init(),
         (true, false) => builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
             .with_writer(std::io::stderr)
+            .finish()
+            .with(caps())
             .init(),
-        (false, true) => builder.compact().init(),
-        (false, false) => builder.compact().with_writer(std::io::stderr).init(),
+        (false, true) => builder.compact().finish().with(caps()).init(),
+        (false, false) => builder
+            .compact()
+            .with_writer(std::io::stderr)
+            .finish()
+            .with(caps())
+            .init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn dependencies_never_log_below_warnings() {
+        let caps = caps();
+        for (target, _) in WIRE_LOGGERS {
+            for module in [target.to_owned(), format!("{target}::imap_stream")] {
+                for level in [Level::TRACE, Level::DEBUG, Level::INFO] {
+                    assert!(
+                        !caps.would_enable(&module, &level),
+                        "{module} at {level} is capped"
+                    );
+                }
+                assert!(caps.would_enable(&module, &Level::WARN));
+            }
+        }
+        assert!(!caps.would_enable("some_future_dependency", &Level::DEBUG));
+        assert!(caps.would_enable("pengaduan::worker", &Level::TRACE));
     }
 }

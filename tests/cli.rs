@@ -94,6 +94,28 @@ fn configuration_errors_name_the_key_and_the_file() {
 }
 
 #[test]
+fn a_token_secret_without_entropy_is_a_configuration_error() {
+    let dir = config_dir(VALID);
+    for weak in [
+        " ".repeat(16),
+        "x".repeat(32),
+        "abcabcabcabcabcabc".to_string(),
+    ] {
+        let output = pengaduan(
+            dir.path(),
+            &["list"],
+            &[("PENGADUAN__SECURITY__SECRET", weak.as_str())],
+        );
+        assert_config_error(&output, "security.secret");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("at least 16 characters") && stderr.contains("8 of them different"),
+            "says what is required: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn environment_overrides_the_file() {
     let dir = config_dir(VALID);
     // The file's database is register.db; the environment moves it.

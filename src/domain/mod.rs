@@ -103,6 +103,25 @@ impl EmailAddress {
     }
 }
 
+/// `text` (a mail server's reply, say) with every address in it masked as
+/// [`EmailAddress::masked`] masks it: what a log may carry of text from outside.
+pub fn mask_addresses(text: &str) -> String {
+    let boundary = |c: char| c.is_whitespace() || "<>\"'(),;:[]".contains(c);
+    let mut masked = String::with_capacity(text.len());
+    for piece in text.split_inclusive(boundary) {
+        let token = piece.trim_end_matches(boundary);
+        let word = token.trim_end_matches('.');
+        match EmailAddress::parse(word).filter(|_| word.contains('@')) {
+            Some(address) => {
+                masked.push_str(&address.masked());
+                masked.push_str(&piece[word.len()..]);
+            }
+            None => masked.push_str(piece),
+        }
+    }
+    masked
+}
+
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -197,6 +216,22 @@ impl InboundKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_in_a_server_reply_are_masked() {
+        assert_eq!(
+            mask_addresses(
+                "5.7.1 <Budi.Santoso@gmail.com>: Recipient address rejected; see budi@x.go.id."
+            ),
+            "5.7.1 <b***@gmail.com>: Recipient address rejected; see b***@x.go.id."
+        );
+        assert_eq!(
+            mask_addresses("452 4.2.2 mailbox full (rcpt=siti@example.net)"),
+            "452 4.2.2 mailbox full (r***@example.net)"
+        );
+        let plain = "421 4.3.0 try again later: @ is not an address";
+        assert_eq!(mask_addresses(plain), plain);
+    }
 
     #[test]
     fn register_number_is_zero_padded_and_found_in_subjects() {

@@ -77,7 +77,213 @@ pub fn classify(inbound: &Inbound, own_address: &EmailAddress, own_domain: &str)
             "empty message: no subject, text or attachments".to_string(),
         );
     }
+    if let Some(wording) = auto_reply_wording(inbound) {
+        return Classification::AutoReply(wording);
+    }
     Classification::Person
+}
+
+/// Subjects that automatic replies put before the original subject (followed by `:`,
+/// or alone): Outlook's "Automatic reply:" / "Balasan otomatis:" / "Otomatis:",
+/// Exchange's and Notes' "Out of Office:", webmail autoresponders' "Auto-Reply:".
+const AUTOMATIC_SUBJECTS: [&str; 16] = [
+    "out of office autoreply",
+    "out of office reply",
+    "automatic reply",
+    "automatic response",
+    "automated reply",
+    "automated response",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto response",
+    "auto-response",
+    "out of office",
+    "balasan otomatis",
+    "jawaban otomatis",
+    "tanggapan otomatis",
+    "otomatis",
+];
+
+/// Subjects an absent person's autoresponder is often given: not enough alone (a
+/// citizen may write "Sedang cuti - ..."), only together with an absence in the text.
+const ABSENCE_SUBJECTS: [&str; 11] = [
+    "out of the office",
+    "away from the office",
+    "on leave",
+    "on vacation",
+    "sedang cuti",
+    "cuti",
+    "di luar kantor",
+    "sedang di luar kantor",
+    "tidak di kantor",
+    "sedang tidak di kantor",
+    "dinas luar",
+];
+
+/// A message that says of itself that it is automatic.
+const AUTOMATIC_STATEMENTS: [&str; 13] = [
+    "this is an automatic reply",
+    "this is an automatic response",
+    "this is an automated reply",
+    "this is an automated response",
+    "this is an auto-reply",
+    "this is an autoreply",
+    "this is an auto reply",
+    "this is an automatically generated",
+    "ini adalah balasan otomatis",
+    "ini balasan otomatis",
+    "ini merupakan balasan otomatis",
+    "ini adalah jawaban otomatis",
+    "ini adalah pesan balasan otomatis",
+];
+
+/// Who is away, and how: "I am out of the office", "saya sedang cuti".
+const ABSENT_PEOPLE: [&str; 7] = [
+    "i am ",
+    "i'm ",
+    "i am currently ",
+    "i'm currently ",
+    "i will be ",
+    "i am presently ",
+    "i'll be ",
+];
+const ABSENCES: [&str; 9] = [
+    "out of the office",
+    "out of office",
+    "away from the office",
+    "away from my desk",
+    "on leave",
+    "on annual leave",
+    "on vacation",
+    "on holiday",
+    "on sick leave",
+];
+const ABSENT_PEOPLE_ID: [&str; 5] = [
+    "saya sedang ",
+    "saya saat ini sedang ",
+    "saya saat ini ",
+    "saya akan ",
+    "saya ",
+];
+const ABSENCES_ID: [&str; 8] = [
+    "cuti",
+    "tidak berada di kantor",
+    "tidak di kantor",
+    "berada di luar kantor",
+    "di luar kantor",
+    "dinas luar",
+    "tugas luar",
+    "perjalanan dinas",
+];
+
+/// What an absent person's autoresponder says about the mail it answers (not "untuk
+/// keperluan mendesak ...": a citizen may write that too).
+const REPLY_PROMISES: [&str; 17] = [
+    "i will reply",
+    "i will respond",
+    "i will get back to you",
+    "i'll get back to you",
+    "limited access to email",
+    "limited access to my email",
+    "limited email access",
+    "upon my return",
+    "for urgent matters",
+    "in my absence",
+    "akan membalas email",
+    "akan membalas pesan",
+    "akan saya balas",
+    "akan segera saya balas",
+    "akan saya tanggapi",
+    "akses email terbatas",
+    "akses surel terbatas",
+];
+
+/// How much of the new text of a message is read for its wording.
+const OPENING_CHARS: usize = 600;
+
+/// Automatic replies sent without RFC 3834 headers, recognised by their wording (English
+/// and Indonesian): an automatic-reply subject, a text that says it is automatic, or an
+/// absence ("saya sedang cuti") together with an absence subject or a promise about
+/// the mail ("akan saya balas setelah ..."). Merely mentioning leave is not enough:
+/// citizens write about it. Only the new text counts, not quoted or forwarded mail.
+fn auto_reply_wording(inbound: &Inbound) -> Option<&'static str> {
+    let subject = words(&inbound.subject, usize::MAX);
+    if starts_with_any(&subject, &AUTOMATIC_SUBJECTS, |rest| {
+        rest.is_empty() || rest.starts_with([':', ']', ')'])
+    }) {
+        return Some("automatic-reply subject");
+    }
+    // Cheap first look at the text as it came; the new text is cut out of it only when
+    // that finds something.
+    let raw_opening = words(&inbound.body_text, OPENING_CHARS * 4);
+    if !(has_automatic_statement(&raw_opening) || has_absence(&raw_opening)) {
+        return None;
+    }
+    let new_text = crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref());
+    let opening = words(&new_text, OPENING_CHARS);
+    if has_automatic_statement(&opening) {
+        return Some("automatic-reply text");
+    }
+    let absence_subject = starts_with_any(&subject, &ABSENCE_SUBJECTS, ends_absence_subject);
+    let promise = REPLY_PROMISES.iter().any(|p| opening.contains(p));
+    (has_absence(&opening) && (absence_subject || promise)).then_some("out-of-office text")
+}
+
+/// `text` lower-cased with its whitespace runs made single spaces, up to about `limit`
+/// bytes; quoted lines (`>`) left out.
+fn words(text: &str, limit: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('>')) {
+        for word in line.split_whitespace() {
+            if out.len() >= limit {
+                return out;
+            }
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
+    out
+}
+
+/// Whether `text` starts with one of `phrases` (after an opening bracket) and `rest`
+/// accepts what follows it.
+fn starts_with_any(text: &str, phrases: &[&str], rest: impl Fn(&str) -> bool) -> bool {
+    let text = text.trim_start_matches(['[', '(', ' ']);
+    phrases.iter().any(|phrase| {
+        text.strip_prefix(phrase)
+            .is_some_and(|after| rest(after.trim_start()))
+    })
+}
+
+/// What may follow an absence subject: nothing, a separator, or when.
+fn ends_absence_subject(rest: &str) -> bool {
+    const WHEN: [&str; 9] = [
+        "sampai", "hingga", "s.d", "s/d", "until", "till", "from", "dari", "tanggal",
+    ];
+    rest.is_empty()
+        || rest.starts_with([':', '-', '–', '—', '(', '[', '|', '/', ','])
+        || rest.starts_with(|c: char| c.is_ascii_digit())
+        || WHEN.iter().any(|w| rest.starts_with(w))
+}
+
+fn has_automatic_statement(text: &str) -> bool {
+    AUTOMATIC_STATEMENTS.iter().any(|s| text.contains(s))
+}
+
+fn has_absence(text: &str) -> bool {
+    let said = |people: &[&str], absences: &[&str]| {
+        people.iter().any(|who| {
+            text.match_indices(who).any(|(at, _)| {
+                let word_start = text[..at].ends_with(' ') || at == 0;
+                let after = &text[at + who.len()..];
+                word_start && absences.iter().any(|a| after.starts_with(a))
+            })
+        })
+    };
+    said(&ABSENT_PEOPLE, &ABSENCES) || said(&ABSENT_PEOPLE_ID, &ABSENCES_ID)
 }
 
 #[cfg(test)]
@@ -120,6 +326,128 @@ mod tests {
             kind("From: Diskominfo <diskominfo@kaltaraprov.go.id>\r\n\r\nour own"),
             Classification::AutoReply(_)
         ));
+    }
+
+    fn message(subject: &str, body: &str) -> Classification {
+        kind(&format!(
+            "From: Pegawai <pegawai@example.net>\r\nSubject: {subject}\r\n\r\n{body}"
+        ))
+    }
+
+    #[test]
+    fn auto_replies_without_headers_are_known_by_their_wording() {
+        let replies = [
+            (
+                "Automatic reply: Pengaduan Anda telah kami terima [ADU-2026-00003]",
+                "Thanks for writing. I am out of the office until 14 December.",
+            ),
+            (
+                "Balasan otomatis: Permohonan disposisi [ADU-2026-00004]",
+                "Terima kasih. Saya sedang dinas luar ke Tarakan.",
+            ),
+            ("Otomatis: Tidak di kantor", "Terima kasih atas email Anda."),
+            ("[Auto-Reply] Lampu jalan mati", "Pesan Anda sudah sampai."),
+            ("Auto Reply", "Halo."),
+            (
+                "Out of Office: Re: Permohonan disposisi [ADU-2026-00007]",
+                "Back on Monday.",
+            ),
+            (
+                "Out of Office AutoReply: Lampu jalan mati",
+                "I will be away from the office this week.",
+            ),
+            (
+                "Sedang cuti",
+                "Yth. Bapak/Ibu,\r\nsaya sedang cuti melahirkan hingga 20 Januari 2027.",
+            ),
+            (
+                "Di luar kantor (7-11 Desember)",
+                "Mohon maaf, saya sedang tidak berada di kantor sampai 11 Desember.",
+            ),
+            (
+                "Re: Lampu jalan mati [ADU-2026-00009]",
+                "Saya sedang cuti tahunan sampai 5 Januari, dengan akses email terbatas.",
+            ),
+            (
+                "Re: Lampu jalan mati",
+                "Selamat siang. Saya saat ini di luar kantor; email Anda akan saya balas \
+                 setelah saya kembali.",
+            ),
+            (
+                "Away",
+                "I'm currently away from the office and have limited access to email.",
+            ),
+            (
+                "Thanks for your email",
+                "This is an automatic reply: your message has been received.",
+            ),
+            (
+                "Terima kasih",
+                "Ini adalah balasan otomatis. Email Anda sudah kami terima.",
+            ),
+        ];
+        for (subject, body) in replies {
+            assert!(
+                matches!(message(subject, body), Classification::AutoReply(_)),
+                "{subject:?} / {body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn citizens_who_write_about_leave_are_people() {
+        let people = [
+            (
+                "Tunjangan cuti melahirkan belum dibayar",
+                "Saya sedang cuti melahirkan sejak Oktober, tetapi tunjangan saya belum \
+                 dibayar. Mohon ditindaklanjuti.",
+            ),
+            (
+                "Sedang cuti tapi dipanggil rapat terus",
+                "Saya pegawai kontrak di kecamatan dan hak cuti saya tidak dihormati.",
+            ),
+            (
+                "Sedang cuti",
+                "Mohon info, apakah layanan KTP tetap buka saat petugas sedang cuti bersama?",
+            ),
+            (
+                "Balasan otomatis tidak pernah datang",
+                "Saya sudah tiga kali mengirim pengaduan tetapi tidak menerima balasan otomatis.",
+            ),
+            (
+                "Jadwal pemasangan internet",
+                "Saya tidak di kantor saat petugas datang, mohon dijadwalkan ulang. Untuk \
+                 keperluan mendesak hubungi 0812 5555 0101.",
+            ),
+            (
+                "Internet down",
+                "I am on leave from my job this month and the village internet is down.",
+            ),
+            (
+                "Re: Lampu jalan mati [ADU-2026-00001]",
+                "Tambahan: foto terlampir.\r\n\r\n> Saya sedang cuti sampai 5 Januari, \
+                 akan saya balas setelah kembali.",
+            ),
+            (
+                "Fwd: Automatic reply: Lampu jalan mati",
+                "Mohon dicek, hanya ini jawaban yang saya terima dari dinas.\r\n\r\n\
+                 ---------- Forwarded message ---------\r\n\
+                 From: Dinas PU <pu@example.net>\r\n\
+                 Subject: Automatic reply: Lampu jalan mati\r\n\r\n\
+                 I am out of the office and will reply upon my return.\r\n",
+            ),
+            (
+                "Pegawai selalu di luar kantor",
+                "Setiap saya datang, pegawainya sedang dinas luar. I am out of patience.",
+            ),
+        ];
+        for (subject, body) in people {
+            assert_eq!(
+                message(subject, body),
+                Classification::Person,
+                "{subject:?} / {body:?}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub struct Health {
     pub last_success_at: Option<String>,
     pub last_success: Option<serde_json::Value>,
     pub last_failure_at: Option<String>,
+    /// The error line of the most recent failed cycle.
+    pub last_failure_error: Option<String>,
+    /// Whether the most recent recorded cycle failed (whatever came before it).
+    pub last_cycle_failed: bool,
     pub complaints_by_status: Vec<(String, i64)>,
     pub overdue: i64,
     pub outbox_by_status: Vec<(String, i64)>,
@@ -83,11 +87,23 @@ impl Store {
             health.last_success_at = Some(row.get(0));
             health.last_success = serde_json::from_str(&row.get::<String, _>(1)).ok();
         }
-        health.last_failure_at = sqlx::query_scalar(
-            "SELECT finished_at FROM cycles WHERE ok = 0 ORDER BY id DESC LIMIT 1",
+        if let Some(row) = sqlx::query(
+            "SELECT finished_at, report FROM cycles WHERE ok = 0 ORDER BY id DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
-        .await?;
+        .await?
+        {
+            health.last_failure_at = Some(row.get(0));
+            health.last_failure_error =
+                serde_json::from_str::<serde_json::Value>(&row.get::<String, _>(1))
+                    .ok()
+                    .and_then(|report| Some(report.get("error")?.as_str()?.to_owned()));
+        }
+        health.last_cycle_failed =
+            sqlx::query_scalar("SELECT ok = 0 FROM cycles ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or(false);
         let pairs = |rows: Vec<sqlx::sqlite::SqliteRow>| {
             rows.iter().map(|r| (r.get(0), r.get(1))).collect()
         };

@@ -326,6 +326,47 @@ impl Store {
             .fetch_one(&self.pool)
             .await
     }
+
+    /// SQLite's `PRAGMA integrity_check` (for `check`): every page of the file is read,
+    /// so this takes time in proportion to the register's size. Returns the problems
+    /// found (at most `limit`), none when the file is sound.
+    pub async fn integrity_problems(&self, limit: u32) -> Result<Vec<String>> {
+        let found: Vec<String> = sqlx::query_scalar(&format!("PRAGMA integrity_check({limit})"))
+            .fetch_all(&self.pool)
+            .await?;
+        // SQLite puts "*** in database main ***" and a line break before the first.
+        Ok(found
+            .iter()
+            .flat_map(|row| row.lines())
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && *line != "ok" && !line.starts_with("***"))
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+/// Whether `error` says that the database file itself is damaged (SQLite's
+/// `SQLITE_CORRUPT` or `SQLITE_NOTADB`, from sqlx or from the writer's connection)
+/// rather than that something could not be done with it.
+pub fn is_corruption(error: &anyhow::Error) -> bool {
+    const SQLITE_CORRUPT: i32 = 11;
+    const SQLITE_NOTADB: i32 = 26;
+    error.chain().any(|cause| {
+        if let Some(sqlx::Error::Database(database)) = cause.downcast_ref::<sqlx::Error>() {
+            // The extended result code: its low byte is the primary one.
+            let code = database.code().and_then(|code| code.parse::<i32>().ok());
+            return code.is_some_and(|code| matches!(code & 0xff, SQLITE_CORRUPT | SQLITE_NOTADB));
+        }
+        if let Some(rusqlite::Error::SqliteFailure(failure, _)) =
+            cause.downcast_ref::<rusqlite::Error>()
+        {
+            return matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            );
+        }
+        false
+    })
 }
 
 /// The bytes stored under `sha256`: a range of a pack in the archive, or (written by

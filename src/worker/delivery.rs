@@ -10,6 +10,7 @@ use lettre::Address;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::domain::mask_addresses;
 use crate::failpoint;
 use crate::store::{Accepted, OutboxRow, ParkedAs, Store};
 use crate::transport::smtp::{Failure, Session};
@@ -49,7 +50,7 @@ pub async fn deliver(
     let first = match Session::open(settings).await {
         Ok(session) => session,
         Err(failure) => {
-            tracing::warn!(error = %failure, "outgoing mail stays queued");
+            tracing::warn!(error = %mask_addresses(&failure.to_string()), "outgoing mail stays queued");
             return Ok(DeliveryReport {
                 unreachable: Some(failure.to_string()),
                 ..DeliveryReport::default()
@@ -188,13 +189,13 @@ async fn lane(
                 None => match Session::open(settings).await {
                     Ok(live) => live,
                     Err(failure) if first => {
-                        tracing::warn!(error = %failure, "outgoing mail stays queued");
+                        tracing::warn!(error = %mask_addresses(&failure.to_string()), "outgoing mail stays queued");
                         report.unreachable = Some(failure.to_string());
                         queue.stop().await;
                         break;
                     }
                     Err(failure) => {
-                        tracing::warn!(error = %failure, "one SMTP session fewer for this pass");
+                        tracing::warn!(error = %mask_addresses(&failure.to_string()), "one SMTP session fewer for this pass");
                         queue.retire(index, row).await;
                         break;
                     }
@@ -267,7 +268,7 @@ async fn send_one(
             store
                 .outbox_park(row, ParkedAs::Failed, clock.now(), &text)
                 .await?;
-            tracing::warn!(error = %text, "cannot be sent");
+            tracing::warn!(error = %mask_addresses(&text), "cannot be sent");
             return Ok(Attempt::Failed);
         }
     };
@@ -288,7 +289,7 @@ async fn send_one(
             store
                 .outbox_park(row, ParkedAs::Failed, clock.now(), &reply)
                 .await?;
-            tracing::warn!(error = %reply, "rejected permanently");
+            tracing::warn!(error = %mask_addresses(&reply), "rejected permanently");
             Attempt::Failed
         }
         Err(Failure::Refused {
@@ -297,13 +298,13 @@ async fn send_one(
         }) => {
             let next = clock.now() + backoff(row.attempts + 1);
             store.outbox_retry_later(row.id, next, &reply).await?;
-            tracing::warn!(error = %reply, next_attempt_at = %next, "deferred");
+            tracing::warn!(error = %mask_addresses(&reply), next_attempt_at = %next, "deferred");
             Attempt::Deferred
         }
         Err(Failure::Unreachable(text)) => {
             let next = clock.now() + backoff(row.attempts + 1);
             store.outbox_retry_later(row.id, next, &text).await?;
-            tracing::warn!(error = %text, next_attempt_at = %next, "deferred; the rest stays queued");
+            tracing::warn!(error = %mask_addresses(&text), next_attempt_at = %next, "deferred; the rest stays queued");
             Attempt::Unreachable(text)
         }
         Err(Failure::Interrupted(text)) => {
@@ -311,7 +312,7 @@ async fn send_one(
             store
                 .outbox_park(row, ParkedAs::Uncertain, clock.now(), &text)
                 .await?;
-            tracing::error!(error = %text, "delivery uncertain; parked");
+            tracing::error!(error = %mask_addresses(&text), "delivery uncertain; parked");
             Attempt::Uncertain
         }
     };

@@ -165,6 +165,17 @@ pub fn render(health: &Health) -> String {
             at.timestamp()
         );
     }
+    family(
+        &mut out,
+        "pengaduan_last_cycle_failed",
+        "gauge",
+        "1 when the most recent cycle failed (status: FAILING), else 0.",
+    );
+    let _ = writeln!(
+        out,
+        "pengaduan_last_cycle_failed {}",
+        u8::from(health.last_cycle_failed)
+    );
     out
 }
 
@@ -261,6 +272,12 @@ mod tests {
         assert!(text.contains("pengaduan_cycle_duration_seconds_bucket{le=\"0.1\"} 1\n"));
         assert!(text.contains("pengaduan_cycle_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("pengaduan_last_success_timestamp_seconds 1796004000\n"));
+        assert!(text.contains("pengaduan_last_cycle_failed 0\n"));
+        let failing = Health {
+            last_cycle_failed: true,
+            ..health.clone()
+        };
+        assert!(render(&failing).contains("pengaduan_last_cycle_failed 1\n"));
         assert!(
             text.lines()
                 .all(|l| l.starts_with('#') || l.starts_with("pengaduan_"))
