@@ -66,8 +66,14 @@ pub fn init(format: LogFormat, to_stdout: bool) {
         LogFormat::Json => true,
         LogFormat::Text => false,
     };
+    let terminal = if to_stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(terminal, std::env::var_os("NO_COLOR").as_deref()))
         .log_internal_errors(false);
     match (json, to_stdout) {
         (true, true) => builder
@@ -95,8 +101,32 @@ pub fn init(format: LogFormat, to_stdout: bool) {
     }
 }
 
+/// Colour codes only on a terminal, and never when `NO_COLOR` is set to anything
+/// non-empty (no-color.org): log files and pipes get plain text.
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+/// An error and its causes on one line (`cannot connect: connection refused`).
+pub fn one_line(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+    }
+
     use tracing::Level;
 
     use super::*;

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pengaduan::cli::ParseReport;
 use pengaduan::domain::EmailAddress;
+use pengaduan::mail::Reading;
 
 fn eml_files(dir: &Path, found: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -32,7 +32,7 @@ fn golden_corpus() {
     let mut mismatches = Vec::new();
     for eml in &files {
         let raw = std::fs::read(eml).expect("readable fixture");
-        let report = ParseReport::new(&raw, &own, "kaltaraprov.go.id", "ADU");
+        let report = Reading::new(&raw, &own, "kaltaraprov.go.id", "ADU");
         let actual = serde_json::to_string_pretty(&report).expect("serialisable") + "\n";
         let expected_path = eml.with_extension("json");
         let actual_path = eml.with_extension("actual.json");

@@ -4,9 +4,11 @@ pub mod classify;
 pub mod compose;
 pub mod identity;
 pub mod parse;
+pub mod reading;
 pub mod reply;
 pub mod sanitize;
 pub mod templates;
 
 pub use classify::{Classification, classify};
 pub use parse::{Attachment, Inbound, Party, parse};
+pub use reading::Reading;

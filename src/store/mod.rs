@@ -3,12 +3,12 @@
 
 mod archive;
 mod batch;
+mod complaints;
 mod health;
 mod held;
 mod lock;
 mod operations;
 mod outbox;
-mod procedure;
 mod register;
 mod writer;
 
@@ -528,7 +528,7 @@ mod tests {
         let (_dir, store) = scratch().await;
         for query in [
             super::batch::COMPLAINT_BY_MESSAGE_ID,
-            super::procedure::NOTIFICATION_BY_MESSAGE_ID,
+            super::complaints::NOTIFICATION_BY_MESSAGE_ID,
         ] {
             let plan = query_plan(&store, query, &["a@example.net"]).await;
             assert!(

@@ -1,5 +1,6 @@
-//! Delivers queued mail over one SMTP session per pass. Each message is claimed (and
-//! the one before it recorded as sent) in one short write; no database transaction is
+//! Delivers queued mail over `smtp.connections` SMTP sessions side by side, each
+//! claiming one message at a time. A claim (the row marked `sending`, and the session's
+//! previous message recorded as sent) is one short write; no database transaction is
 //! open while the network is used.
 
 use std::collections::VecDeque;

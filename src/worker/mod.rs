@@ -6,6 +6,7 @@ pub mod delivery;
 mod ingest;
 pub mod lease;
 pub mod metrics;
+pub mod service;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -1,0 +1,242 @@
+//! The command line: clap definitions, the commands, and the printers for people and
+//! for scripts (`--json`, documented in the README).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+mod backup;
+mod check;
+mod list;
+mod outbox;
+mod parse;
+mod quarantine;
+mod show;
+mod status;
+
+use crate::config::{ConfigError, Settings};
+use crate::telemetry::{LogFormat, one_line};
+use crate::worker;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pengaduan",
+    version,
+    about = "Public-complaint service over email: IMAP ingest, SQLite register, SMTP replies",
+    long_about = "Runs the public-complaint service (Layanan Pengaduan Masyarakat) of Diskominfo Kaltara over email.\n\
+                  Every setting in the configuration file can be overridden by an environment variable\n\
+                  PENGADUAN__<SECTION>__<KEY>, e.g. PENGADUAN__IMAP__PASSWORD."
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, env = "PENGADUAN_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// Log format: JSON lines when not on a terminal (auto), or forced.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the worker: with --once, one full cycle (ingest, send) then exit.
+    Run {
+        /// One cycle, then exit (for cron).
+        #[arg(long)]
+        once: bool,
+        /// Seconds between cycles in long-running mode.
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+        /// After each cycle, write Prometheus metrics to this file (node_exporter's
+        /// textfile collector).
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
+    },
+    /// How the worker is doing; exit status 1 when the most recent cycle failed or the
+    /// last successful cycle is older than worker.stale_after_seconds (a liveness or
+    /// monitoring probe).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the complaint register.
+    List {
+        /// Only complaints with this status (menunggu_disposisi, menunggu_jawaban,
+        /// menunggu_persetujuan, selesai, ditutup).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only open complaints past their deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Print JSON (an array; see the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one complaint with its messages and audit events.
+    Show {
+        /// Register number, e.g. ADU-2026-00042.
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the configuration and reach the database, IMAP and SMTP.
+    Check,
+    /// Take a consistent copy of the live database (safe while a worker runs).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: PathBuf,
+    },
+    /// Inspect quarantined messages and put one back in the mailbox after a fix.
+    Quarantine {
+        #[command(subcommand)]
+        action: QuarantineAction,
+    },
+    /// Inspect outgoing mail and re-queue a failed or uncertain message.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+    /// Show what the worker would make of one .eml file (touches no database or mailbox).
+    Parse {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineAction {
+    /// Quarantined messages, newest first, with the reason.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the worker made of one quarantined message (as `parse` shows it).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put the message back in the mailbox, to be processed afresh by the next cycle.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxAction {
+    /// Outgoing mail, newest first.
+    List {
+        /// Only this status: pending, sending, sent, failed, uncertain.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-queue a failed or uncertain message; the next cycle sends it.
+    Retry { id: i64 },
+}
+
+impl Command {
+    pub fn logs_to_stdout(&self) -> bool {
+        matches!(self, Command::Run { .. })
+    }
+}
+
+/// Runs the command and maps the outcome to the process exit status: 0 success, 1 a
+/// failure at run time, 2 a configuration error.
+pub async fn main(cli: Cli) -> ExitCode {
+    if !matches!(cli.command, Command::Run { .. }) {
+        end_quietly_when_the_reader_goes_away();
+    }
+    match execute(&cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            // Written, not `eprintln!`: a worker whose stderr is gone still exits with
+            // its status rather than a panic's.
+            use std::io::Write as _;
+            if let Some(config) = error.downcast_ref::<ConfigError>() {
+                let _ = writeln!(std::io::stderr(), "error: configuration: {config}");
+                return ExitCode::from(2);
+            }
+            let _ = writeln!(std::io::stderr(), "error: {}", one_line(&error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A command that prints its answer (`list | head -1`) ends when its reader goes away,
+/// quietly, as Unix tools do: SIGPIPE's default action is restored (Rust ignores the
+/// signal, so the next `println!` would panic on the broken pipe). The worker (`run`)
+/// keeps ignoring it and carries on: a log line it cannot write is dropped
+/// (`telemetry`), and its sockets never raise the signal (std sends with
+/// `MSG_NOSIGNAL`).
+fn end_quietly_when_the_reader_goes_away() {
+    // SAFETY: sets the disposition of one signal that this program installs no handler
+    // for; nothing else in the process depends on SIGPIPE being ignored.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Parse { file, json } = &cli.command {
+        return parse::parse_file(cli, file, *json);
+    }
+    let settings = Settings::load(&cli.config)?;
+    let database = settings.database.url.clone();
+    dispatch(cli, settings)
+        .await
+        .map_err(|error| name_damaged_database(&database, error))
+}
+
+/// A damaged database file is said to be one, naming it and what to do, whichever
+/// command found it (rather than SQLite's bare "database disk image is malformed").
+pub(crate) fn name_damaged_database(database: &str, error: anyhow::Error) -> anyhow::Error {
+    if !crate::store::is_corruption(&error) {
+        return error;
+    }
+    anyhow::anyhow!(
+        "the database {database} is damaged: {}; stop the worker and restore the latest \
+         backup (README, \"Back up and restore\")",
+        error.root_cause()
+    )
+}
+
+async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Run {
+            once,
+            interval,
+            metrics_file,
+        } => {
+            let mode = worker::service::Mode {
+                once: *once,
+                interval: *interval,
+                metrics_file: metrics_file.as_deref(),
+            };
+            worker::service::run(&settings, mode).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => status::status(&settings, *json).await,
+        Command::List {
+            status,
+            overdue,
+            json,
+        } => list::list(&settings, status.as_deref(), *overdue, *json).await,
+        Command::Show { number, json } => show::show(&settings, number, *json).await,
+        Command::Check => check::check(&settings).await,
+        Command::Backup { path } => backup::backup(&settings, path).await,
+        Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,
+        Command::Outbox { action } => outbox::outbox(&settings, action).await,
+        Command::Parse { .. } => unreachable!("handled above"),
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(value).context("cannot serialise JSON")?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! `show NUMBER [--json]`: one complaint with its messages and audit events.
+
+use std::process::ExitCode;
+
+use super::print_json;
+use crate::config::Settings;
+use crate::store::Store;
+
+pub async fn show(settings: &Settings, number: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&settings.database.url).await?;
+    let Some(detail) = store.complaint(number.trim()).await? else {
+        eprintln!("error: no complaint {number}");
+        return Ok(ExitCode::from(1));
+    };
+    if json {
+        print_json(&detail)?;
+    } else {
+        let c = &detail.summary;
+        println!("{}  [{}]  {}", c.number, c.status, c.subject);
+        println!(
+            "reporter:  {} <{}>",
+            c.reporter_name.as_deref().unwrap_or("-"),
+            c.reporter_email
+        );
+        println!("received:  {}   deadline: {}", c.received_at, c.deadline_at);
+        if let Some(d) = &detail.disposition {
+            println!(
+                "disposition: {} by {} at {}: {}",
+                d.division, d.by, d.at, d.instruction
+            );
+        }
+        for d in &detail.drafts {
+            println!("draft (round {}) by {} at {}", d.round, d.by, d.at);
+        }
+        for d in &detail.decisions {
+            let hash = d
+                .text_sha256
+                .as_deref()
+                .map(|h| format!(" sha256 {h}"))
+                .unwrap_or_default();
+            println!(
+                "{} by {} at {}{hash}",
+                d.decision.to_uppercase(),
+                d.by,
+                d.at
+            );
+        }
+        for u in &detail.unauthorized {
+            println!(
+                "UNAUTHORIZED at {} from {}: {}",
+                u.at,
+                u.sender.as_deref().unwrap_or("-"),
+                u.reason
+            );
+        }
+        println!("\nmessages:");
+        for m in &detail.messages {
+            println!(
+                "  {} {:<12} {}  {}  ({} attachment(s))",
+                if m.direction == "in" { "→" } else { "←" },
+                m.kind,
+                m.date.as_deref().unwrap_or("-"),
+                m.subject,
+                m.attachments.len()
+            );
+        }
+        println!("\nevents:");
+        for e in &detail.events {
+            println!("  {}  {:<22} {:<28} {}", e.at, e.action, e.actor, e.detail);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
