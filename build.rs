@@ -2,7 +2,7 @@
 //! them at compile time and cannot tell cargo so itself.
 //!
 //! The executable keeps the platform's hardening (position-independent, full RELRO):
-//! `tests/hardening.rs` checks it.
+//! `tests/it/hardening.rs` checks it.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

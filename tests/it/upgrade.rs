@@ -13,37 +13,37 @@ const APPLIED: [(i64, &str, &str); 7] = [
     (
         1,
         "create register",
-        include_str!("../migrations/0001_create_register.sql"),
+        include_str!("../../migrations/0001_create_register.sql"),
     ),
     (
         2,
         "add procedure",
-        include_str!("../migrations/0002_add_procedure.sql"),
+        include_str!("../../migrations/0002_add_procedure.sql"),
     ),
     (
         3,
         "add deadline notices",
-        include_str!("../migrations/0003_add_deadline_notices.sql"),
+        include_str!("../../migrations/0003_add_deadline_notices.sql"),
     ),
     (
         4,
         "add sent copies",
-        include_str!("../migrations/0004_add_sent_copies.sql"),
+        include_str!("../../migrations/0004_add_sent_copies.sql"),
     ),
     (
         5,
         "add worker lock",
-        include_str!("../migrations/0005_add_worker_lock.sql"),
+        include_str!("../../migrations/0005_add_worker_lock.sql"),
     ),
     (
         6,
         "add cycles",
-        include_str!("../migrations/0006_add_cycles.sql"),
+        include_str!("../../migrations/0006_add_cycles.sql"),
     ),
     (
         7,
         "chunk blobs",
-        include_str!("../migrations/0007_chunk_blobs.sql"),
+        include_str!("../../migrations/0007_chunk_blobs.sql"),
     ),
 ];
 

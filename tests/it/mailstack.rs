@@ -1,15 +1,13 @@
 //! Smoke tests of the real-mail-server harness (`scripts/mailstack` + `tests/support`).
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{MailStack, PASSWORD, TLS_HOST};
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::Tls;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use support::{MailStack, PASSWORD, TLS_HOST};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls;

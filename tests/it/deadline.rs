@@ -1,12 +1,10 @@
 //! The 3 × 24-hour deadline with a pinned clock: reminders to whoever holds the
 //! complaint, then one overdue notice to the Kepala Dinas and the admin, each once.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::office::{Office, header};
 use chrono::{DateTime, Utc};
-use support::office::{Office, header};
 
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
@@ -58,9 +56,7 @@ async fn reminders_and_the_overdue_notice_are_sent_once_each() {
         "From: {KADIS}\r\nTo: diskominfo@kaltaraprov.go.id\r\nSubject: Re: pengingat\r\nMessage-ID: <d1@mail.kaltaraprov.go.id>\r\n\
          In-Reply-To: {parent}\r\nReferences: {parent}\r\n\r\naptika\r\n"
     );
-    office.submit(KADIS, disposition.as_bytes()).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(KADIS, disposition.as_bytes()).await;
     assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
     assert!(office.list_overdue().is_empty(), "not overdue yet");
 

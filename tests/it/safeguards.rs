@@ -4,13 +4,11 @@
 //! level shows passwords, secrets or message contents, and out-of-office replies without
 //! RFC 3834 headers are recognised as machine mail.
 
-mod support;
-
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::office::{OFFICE, Office, Wire};
 use serde_json::Value;
-use support::office::{OFFICE, Office, Wire};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -463,8 +461,10 @@ async fn out_of_office_replies_without_headers_are_neither_complaints_nor_follow
         .stack
         .wait_for_messages(citizen, "INBOX", 1, Duration::from_secs(20))
         .await;
-    let ack_id = support::office::header(&ack[0], "Message-ID").expect("the ack's Message-ID");
-    let ack_subject = support::office::header(&ack[0], "Subject").expect("the ack's subject");
+    let ack_id =
+        crate::support::office::header(&ack[0], "Message-ID").expect("the ack's Message-ID");
+    let ack_subject =
+        crate::support::office::header(&ack[0], "Subject").expect("the ack's subject");
     let kadis = "kadis@kaltaraprov.go.id";
     office
         .stack

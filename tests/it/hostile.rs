@@ -3,9 +3,7 @@
 //! authentication result or second `From:` may act, and no stranger may write as the
 //! citizen.
 
-mod support;
-
-use support::office::{OFFICE, Office, header, nth, reply};
+use crate::support::office::{OFFICE, Office, header, nth, reply};
 
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
@@ -184,17 +182,13 @@ async fn to_approval(office: &Office, n: usize, draft: &str) -> Vec<u8> {
     let to_kadis = nth(office, KADIS, n).await;
     let id = format!("disp-{n}");
     office
-        .submit(KADIS, &reply(KADIS, &to_kadis, "aptika", &id))
+        .deliver_and_run(KADIS, &reply(KADIS, &to_kadis, "aptika", &id))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let to_kabid = nth(office, KABID, n).await;
     let id = format!("draft-{n}");
     office
-        .submit(KABID, &reply(KABID, &to_kabid, draft, &id))
+        .deliver_and_run(KABID, &reply(KABID, &to_kabid, draft, &id))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     nth(office, KASUBBAG, 2 * n - 1).await
 }
 
@@ -207,9 +201,7 @@ async fn courtesy_after_setuju_approves_the_draft_and_strangers_stay_out_of_the_
         "Lampu jalan mati",
         "Lampu di Jl. Agatis mati.",
     );
-    office.submit(CITIZEN, &original).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(CITIZEN, &original).await;
     nth(&office, KADIS, 1).await;
 
     // A stranger answers in the citizen's thread.
@@ -219,10 +211,8 @@ async fn courtesy_after_setuju_approves_the_draft_and_strangers_stay_out_of_the_
          Saya pelapornya, batalkan saja pengaduan ini.\r\n"
     );
     office
-        .submit("orang.lain@example.org", stranger.as_bytes())
+        .deliver_and_run("orang.lain@example.org", stranger.as_bytes())
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let shown = office.show("ADU-2026-00001");
     let kinds: Vec<&str> = shown["messages"]
         .as_array()
@@ -251,7 +241,7 @@ async fn courtesy_after_setuju_approves_the_draft_and_strangers_stay_out_of_the_
         "{request_text}"
     );
     office
-        .submit(
+        .deliver_and_run(
             KASUBBAG,
             &reply(
                 KASUBBAG,
@@ -261,8 +251,6 @@ async fn courtesy_after_setuju_approves_the_draft_and_strangers_stay_out_of_the_
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(office.show("ADU-2026-00001")["status"], "selesai");
 
     let answer = nth(&office, CITIZEN, 2).await;
@@ -294,16 +282,14 @@ async fn courtesy_after_setuju_approves_the_draft_and_strangers_stay_out_of_the_
 async fn only_the_marker_replaces_the_draft() {
     let office = Office::start().await;
     office
-        .submit(
+        .deliver_and_run(
             CITIZEN,
             &complaint(CITIZEN, "c1@example.net", "Jalan rusak", "Jalan berlubang."),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let request = to_approval(&office, 1, "Draf dari bidang.").await;
     office
-        .submit(
+        .deliver_and_run(
             KASUBBAG,
             &reply(
                 KASUBBAG,
@@ -313,8 +299,6 @@ async fn only_the_marker_replaces_the_draft() {
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let answer = pengaduan::mail::parse(&nth(&office, CITIZEN, 2).await).body_text;
     assert!(
         answer.contains("Jalan akan ditambal pekan depan.") && !answer.contains("Draf dari bidang"),
@@ -391,13 +375,11 @@ async fn forged_authentication_results_and_a_second_from_never_act() {
         "mx.kaltaraprov.go.id",
     );
     office
-        .submit(
+        .deliver_and_run(
             CITIZEN,
             &complaint(CITIZEN, "c1@example.net", "Jalan rusak", "Jalan berlubang."),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let to_kadis = nth(&office, KADIS, 1).await;
     let genuine = |id: &str| reply(KADIS, &to_kadis, "aptika", id);
     let with_headers = |top: &str, raw: Vec<u8>| {
@@ -434,9 +416,7 @@ async fn forged_authentication_results_and_a_second_from_never_act() {
         "Authentication-Results: mx.kaltaraprov.go.id; dkim=pass header.d=kaltaraprov.go.id\r\n",
         genuine("genuine"),
     );
-    office.submit(KADIS, &passed).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(KADIS, &passed).await;
     assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
 }
 
@@ -498,10 +478,8 @@ async fn a_flood_from_one_sender_reaches_the_admin_as_one_digest() {
 
     // The admin forwards them: each goes to the Kepala Dinas on its own.
     office
-        .submit(ADMIN, &reply(ADMIN, digest, "TERUSKAN", "forward-1"))
+        .deliver_and_run(ADMIN, &reply(ADMIN, digest, "TERUSKAN", "forward-1"))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(office.count(disposition_requests).await, 9);
     nth(&office, KADIS, 9).await;
 
@@ -514,10 +492,8 @@ async fn a_flood_from_one_sender_reaches_the_admin_as_one_digest() {
     let digests = with_subject(&office, ADMIN, 1, "ditahan").await;
     assert_eq!(digests.len(), 2);
     office
-        .submit(ADMIN, &reply(ADMIN, &digests[1], "TUTUP spam", "close-1"))
+        .deliver_and_run(ADMIN, &reply(ADMIN, &digests[1], "TUTUP spam", "close-1"))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let statuses: Vec<String> = office
         .list()
         .iter()

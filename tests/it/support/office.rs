@@ -259,6 +259,13 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         self.stack.send(from, &[OFFICE], raw).await;
     }
 
+    /// Delivers `raw` from `from`, waits for it in the INBOX, and runs one cycle.
+    pub async fn deliver_and_run(&self, from: &str, raw: &[u8]) {
+        self.submit(from, raw).await;
+        self.wait_inbox(1).await;
+        self.run_once();
+    }
+
     /// Waits until the office INBOX holds `n` messages (delivery is asynchronous).
     pub async fn wait_inbox(&self, n: usize) {
         self.stack

@@ -2,12 +2,10 @@
 //! run and at random moments, and every message must end recorded exactly once, moved
 //! out of the inbox exactly once, and every acknowledgment sent at most once.
 
-mod support;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::office::{OFFICE, Office};
+use crate::support::office::{OFFICE, Office};
 
 const COMPLAINTS: usize = 16;
 

@@ -1,11 +1,9 @@
 //! What an operator does without SQL: inspect and retry quarantined messages, inspect and
 //! re-queue outgoing mail, and back up the live database.
 
-mod support;
-
 use std::time::Duration;
 
-use support::office::{OFFICE, Office, fixture};
+use crate::support::office::{OFFICE, Office, fixture};
 
 #[tokio::test]
 async fn a_quarantined_message_is_inspected_and_put_back() {
@@ -151,14 +149,14 @@ async fn a_backup_is_a_consistent_copy() {
             .len()
     );
     // The archive comes with it: every stored message's bytes, whole.
-    let stored = support::office::texts_in(&path, "SELECT sha256 FROM blobs").await;
+    let stored = crate::support::office::texts_in(&path, "SELECT sha256 FROM blobs").await;
     assert!(
         stored.len() >= 3,
         "the complaint and what was sent: {stored:?}"
     );
     for sha256 in &stored {
         assert!(
-            support::office::archived_beside(&path, sha256)
+            crate::support::office::archived_beside(&path, sha256)
                 .await
                 .is_some(),
             "{sha256} is in the backup's archive"

@@ -2,11 +2,9 @@
 //! citizen's email to the approved answer in the citizen's thread, every official acting
 //! only by replying from a mail client — and forged or stale replies change nothing.
 
-mod support;
-
 use std::time::Duration;
 
-use support::office::{OFFICE, Office, header, nth, reply};
+use crate::support::office::{OFFICE, Office, header, nth, reply};
 
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
@@ -125,7 +123,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
 
     // 2. The disposition, written naturally above the quoted notification.
     office
-        .submit(
+        .deliver_and_run(
             KADIS,
             &reply(
                 KADIS,
@@ -135,8 +133,6 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "menunggu_jawaban");
     let to_kabid = nth(&office, KABID, 1).await;
     let task = pengaduan::mail::parse(&to_kabid);
@@ -187,7 +183,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
 
     // 3. The draft: an HTML-only Outlook reply with the answer letter attached.
     office
-        .submit(
+        .deliver_and_run(
             KABID,
             &html_reply_with_attachment(
                 KABID,
@@ -197,8 +193,6 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "menunggu_persetujuan");
     let to_kasubbag_1 = nth(&office, KASUBBAG, 1).await;
     let approval_request = pengaduan::mail::parse(&to_kasubbag_1);
@@ -238,7 +232,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
 
     // 4. Rejected with a note: back to the division, next round.
     office
-        .submit(
+        .deliver_and_run(
             KASUBBAG,
             &reply(
                 KASUBBAG,
@@ -248,8 +242,6 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "menunggu_jawaban");
     let returned = nth(&office, KABID, 2).await;
     assert!(
@@ -260,13 +252,11 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
 
     // The old approval request replayed after TOLAK: stale, nothing sent to the citizen.
     office
-        .submit(
+        .deliver_and_run(
             KASUBBAG,
             &reply(KASUBBAG, &to_kasubbag_1, "Setuju.", "replay-1"),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "menunggu_jawaban");
     assert_eq!(
         office
@@ -278,20 +268,16 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     // 5. The corrected draft, then the approval.
     let draft = "Lubang di Jl. Agatis akan ditambal pada Rabu, 2 Desember 2026.";
     office
-        .submit(KABID, &reply(KABID, &returned, draft, "draft-2"))
+        .deliver_and_run(KABID, &reply(KABID, &returned, draft, "draft-2"))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "menunggu_persetujuan");
     let to_kasubbag_2 = nth(&office, KASUBBAG, 3).await;
     office
-        .submit(
+        .deliver_and_run(
             KASUBBAG,
             &reply(KASUBBAG, &to_kasubbag_2, "Setuju.", "approve-2"),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(status(&office), "selesai");
 
     // 6. The citizen gets exactly the approved text, in their own thread.
@@ -383,9 +369,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
          In-Reply-To: {}\r\n\r\nTerima kasih, tetapi lubang di sebelahnya belum.\r\n",
         header(&answer, "Message-ID").expect("Message-ID")
     );
-    office.submit(CITIZEN, thanks.as_bytes()).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(CITIZEN, thanks.as_bytes()).await;
     assert_eq!(status(&office), "selesai");
     let admin = office
         .stack
@@ -408,7 +392,7 @@ async fn the_admin_closes_a_complaint_by_replying_tutup() {
     // The admin is in Cc of the Kepala Dinas's notification and replies to it.
     let copy = nth(&office, ADMIN, 1).await;
     office
-        .submit(
+        .deliver_and_run(
             ADMIN,
             &reply(
                 ADMIN,
@@ -418,8 +402,6 @@ async fn the_admin_closes_a_complaint_by_replying_tutup() {
             ),
         )
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     let shown = office.show("ADU-2026-00001");
     assert_eq!(shown["status"], "ditutup");
     assert!(
@@ -432,10 +414,8 @@ async fn the_admin_closes_a_complaint_by_replying_tutup() {
     // A disposition arriving afterwards changes nothing.
     let to_kadis = nth(&office, KADIS, 1).await;
     office
-        .submit(KADIS, &reply(KADIS, &to_kadis, "aptika", "late-1"))
+        .deliver_and_run(KADIS, &reply(KADIS, &to_kadis, "aptika", "late-1"))
         .await;
-    office.wait_inbox(1).await;
-    office.run_once();
     assert_eq!(office.show("ADU-2026-00001")["status"], "ditutup");
     assert_eq!(office.count("SELECT count(*) FROM dispositions").await, 0);
 }
@@ -469,9 +449,7 @@ async fn with_a_trusted_authserv_id_only_authenticated_replies_act() {
 
     let mut authenticated = b"Authentication-Results: mx.kaltaraprov.go.id;\r\n\tdkim=pass header.d=kaltaraprov.go.id header.s=sel1;\r\n\tspf=pass smtp.mailfrom=kadis@kaltaraprov.go.id\r\n".to_vec();
     authenticated.extend_from_slice(&reply(KADIS, &to_kadis, "aptika", "auth-3"));
-    office.submit(KADIS, &authenticated).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(KADIS, &authenticated).await;
     assert_eq!(office.show("ADU-2026-00001")["status"], "menunggu_jawaban");
 }
 
@@ -481,9 +459,7 @@ async fn an_official_who_reports_a_complaint_follows_it_up_as_a_citizen() {
     let complaint = format!(
         "From: {KABID}\r\nTo: {OFFICE}\r\nSubject: Listrik kantor UPT padam\r\nMessage-ID: <own-1@kaltaraprov.go.id>\r\n\r\nSudah dua hari padam.\r\n"
     );
-    office.submit(KABID, complaint.as_bytes()).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(KABID, complaint.as_bytes()).await;
     let ack = office
         .stack
         .wait_for_messages(KABID, "INBOX", 1, WAIT)
@@ -496,9 +472,7 @@ async fn an_official_who_reports_a_complaint_follows_it_up_as_a_citizen() {
          Message-ID: <own-2@kaltaraprov.go.id>\r\nIn-Reply-To: {}\r\n\r\nSekarang genset juga mati.\r\n",
         header(&ack, "Message-ID").expect("Message-ID")
     );
-    office.submit(KABID, more.as_bytes()).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(KABID, more.as_bytes()).await;
     assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 0);
     assert_eq!(
         office

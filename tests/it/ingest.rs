@@ -1,13 +1,11 @@
 //! Ingest end to end: citizens' mail goes through a real Postfix into a real Dovecot; the
 //! real binary records it and acknowledges it; acknowledgments are read back over IMAP.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::MailStack;
+use crate::support::office::{OFFICE, Office, Wire, fixture, header};
 use serde_json::Value;
-use support::MailStack;
-use support::office::{OFFICE, Office, Wire, fixture, header};
 
 fn numbers(list: &[Value]) -> Vec<String> {
     list.iter()
@@ -185,7 +183,7 @@ async fn complaints_are_registered_and_acknowledged_in_their_thread() {
 
     // Every citizen gets exactly one acknowledgment, threaded under their message.
     for raw in &sent {
-        let citizen = support::office::envelope_sender(raw);
+        let citizen = crate::support::office::envelope_sender(raw);
         let parsed = pengaduan::mail::parse(raw);
         let complaint = by_subject(&list, &parsed.subject);
         acknowledgment(
@@ -222,7 +220,7 @@ async fn machines_and_junk_are_recorded_never_answered() {
     for name in machine.iter().chain(&junk) {
         let raw = fixture(name);
         // Junk without a usable sender still travels with some envelope sender.
-        let from = support::office::envelope_sender(&raw);
+        let from = crate::support::office::envelope_sender(&raw);
         let from = if from.is_empty() {
             "someone@example.net".to_string()
         } else {
@@ -431,13 +429,11 @@ async fn a_repeated_run_changes_nothing() {
             .await,
         1
     );
-    let citizen = support::office::envelope_sender(&raw);
+    let citizen = crate::support::office::envelope_sender(&raw);
     acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
 
     // The same message delivered again (a second copy, a new UID) is recognised.
-    office.submit(&citizen, &raw).await;
-    office.wait_inbox(1).await;
-    office.run_once();
+    office.deliver_and_run(&citizen, &raw).await;
     assert_eq!(office.list().len(), 1);
     assert_eq!(office.count("SELECT count(*) FROM imap_receipts").await, 2);
     assert_eq!(
@@ -569,7 +565,7 @@ async fn mail_is_sent_over_implicit_tls() {
         .await;
     office.wait_inbox(1).await;
     office.run_once();
-    let citizen = support::office::envelope_sender(&raw);
+    let citizen = crate::support::office::envelope_sender(&raw);
     acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
 }
 

@@ -29,7 +29,6 @@
 //!
 //! Set `MAILSTACK_KEEP=1` to keep the stack's directory (configs, logs, Maildirs) after the
 //! test; its path is printed on stderr.
-#![allow(dead_code)]
 
 pub mod office;
 
@@ -63,7 +62,6 @@ pub type ImapSession = async_imap::Session<TcpStream>;
 pub struct MailStack {
     dir: Option<tempfile::TempDir>,
     path: PathBuf,
-    env: HashMap<String, String>,
     imap_port: u16,
     imaps_port: u16,
     smtp_port: u16,
@@ -173,11 +171,6 @@ impl MailStack {
             .expect("mail stack start task panicked")
     }
 
-    /// Synchronous variant of [`MailStack::start`], for tests without a runtime.
-    pub fn start_blocking() -> MailStack {
-        MailStack::start_blocking_with(&[])
-    }
-
     fn start_blocking_with(extra_env: &[(String, String)]) -> MailStack {
         let mut failures = Vec::new();
         // A second attempt with new ports covers the race where another process grabs one
@@ -217,7 +210,6 @@ impl MailStack {
                     smtp_port: port("SMTP_PORT"),
                     submission_port: port("SUBMISSION_PORT"),
                     smtps_port: port("SMTPS_PORT"),
-                    env,
                     dir: Some(dir),
                 };
             }
@@ -260,21 +252,12 @@ impl MailStack {
     pub fn ca_pem(&self) -> Vec<u8> {
         std::fs::read(self.ca_file()).expect("cannot read the mail stack's ca.pem")
     }
-    /// Root of the per-user Maildir homes (`<mail_dir>/<user>/Maildir`).
-    pub fn mail_dir(&self) -> PathBuf {
-        self.path.join("mail")
-    }
     pub fn dovecot_log(&self) -> PathBuf {
         self.path.join("dovecot.log")
     }
     pub fn postfix_log(&self) -> PathBuf {
         self.path.join("postfix.log")
     }
-    /// A value of the `env` file the script wrote (e.g. `BASE_DIR`, `LMTP_SOCKET`).
-    pub fn env(&self, key: &str) -> Option<&str> {
-        self.env.get(key).map(String::as_str)
-    }
-
     /// Last lines of both servers' logs, for failure messages.
     pub fn log_tails(&self) -> String {
         format!(

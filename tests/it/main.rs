@@ -1,0 +1,19 @@
+//! Every integration test, in one binary: the support code (a private Dovecot and
+//! Postfix per test, the office under test, the real `pengaduan` binary) compiles once.
+//! One module per area.
+
+mod support;
+
+mod cli;
+mod deadline;
+mod exactly_once;
+mod golden;
+mod hardening;
+mod hostile;
+mod ingest;
+mod mailstack;
+mod operations;
+mod procedure;
+mod replies;
+mod safeguards;
+mod upgrade;
