@@ -12,171 +12,150 @@ use crate::store::Health;
 const DURATION_BUCKETS: [f64; 9] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
 
 pub fn render(health: &Health) -> String {
-    let mut out = String::new();
-    let count = |pairs: &[(String, i64)], key: &str| {
-        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-    };
-    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    };
+    let mut text = Exposition::default();
+    counters(&mut text, health);
+    gauges(&mut text, health);
+    durations(&mut text, health);
+    freshness(&mut text, health);
+    text.0
+}
 
-    family(
-        &mut out,
-        "pengaduan_messages_ingested_total",
+/// The Prometheus text format, one family at a time.
+#[derive(Default)]
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, label: Option<(&str, &str)>, value: impl std::fmt::Display) {
+        let _ = match label {
+            Some((key, label)) => writeln!(self.0, "{name}{{{key}=\"{label}\"}} {value}"),
+            None => writeln!(self.0, "{name} {value}"),
+        };
+    }
+}
+
+/// The number stored under `key` in a count per status or kind, 0 if absent.
+fn count(pairs: &[(String, i64)], key: &str) -> i64 {
+    pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
+const INGESTED_KINDS: [&str; 8] = [
+    "complaint",
+    "follow_up",
+    "third_party",
+    "staff_reply",
+    "unauthorized",
+    "auto_reply",
+    "bounce",
+    "quarantined",
+];
+
+fn counters(text: &mut Exposition, health: &Health) {
+    let name = "pengaduan_messages_ingested_total";
+    text.family(
+        name,
         "counter",
         "Inbound messages recorded, by what they became.",
     );
-    for kind in [
-        "complaint",
-        "follow_up",
-        "third_party",
-        "staff_reply",
-        "unauthorized",
-        "auto_reply",
-        "bounce",
-        "quarantined",
-    ] {
-        let _ = writeln!(
-            out,
-            "pengaduan_messages_ingested_total{{kind=\"{kind}\"}} {}",
-            count(&health.messages_by_kind, kind)
+    for kind in INGESTED_KINDS {
+        text.sample(
+            name,
+            Some(("kind", kind)),
+            count(&health.messages_by_kind, kind),
         );
     }
-    family(
-        &mut out,
-        "pengaduan_mail_sent_total",
-        "counter",
-        "Outgoing messages accepted by the SMTP server.",
-    );
-    let _ = writeln!(
-        out,
-        "pengaduan_mail_sent_total {}",
-        count(&health.outbox_by_status, "sent")
-    );
-    family(
-        &mut out,
-        "pengaduan_mail_failed_total",
-        "counter",
-        "Outgoing messages rejected permanently (5xx).",
-    );
-    let _ = writeln!(
-        out,
-        "pengaduan_mail_failed_total {}",
-        count(&health.outbox_by_status, "failed")
-    );
-    family(
-        &mut out,
-        "pengaduan_quarantined_total",
-        "counter",
-        "Inbound messages quarantined.",
-    );
-    let _ = writeln!(out, "pengaduan_quarantined_total {}", health.quarantined);
-    family(
-        &mut out,
-        "pengaduan_unauthorized_replies_total",
-        "counter",
-        "Replies that tried to act without the right to.",
-    );
-    let _ = writeln!(
-        out,
-        "pengaduan_unauthorized_replies_total {}",
-        health.unauthorized
-    );
-    family(
-        &mut out,
-        "pengaduan_complaints",
-        "gauge",
-        "Complaints by status.",
-    );
+    let totals = [
+        (
+            "pengaduan_mail_sent_total",
+            "Outgoing messages accepted by the SMTP server.",
+            count(&health.outbox_by_status, "sent"),
+        ),
+        (
+            "pengaduan_mail_failed_total",
+            "Outgoing messages rejected permanently (5xx).",
+            count(&health.outbox_by_status, "failed"),
+        ),
+        (
+            "pengaduan_quarantined_total",
+            "Inbound messages quarantined.",
+            health.quarantined,
+        ),
+        (
+            "pengaduan_unauthorized_replies_total",
+            "Replies that tried to act without the right to.",
+            health.unauthorized,
+        ),
+    ];
+    for (name, help, value) in totals {
+        text.family(name, "counter", help);
+        text.sample(name, None, value);
+    }
+}
+
+fn gauges(text: &mut Exposition, health: &Health) {
+    let name = "pengaduan_complaints";
+    text.family(name, "gauge", "Complaints by status.");
     for status in Status::ALL {
-        let _ = writeln!(
-            out,
-            "pengaduan_complaints{{status=\"{status}\"}} {}",
-            count(&health.complaints_by_status, status.as_str())
-        );
+        let value = count(&health.complaints_by_status, status.as_str());
+        text.sample(name, Some(("status", status.as_str())), value);
     }
-    family(
-        &mut out,
-        "pengaduan_complaints_overdue",
-        "gauge",
-        "Open complaints past their deadline.",
-    );
-    let _ = writeln!(out, "pengaduan_complaints_overdue {}", health.overdue);
-    family(
-        &mut out,
-        "pengaduan_outbox_depth",
-        "gauge",
-        "Outgoing messages not sent, by status.",
-    );
+    let name = "pengaduan_complaints_overdue";
+    text.family(name, "gauge", "Open complaints past their deadline.");
+    text.sample(name, None, health.overdue);
+    let name = "pengaduan_outbox_depth";
+    text.family(name, "gauge", "Outgoing messages not sent, by status.");
     for status in ["pending", "sending", "failed", "uncertain"] {
-        let _ = writeln!(
-            out,
-            "pengaduan_outbox_depth{{status=\"{status}\"}} {}",
-            count(&health.outbox_by_status, status)
-        );
+        let value = count(&health.outbox_by_status, status);
+        text.sample(name, Some(("status", status)), value);
     }
-    family(
-        &mut out,
-        "pengaduan_cycle_duration_seconds",
-        "histogram",
-        "Duration of successful cycles.",
-    );
+}
+
+fn durations(text: &mut Exposition, health: &Health) {
+    let name = "pengaduan_cycle_duration_seconds";
+    text.family(name, "histogram", "Duration of successful cycles.");
     let seconds: Vec<f64> = health
         .cycle_durations_ms
         .iter()
         .map(|ms| *ms as f64 / 1000.0)
         .collect();
+    let bucket_name = "pengaduan_cycle_duration_seconds_bucket";
     for bucket in DURATION_BUCKETS {
-        let _ = writeln!(
-            out,
-            "pengaduan_cycle_duration_seconds_bucket{{le=\"{bucket}\"}} {}",
-            seconds.iter().filter(|s| **s <= bucket).count()
-        );
+        let within = seconds.iter().filter(|s| **s <= bucket).count();
+        text.sample(bucket_name, Some(("le", &bucket.to_string())), within);
     }
-    let _ = writeln!(
-        out,
-        "pengaduan_cycle_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-        seconds.len()
+    text.sample(bucket_name, Some(("le", "+Inf")), seconds.len());
+    text.sample(
+        "pengaduan_cycle_duration_seconds_sum",
+        None,
+        seconds.iter().sum::<f64>(),
     );
-    let _ = writeln!(
-        out,
-        "pengaduan_cycle_duration_seconds_sum {}",
-        seconds.iter().sum::<f64>()
+    text.sample(
+        "pengaduan_cycle_duration_seconds_count",
+        None,
+        seconds.len(),
     );
-    let _ = writeln!(
-        out,
-        "pengaduan_cycle_duration_seconds_count {}",
-        seconds.len()
-    );
-    if let Some(at) = health
+}
+
+fn freshness(text: &mut Exposition, health: &Health) {
+    let last_success = health
         .last_success_at
         .as_deref()
-        .and_then(crate::clock::parse_rfc3339)
-    {
-        family(
-            &mut out,
-            "pengaduan_last_success_timestamp_seconds",
-            "gauge",
-            "When the last successful cycle finished.",
-        );
-        let _ = writeln!(
-            out,
-            "pengaduan_last_success_timestamp_seconds {}",
-            at.timestamp()
-        );
+        .and_then(crate::clock::parse_rfc3339);
+    if let Some(at) = last_success {
+        let name = "pengaduan_last_success_timestamp_seconds";
+        text.family(name, "gauge", "When the last successful cycle finished.");
+        text.sample(name, None, at.timestamp());
     }
-    family(
-        &mut out,
-        "pengaduan_last_cycle_failed",
+    let name = "pengaduan_last_cycle_failed";
+    text.family(
+        name,
         "gauge",
         "1 when the most recent cycle failed (status: FAILING), else 0.",
     );
-    let _ = writeln!(
-        out,
-        "pengaduan_last_cycle_failed {}",
-        u8::from(health.last_cycle_failed)
-    );
-    out
+    text.sample(name, None, u8::from(health.last_cycle_failed));
 }
 
 /// Writes `text` to `path` atomically (a temporary file renamed into place), so a
