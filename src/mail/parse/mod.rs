@@ -2,7 +2,7 @@
 //! attachments. This is the single place HTML becomes text.
 
 use chrono::{DateTime, Utc};
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -147,95 +147,28 @@ fn inbound_of(
     if message.headers().is_empty() || !looks_like_headers(raw) {
         return Inbound::defective("not an email: no header section");
     }
-
-    let mut signals = LoopSignals {
-        auto_submitted: header_text(&message, "Auto-Submitted"),
-        precedence: header_text(&message, "Precedence"),
-        has_list_id: message.header_raw("List-Id").is_some(),
-        has_x_autoreply: message.header_raw("X-Autoreply").is_some()
-            || message.header_raw("X-Autorespond").is_some(),
-        null_return_path: message
-            .header_raw("Return-Path")
-            .is_some_and(|v| v.trim() == "<>" || v.trim().is_empty()),
-        is_delivery_report: false,
-    };
-
-    let mut defect = None;
-    if let Some(ct) = message.root_part().content_type()
-        && ct.c_type.eq_ignore_ascii_case("multipart")
-    {
-        if ct.attribute("boundary").is_none_or(|b| b.is_empty()) {
-            defect = Some("malformed MIME: multipart without boundary".to_string());
-        }
-        signals.is_delivery_report = ct
-            .c_subtype
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("report"));
-    }
-
-    let from = message.from().and_then(first_party);
+    let (signals, defect) = loop_signals(&message);
     let (body_text, body_html) = body_text(&message);
     // What each attachment is, read while the message is borrowed; the bytes are moved
     // out afterwards, so a large decoded file exists once.
-    #[allow(clippy::type_complexity)]
-    let described: Vec<(
-        usize,
-        Option<String>,
-        String,
-        &'static str,
-        Option<(&[u8], usize)>,
-    )> = message
+    let described: Vec<Described<'_>> = message
         .attachments
         .iter()
-        .filter_map(|&id| Some((id as usize, message.parts.get(id as usize)?)))
-        .map(|(id, part)| {
-            let content_type = part
-                .content_type()
-                .map(|ct| match &ct.c_subtype {
-                    Some(sub) => format!("{}/{}", ct.c_type, sub),
-                    None => ct.c_type.to_string(),
-                })
-                .filter(|ct| is_media_type(ct))
-                .unwrap_or_else(|| "application/octet-stream".into())
-                .to_ascii_lowercase();
-            let disposition = if matches!(part.body, PartType::Message(_)) {
-                "message"
-            } else if part
-                .content_disposition()
-                .is_some_and(|cd| cd.c_type.eq_ignore_ascii_case("inline"))
-                || matches!(part.body, PartType::InlineBinary(_))
-            {
-                "inline"
-            } else {
-                "attachment"
-            };
-            let filename = part
-                .attachment_name()
-                .map(str::to_string)
-                .or_else(|| {
-                    part.message()
-                        .and_then(|m| m.subject())
-                        .map(|s| format!("{s}.eml"))
-                })
-                .map(|name| file_name(&name))
-                .filter(|name| !name.is_empty());
-            (
-                id,
-                filename,
-                content_type,
-                disposition,
-                base64_text(parsed, part),
-            )
+        .filter_map(|&id| {
+            Some(describe(
+                id as usize,
+                message.parts.get(id as usize)?,
+                parsed,
+            ))
         })
         .collect();
-
     let mut inbound = Inbound {
         message_id: message
             .message_id()
             .and_then(|id| usable_message_id(id.trim())),
         in_reply_to: message_ids(message.in_reply_to()),
         references: message_ids(message.references()),
-        from,
+        from: message.from().and_then(first_party),
         to: parties(message.to()),
         cc: parties(message.cc()),
         subject: one_line(message.subject().unwrap_or(""), MAX_SUBJECT_CHARS),
@@ -251,8 +184,95 @@ fn inbound_of(
         defect,
     };
     let mut message = message;
-    for (id, filename, content_type, disposition, text) in described {
-        let part = &mut message.parts[id];
+    for file in described {
+        let part = &mut message.parts[file.id];
+        inbound.attachments.push(file.take(part, aside, parsed));
+    }
+    inbound
+}
+
+/// Header evidence of a machine sender, and a defect of the MIME structure if any.
+fn loop_signals(message: &mail_parser::Message<'_>) -> (LoopSignals, Option<String>) {
+    let mut signals = LoopSignals {
+        auto_submitted: header_text(message, "Auto-Submitted"),
+        precedence: header_text(message, "Precedence"),
+        has_list_id: message.header_raw("List-Id").is_some(),
+        has_x_autoreply: message.header_raw("X-Autoreply").is_some()
+            || message.header_raw("X-Autorespond").is_some(),
+        null_return_path: message
+            .header_raw("Return-Path")
+            .is_some_and(|v| v.trim() == "<>" || v.trim().is_empty()),
+        is_delivery_report: false,
+    };
+    let mut defect = None;
+    if let Some(ct) = message.root_part().content_type()
+        && ct.c_type.eq_ignore_ascii_case("multipart")
+    {
+        if ct.attribute("boundary").is_none_or(|b| b.is_empty()) {
+            defect = Some("malformed MIME: multipart without boundary".to_string());
+        }
+        signals.is_delivery_report = ct
+            .c_subtype
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"));
+    }
+    (signals, defect)
+}
+
+/// What an attachment is, before its bytes are taken out of the parsed message.
+struct Described<'p> {
+    id: usize,
+    filename: Option<String>,
+    content_type: String,
+    disposition: &'static str,
+    /// Its base64 text in `parsed`, when it can travel as it came, and the length it
+    /// decodes to.
+    text: Option<(&'p [u8], usize)>,
+}
+
+fn describe<'p>(id: usize, part: &MessagePart<'_>, parsed: &'p [u8]) -> Described<'p> {
+    let content_type = part
+        .content_type()
+        .map(|ct| match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub),
+            None => ct.c_type.to_string(),
+        })
+        .filter(|ct| is_media_type(ct))
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_ascii_lowercase();
+    let disposition = if matches!(part.body, PartType::Message(_)) {
+        "message"
+    } else if part
+        .content_disposition()
+        .is_some_and(|cd| cd.c_type.eq_ignore_ascii_case("inline"))
+        || matches!(part.body, PartType::InlineBinary(_))
+    {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let filename = part
+        .attachment_name()
+        .map(str::to_string)
+        .or_else(|| {
+            part.message()
+                .and_then(|m| m.subject())
+                .map(|s| format!("{s}.eml"))
+        })
+        .map(|name| file_name(&name))
+        .filter(|name| !name.is_empty());
+    Described {
+        id,
+        filename,
+        content_type,
+        disposition,
+        text: base64_text(parsed, part),
+    }
+}
+
+impl Described<'_> {
+    /// The attachment, its decoded bytes moved out of `part` unless they need no copy.
+    fn take(self, part: &mut MessagePart<'_>, aside: &SetAside, parsed: &[u8]) -> Attachment {
         let (size, sha256, bytes, encoded) = match aside.at(part.offset_body as usize) {
             // Set aside: decoded and hashed when it was cut out.
             Some(region) => (
@@ -266,7 +286,7 @@ fn inbound_of(
                 let (size, sha256) = (decoded.len(), sha256_hex(&decoded));
                 // A file whose base64 text can travel as is keeps no copy at all: it is
                 // named by its place in the raw message.
-                match text.filter(|&(_, length)| length == size) {
+                match self.text.filter(|&(_, length)| length == size) {
                     Some((text, _)) => {
                         let start = aside.to_raw(text.as_ptr() as usize - parsed.as_ptr() as usize);
                         (size, sha256, Vec::new(), Some(start..start + text.len()))
@@ -275,17 +295,16 @@ fn inbound_of(
                 }
             }
         };
-        inbound.attachments.push(Attachment {
-            filename,
-            content_type,
-            disposition,
+        Attachment {
+            filename: self.filename,
+            content_type: self.content_type,
+            disposition: self.disposition,
             size,
             sha256,
             bytes,
             encoded,
-        });
+        }
     }
-    inbound
 }
 
 /// The decoded bytes of a part, moved out of the parsed message (copied only when they
