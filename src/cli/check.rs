@@ -11,147 +11,151 @@ use crate::transport::imap;
 
 /// `check`: one line per item; exit status 1 if any fails.
 pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let mut failed = false;
-    let mut line = |ok: bool, item: &str, detail: String| {
-        failed |= !ok;
-        println!("{} {item}: {detail}", if ok { "ok  " } else { "FAIL" });
-    };
-    line(
+    let mut report = Report::default();
+    let source = settings.source.display();
+    report.line(
         true,
         "configuration",
-        format!("{} is valid (secrets not shown)", settings.source.display()),
+        format!("{source} is valid (secrets not shown)"),
     );
+    database(settings, &mut report).await;
+    imap(settings, &mut report).await;
+    smtp(settings, &mut report).await;
+    templates(settings, &mut report);
+    Ok(if report.failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
 
-    match Store::open(&settings.database.url).await {
-        Ok(store) => {
-            match store.ping().await {
-                Ok(count) => line(
-                    true,
-                    "database",
-                    format!(
-                        "{} reachable and migrated; {count} complaints",
-                        settings.database.url
-                    ),
-                ),
-                Err(e) => line(false, "database", format!("{}: {e}", settings.database.url)),
-            }
-            let (ok, detail) = integrity(settings, &store).await;
-            line(ok, "database integrity", detail);
-            let archive = store.archive().dir().display().to_string();
-            match store.archive().check_writable() {
-                Ok(()) => line(true, "archive", format!("{archive} is writable")),
-                Err(e) => line(
-                    false,
-                    "archive",
-                    format!("{e}; every message's bytes are kept there"),
-                ),
-            }
+/// The printed lines, and whether any failed.
+#[derive(Default)]
+struct Report {
+    failed: bool,
+}
+
+impl Report {
+    fn line(&mut self, ok: bool, item: &str, detail: String) {
+        self.failed |= !ok;
+        let verdict = if ok { "ok  " } else { "FAIL" };
+        super::say(format_args!("{verdict} {item}: {detail}"));
+    }
+}
+
+async fn database(settings: &Settings, report: &mut Report) {
+    let url = &settings.database.url;
+    let store = match Store::open(url).await {
+        Ok(store) => store,
+        Err(e) if crate::store::is_corruption(&e) => {
+            let detail = name_damaged_database(url, e).to_string();
+            return report.line(false, "database", detail);
         }
-        Err(e) if crate::store::is_corruption(&e) => line(
-            false,
-            "database",
-            name_damaged_database(&settings.database.url, e).to_string(),
-        ),
-        Err(e) => line(
-            false,
-            "database",
-            format!(
+        Err(e) => {
+            let detail = format!(
                 "{}; check database.url and that the directory is writable",
                 one_line(&e)
-            ),
+            );
+            return report.line(false, "database", detail);
+        }
+    };
+    match store.ping().await {
+        Ok(count) => report.line(
+            true,
+            "database",
+            format!("{url} reachable and migrated; {count} complaints"),
+        ),
+        Err(e) => report.line(false, "database", format!("{url}: {e}")),
+    }
+    let (ok, detail) = integrity(settings, &store).await;
+    report.line(ok, "database integrity", detail);
+    let archive = store.archive().dir().display().to_string();
+    match store.archive().check_writable() {
+        Ok(()) => report.line(true, "archive", format!("{archive} is writable")),
+        Err(e) => report.line(
+            false,
+            "archive",
+            format!("{e}; every message's bytes are kept there"),
         ),
     }
+}
 
-    match imap::Connection::connect(&settings.imap).await {
-        Ok(mut connection) => {
-            line(
-                true,
-                "imap",
-                format!(
-                    "logged in as {} at {}:{}",
-                    settings.imap.username, settings.imap.host, settings.imap.port
-                ),
-            );
-            match connection.folders().await {
-                Ok(folders) => {
-                    for (key, name) in [
-                        ("imap.mailbox", &settings.imap.mailbox),
-                        ("imap.processed_mailbox", &settings.imap.processed_mailbox),
-                        ("imap.quarantine_mailbox", &settings.imap.quarantine_mailbox),
-                    ] {
-                        let exists = folders.iter().any(|f| f == name);
-                        let created_later = key != "imap.mailbox";
-                        line(
-                            exists || created_later,
-                            "imap folder",
-                            if exists {
-                                format!("{name} ({key}) exists")
-                            } else if created_later {
-                                format!(
-                                    "{name} ({key}) does not exist yet; the worker creates it on first use"
-                                )
-                            } else {
-                                format!("{name} ({key}) does not exist; fix {key}")
-                            },
-                        );
-                    }
-                }
-                Err(e) => line(false, "imap folders", one_line(&e)),
-            }
-            connection.logout().await;
-        }
-        Err(e) => line(
-            false,
-            "imap",
-            format!(
+async fn imap(settings: &Settings, report: &mut Report) {
+    let imap = &settings.imap;
+    let mut connection = match imap::Connection::connect(imap).await {
+        Ok(connection) => connection,
+        Err(e) => {
+            let detail = format!(
                 "{}; check imap.host, imap.port, imap.security, imap.username and the password",
                 one_line(&e)
-            ),
-        ),
+            );
+            return report.line(false, "imap", detail);
+        }
+    };
+    let detail = format!(
+        "logged in as {} at {}:{}",
+        imap.username, imap.host, imap.port
+    );
+    report.line(true, "imap", detail);
+    match connection.folders().await {
+        Ok(folders) => {
+            for (key, name) in [
+                ("imap.mailbox", &imap.mailbox),
+                ("imap.processed_mailbox", &imap.processed_mailbox),
+                ("imap.quarantine_mailbox", &imap.quarantine_mailbox),
+            ] {
+                folder(report, key, name, folders.iter().any(|f| f == name));
+            }
+        }
+        Err(e) => report.line(false, "imap folders", one_line(&e)),
     }
+    connection.logout().await;
+}
 
+/// The inbox must exist; the worker creates the other folders on first use.
+fn folder(report: &mut Report, key: &str, name: &str, exists: bool) {
+    let created_later = key != "imap.mailbox";
+    let detail = if exists {
+        format!("{name} ({key}) exists")
+    } else if created_later {
+        format!("{name} ({key}) does not exist yet; the worker creates it on first use")
+    } else {
+        format!("{name} ({key}) does not exist; fix {key}")
+    };
+    report.line(exists || created_later, "imap folder", detail);
+}
+
+async fn smtp(settings: &Settings, report: &mut Report) {
     match crate::transport::smtp::Session::open(settings).await {
         Ok(session) => {
             session.quit().await;
-            line(
-                true,
-                "smtp",
-                format!(
-                    "{}:{} greets, TLS and authentication accepted",
-                    settings.smtp.host, settings.smtp.port
-                ),
-            )
+            let (host, port) = (&settings.smtp.host, settings.smtp.port);
+            let detail = format!("{host}:{port} greets, TLS and authentication accepted");
+            report.line(true, "smtp", detail);
         }
-        Err(e) => line(
+        Err(e) => report.line(
             false,
             "smtp",
             format!("{e}; check smtp.host, smtp.port, smtp.security and the credentials"),
         ),
     }
+}
 
-    match Templates::load(&settings.office.templates_dir) {
-        Ok(templates) => {
-            for name in Templates::names() {
-                match templates.render(name, sample_context(settings)) {
-                    Ok(_) => line(true, "template", format!("{name} renders")),
-                    Err(e) => line(
-                        false,
-                        "template",
-                        format!(
-                            "{e}; fix {}/{name}.txt",
-                            settings.office.templates_dir.display()
-                        ),
-                    ),
-                }
+fn templates(settings: &Settings, report: &mut Report) {
+    let dir = &settings.office.templates_dir;
+    let templates = match Templates::load(dir) {
+        Ok(templates) => templates,
+        Err(e) => return report.line(false, "templates", e.to_string()),
+    };
+    for name in Templates::names() {
+        match templates.render(name, sample_context(settings)) {
+            Ok(_) => report.line(true, "template", format!("{name} renders")),
+            Err(e) => {
+                let detail = format!("{e}; fix {}/{name}.txt", dir.display());
+                report.line(false, "template", detail);
             }
         }
-        Err(e) => line(false, "templates", e.to_string()),
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// SQLite's integrity check of the register, for `check`: whether it passed, and the

@@ -143,12 +143,37 @@ impl Command {
     pub fn logs_to_stdout(&self) -> bool {
         matches!(self, Command::Run { .. })
     }
+
+    /// Whether the command talks to the mail servers. TLS writes a socket with
+    /// `writev`, which raises SIGPIPE when the peer has gone: these commands keep the
+    /// signal ignored and print with [`say`] instead.
+    fn speaks_to_servers(&self) -> bool {
+        matches!(
+            self,
+            Command::Run { .. }
+                | Command::Check
+                | Command::Quarantine {
+                    action: QuarantineAction::Retry { .. }
+                }
+        )
+    }
+}
+
+/// Prints one line of a command's answer; when its reader has gone away, the command
+/// ends quietly (exit 0), as the others do by SIGPIPE.
+pub(crate) fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out.write_fmt(line).and_then(|()| out.write_all(b"\n"));
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
 }
 
 /// Runs the command and maps the outcome to the process exit status: 0 success, 1 a
 /// failure at run time, 2 a configuration error.
 pub async fn main(cli: Cli) -> ExitCode {
-    if !matches!(cli.command, Command::Run { .. }) {
+    if !cli.command.speaks_to_servers() {
         end_quietly_when_the_reader_goes_away();
     }
     match execute(&cli).await {
@@ -169,10 +194,10 @@ pub async fn main(cli: Cli) -> ExitCode {
 
 /// A command that prints its answer (`list | head -1`) ends when its reader goes away,
 /// quietly, as Unix tools do: SIGPIPE's default action is restored (Rust ignores the
-/// signal, so the next `println!` would panic on the broken pipe). The worker (`run`)
-/// keeps ignoring it and carries on: a log line it cannot write is dropped
-/// (`telemetry`), and its sockets never raise the signal (std sends with
-/// `MSG_NOSIGNAL`).
+/// signal, so the next `println!` would panic on the broken pipe). Commands that talk to
+/// the mail servers keep ignoring it (see [`Command::speaks_to_servers`]): the worker
+/// carries on when a log line cannot be written (`telemetry`), and `check` prints with
+/// [`say`].
 fn end_quietly_when_the_reader_goes_away() {
     // SAFETY: sets the disposition of one signal that this program installs no handler
     // for; nothing else in the process depends on SIGPIPE being ignored.

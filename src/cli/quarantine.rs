@@ -73,10 +73,10 @@ pub async fn quarantine(
             .await;
             lease::release(&store)?;
             result?;
-            println!(
+            super::say(format_args!(
                 "quarantined message #{id} is back in {}; the next cycle processes it",
                 settings.imap.mailbox
-            );
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

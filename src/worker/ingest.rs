@@ -14,7 +14,7 @@ use crate::domain::{EmailAddress, InboundKind};
 use crate::failpoint;
 use crate::mail::{classify, parse};
 use crate::office::flood;
-use crate::office::intake::{self, Plan, Prepared};
+use crate::office::intake::{self, Plan, Prepared, Recorded};
 use crate::store::{Archive, Destination, Store};
 use crate::transport::imap::{Connection, Fetched, Selected};
 
@@ -71,37 +71,8 @@ pub(super) async fn ingest_mailbox(
     let mut committed: Vec<(u32, Destination)> = Vec::new();
     while let Some(prepared) = next.take() {
         report.fetched += prepared.len() as u64;
-        let now = clock.now();
-        let started = Instant::now();
-        let commit = async {
-            let (ctx, source) = (ctx.clone(), (mailbox.to_owned(), selected.uid_validity));
-            let count = prepared.len();
-            let recorded = store
-                .batch(move |batch| {
-                    let mut recorded = Vec::with_capacity(prepared.len());
-                    for item in &prepared {
-                        let source = (source.0.as_str(), source.1);
-                        recorded.push(intake::record_or_quarantine(
-                            batch, item, &ctx, source, now,
-                        )?);
-                    }
-                    // Held complaints of this batch, listed for the admin. A digest that
-                    // cannot be sent does not stop intake: they are listed next time.
-                    if let Err(error) = batch.isolated(|batch| flood::send_digests(batch, &ctx, now))? {
-                        tracing::error!(error = %error, "cannot send the digest of held complaints");
-                    }
-                    // The parsed batch is freed here, off the reactor.
-                    drop(prepared);
-                    Ok(recorded)
-                })
-                .await?;
-            tracing::debug!(
-                messages = count,
-                commit_ms = started.elapsed().as_millis() as u64,
-                "batch committed"
-            );
-            anyhow::Ok(recorded)
-        };
+        let source = (mailbox.to_owned(), selected.uid_validity);
+        let commit = commit(store, ctx.clone(), prepared, source, clock.now());
         let upcoming = following.next().filter(|_| {
             let stopping = stop.load(Ordering::SeqCst);
             if stopping {
@@ -119,15 +90,7 @@ pub(super) async fn ingest_mailbox(
             anyhow::Ok((moved, fetched))
         };
         let (recorded, connection) = tokio::join!(commit, connection);
-        let mut moves = Vec::new();
-        for recorded in recorded? {
-            let Some(recorded) = recorded else {
-                report.left_in_inbox += 1;
-                continue;
-            };
-            count(report, &recorded.plan);
-            moves.push((recorded.uid, recorded.destination));
-        }
+        let moves = tally(report, recorded?);
         failpoint::pause("committed");
         let (moved, fetched) = connection?;
         mark_moved(settings, store, clock, selected, &moved, report).await?;
@@ -135,6 +98,57 @@ pub(super) async fn ingest_mailbox(
         next = fetched;
     }
     move_recorded(settings, store, clock, imap, selected, &committed, report).await
+}
+
+/// Records one fetched batch in one transaction (on the writer's thread).
+async fn commit(
+    store: &Store,
+    ctx: Arc<crate::office::Context>,
+    prepared: Vec<Prepared>,
+    (mailbox, uid_validity): (String, u32),
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Option<Recorded>>> {
+    let started = Instant::now();
+    let count = prepared.len();
+    let recorded = store
+        .batch(move |batch| {
+            let source = (mailbox.as_str(), uid_validity);
+            let mut recorded = Vec::with_capacity(prepared.len());
+            for item in &prepared {
+                recorded.push(intake::record_or_quarantine(
+                    batch, item, &ctx, source, now,
+                )?);
+            }
+            // Held complaints of this batch, listed for the admin. A digest that cannot
+            // be sent does not stop intake: they are listed next time.
+            if let Err(error) = batch.isolated(|batch| flood::send_digests(batch, &ctx, now))? {
+                tracing::error!(error = %error, "cannot send the digest of held complaints");
+            }
+            // The parsed batch is freed here, off the reactor.
+            drop(prepared);
+            Ok(recorded)
+        })
+        .await?;
+    tracing::debug!(
+        messages = count,
+        commit_ms = started.elapsed().as_millis() as u64,
+        "batch committed"
+    );
+    Ok(recorded)
+}
+
+/// Counts what a committed batch became; returns where each recorded message goes.
+fn tally(report: &mut CycleReport, recorded: Vec<Option<Recorded>>) -> Vec<(u32, Destination)> {
+    let mut moves = Vec::with_capacity(recorded.len());
+    for recorded in recorded {
+        let Some(recorded) = recorded else {
+            report.left_in_inbox += 1;
+            continue;
+        };
+        count(report, &recorded.plan);
+        moves.push((recorded.uid, recorded.destination));
+    }
+    moves
 }
 
 fn count(report: &mut CycleReport, plan: &Plan) {
