@@ -18,15 +18,28 @@ use crate::office::intake::{self, Plan, Prepared, Recorded};
 use crate::store::{Archive, Destination, Store};
 use crate::transport::imap::{Connection, Fetched, Selected};
 
+/// What the ingest of one mailbox works with.
+pub(super) struct Inbox<'a> {
+    pub ctx: &'a Arc<crate::office::Context>,
+    pub store: &'a Store,
+    pub clock: &'a Clock,
+    pub selected: &'a Selected,
+    /// Raised by SIGTERM: the batch in hand is finished, the rest waits.
+    pub stop: &'a AtomicBool,
+}
+
 pub(super) async fn ingest_mailbox(
-    ctx: &Arc<crate::office::Context>,
-    store: &Store,
-    clock: &Clock,
+    inbox: &Inbox<'_>,
     imap: &mut Connection,
-    selected: &Selected,
-    stop: &AtomicBool,
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
+    let Inbox {
+        ctx,
+        store,
+        clock,
+        selected,
+        stop,
+    } = *inbox;
     let settings = &ctx.settings;
     let mailbox = settings.imap.mailbox.as_str();
     let sizes = imap.sizes(selected).await?;
@@ -47,7 +60,7 @@ pub(super) async fn ingest_mailbox(
     if !receipts.is_empty() {
         let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
         report.already_recorded += moves.len() as u64;
-        move_recorded(settings, store, clock, imap, selected, &moves, report).await?;
+        move_recorded(inbox, imap, &moves, report).await?;
     }
 
     let pending: Vec<(u32, u64)> = sizes
@@ -93,11 +106,11 @@ pub(super) async fn ingest_mailbox(
         let moves = tally(report, recorded?);
         failpoint::pause("committed");
         let (moved, fetched) = connection?;
-        mark_moved(settings, store, clock, selected, &moved, report).await?;
+        mark_moved(inbox, &moved, report).await?;
         committed = moves;
         next = fetched;
     }
-    move_recorded(settings, store, clock, imap, selected, &committed, report).await
+    move_recorded(inbox, imap, &committed, report).await
 }
 
 /// Records one fetched batch in one transaction (on the writer's thread).
@@ -236,16 +249,13 @@ async fn fetch_and_parse(
 }
 
 async fn move_recorded(
-    settings: &Settings,
-    store: &Store,
-    clock: &Clock,
+    inbox: &Inbox<'_>,
     imap: &mut Connection,
-    selected: &Selected,
     moves: &[(u32, Destination)],
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
-    let moved = move_committed(settings, imap, moves).await?;
-    mark_moved(settings, store, clock, selected, &moved, report).await
+    let moved = move_committed(&inbox.ctx.settings, imap, moves).await?;
+    mark_moved(inbox, &moved, report).await
 }
 
 /// Hashes, archives, parses and classifies one fetched message.
@@ -303,23 +313,18 @@ async fn move_committed(
 /// Notes in the receipts that `uids` left the inbox (a run that dies before this only
 /// finds them gone).
 async fn mark_moved(
-    settings: &Settings,
-    store: &Store,
-    clock: &Clock,
-    selected: &Selected,
+    inbox: &Inbox<'_>,
     uids: &[u32],
     report: &mut CycleReport,
 ) -> anyhow::Result<()> {
     if uids.is_empty() {
         return Ok(());
     }
-    store
-        .mark_moved(
-            &settings.imap.mailbox,
-            selected.uid_validity,
-            uids,
-            clock.now(),
-        )
+    let mailbox = &inbox.ctx.settings.imap.mailbox;
+    let (uid_validity, now) = (inbox.selected.uid_validity, inbox.clock.now());
+    inbox
+        .store
+        .mark_moved(mailbox, uid_validity, uids, now)
         .await?;
     report.moved += uids.len() as u64;
     Ok(())

@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use self::delivery::DeliveryReport;
-use self::ingest::ingest_mailbox;
+use self::ingest::{Inbox, ingest_mailbox};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::templates::Templates;
@@ -89,7 +89,14 @@ pub async fn run_once(
 
     let ingested = async {
         let selected = imap.select(&settings.imap.mailbox).await?;
-        ingest_mailbox(&ctx, store, clock, &mut imap, &selected, stop, &mut report).await
+        let inbox = Inbox {
+            ctx: &ctx,
+            store,
+            clock,
+            selected: &selected,
+            stop,
+        };
+        ingest_mailbox(&inbox, &mut imap, &mut report).await
     }
     .await;
     // After ingest, IMAP is needed only to copy sent mail to `imap.sent_mailbox`. Without
