@@ -47,9 +47,22 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     let original = office.submit_fixture("04-mixed-pdf-jpeg.eml").await;
     office.wait_inbox(1).await;
     office.run_once();
+    let to_kadis = the_kepala_dinas_gets_the_complaint(&office, &original).await;
+    forgeries_and_typos_change_nothing(&office, &to_kadis).await;
+    let to_kabid = the_disposition_sends_the_task(&office, &to_kadis, &original).await;
+    stale_and_automatic_replies_change_nothing(&office, &to_kadis).await;
+    let to_kasubbag = the_draft_goes_for_approval(&office, &to_kabid).await;
+    let returned = a_rejection_returns_the_draft(&office, &to_kasubbag).await;
+    let draft = "Lubang di Jl. Agatis akan ditambal pada Rabu, 2 Desember 2026.";
+    the_corrected_draft_is_approved(&office, &returned, draft).await;
+    let answer = the_citizen_gets_exactly_the_approved_text(&office, &original, draft).await;
+    show_tells_the_whole_story(&office, draft).await;
+    a_message_after_the_answer_goes_to_the_admin(&office, &answer).await;
+}
 
-    // 1. The Kepala Dinas gets the complaint with its attachments; the admin is in Cc.
-    let to_kadis = nth(&office, KADIS, 1).await;
+/// The Kepala Dinas gets the complaint with its attachments; the admin is in Cc.
+async fn the_kepala_dinas_gets_the_complaint(office: &Office, original: &[u8]) -> Vec<u8> {
+    let to_kadis = nth(office, KADIS, 1).await;
     let subject = header(&to_kadis, "Subject").expect("Subject");
     assert!(
         subject.contains("[ADU-2026-00001]") && subject.contains("disposisi"),
@@ -65,7 +78,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     };
     assert_eq!(
         files(&parsed),
-        files(&pengaduan::mail::parse(&original)),
+        files(&pengaduan::mail::parse(original)),
         "the citizen's files travel with the complaint, byte for byte"
     );
     assert_eq!(parsed.attachments.len(), 2);
@@ -90,9 +103,12 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         parsed.body_text
     );
     assert_eq!(header(&to_kadis, "Cc").as_deref(), Some(ADMIN));
-    nth(&office, ADMIN, 1).await;
+    nth(office, ADMIN, 1).await;
+    to_kadis
+}
 
-    // A forged approval: a citizen writes SETUJU with the Kasubbag's From.
+/// A forged approval, another role's token and a mistyped division change nothing.
+async fn forgeries_and_typos_change_nothing(office: &Office, to_kadis: &[u8]) {
     let forged = format!(
         "From: {KASUBBAG}\r\nTo: {OFFICE}\r\nSubject: Re: [ADU-2026-00001] setuju\r\nMessage-ID: <forged-1@example.net>\r\n\r\nSETUJU\r\n"
     );
@@ -101,40 +117,46 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     office
         .submit(
             KASUBBAG,
-            &reply(KASUBBAG, &to_kadis, "aptika", "wrong-role-1"),
+            &reply(KASUBBAG, to_kadis, "aptika", "wrong-role-1"),
         )
         .await;
     // A mistyped division: not understood, the Kepala Dinas is told the valid keys.
     office
         .submit(
             KADIS,
-            &reply(KADIS, &to_kadis, "humas tolong dicek", "typo-1"),
+            &reply(KADIS, to_kadis, "humas tolong dicek", "typo-1"),
         )
         .await;
     office.wait_inbox(3).await;
     office.run_once();
-    assert_eq!(status(&office), "menunggu_disposisi", "nothing acted");
+    assert_eq!(status(office), "menunggu_disposisi", "nothing acted");
     assert_eq!(office.count("SELECT count(*) FROM unauthorized").await, 2);
-    let told = nth(&office, KADIS, 2).await;
+    let told = nth(office, KADIS, 2).await;
     assert!(
         pengaduan::mail::parse(&told).body_text.contains("humas"),
         "the Kepala Dinas is told what was wrong"
     );
+}
 
-    // 2. The disposition, written naturally above the quoted notification.
+/// The disposition, written naturally above the quoted notification.
+async fn the_disposition_sends_the_task(
+    office: &Office,
+    to_kadis: &[u8],
+    original: &[u8],
+) -> Vec<u8> {
     office
         .deliver_and_run(
             KADIS,
             &reply(
                 KADIS,
-                &to_kadis,
+                to_kadis,
                 "Aptika - mohon ditindaklanjuti segera.",
                 "disp-1",
             ),
         )
         .await;
-    assert_eq!(status(&office), "menunggu_jawaban");
-    let to_kabid = nth(&office, KABID, 1).await;
+    assert_eq!(status(office), "menunggu_jawaban");
+    let to_kabid = nth(office, KABID, 1).await;
     let task = pengaduan::mail::parse(&to_kabid);
     assert!(
         task.body_text.contains("mohon ditindaklanjuti segera"),
@@ -147,7 +169,7 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     };
     assert_eq!(
         hashes(&task.attachments),
-        hashes(&pengaduan::mail::parse(&original).attachments)
+        hashes(&pengaduan::mail::parse(original).attachments)
     );
     assert_eq!(task.attachments.len(), 2);
     assert_eq!(
@@ -157,21 +179,24 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         1,
         "named in the archived complaint, not copied"
     );
+    to_kabid
+}
 
-    // A second disposition on the same notification is stale: recorded, changes nothing.
+/// A second disposition (stale) and an out-of-office reply change nothing.
+async fn stale_and_automatic_replies_change_nothing(office: &Office, to_kadis: &[u8]) {
     office
-        .submit(KADIS, &reply(KADIS, &to_kadis, "sekretariat", "disp-2"))
+        .submit(KADIS, &reply(KADIS, to_kadis, "sekretariat", "disp-2"))
         .await;
     // The Kepala Dinas's out-of-office reply never acts.
     let ooo = format!(
         "From: {KADIS}\r\nTo: {OFFICE}\r\nSubject: Otomatis: Tidak di kantor\r\nAuto-Submitted: auto-replied\r\n\
          Message-ID: <ooo-1@mail.kaltaraprov.go.id>\r\nIn-Reply-To: {}\r\n\r\nSaya sedang dinas luar.\r\n",
-        header(&to_kadis, "Message-ID").expect("Message-ID")
+        header(to_kadis, "Message-ID").expect("Message-ID")
     );
     office.submit(KADIS, ooo.as_bytes()).await;
     office.wait_inbox(2).await;
     office.run_once();
-    assert_eq!(status(&office), "menunggu_jawaban");
+    assert_eq!(status(office), "menunggu_jawaban");
     let shown = office.show("ADU-2026-00001");
     let dispositions: Vec<_> = shown["events"]
         .as_array()
@@ -180,21 +205,23 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         .filter(|e| e["action"] == "disposition")
         .collect();
     assert_eq!(dispositions.len(), 1);
+}
 
-    // 3. The draft: an HTML-only Outlook reply with the answer letter attached.
+/// The draft: an HTML-only Outlook reply with the answer letter attached.
+async fn the_draft_goes_for_approval(office: &Office, to_kabid: &[u8]) -> Vec<u8> {
     office
         .deliver_and_run(
             KABID,
             &html_reply_with_attachment(
                 KABID,
-                &to_kabid,
+                to_kabid,
                 "Lubang di Jl. Agatis akan ditambal pekan ini.",
                 "draft-1",
             ),
         )
         .await;
-    assert_eq!(status(&office), "menunggu_persetujuan");
-    let to_kasubbag_1 = nth(&office, KASUBBAG, 1).await;
+    assert_eq!(status(office), "menunggu_persetujuan");
+    let to_kasubbag_1 = nth(office, KASUBBAG, 1).await;
     let approval_request = pengaduan::mail::parse(&to_kasubbag_1);
     assert!(
         approval_request
@@ -229,21 +256,24 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             .await,
         1
     );
+    to_kasubbag_1
+}
 
-    // 4. Rejected with a note: back to the division, next round.
+/// Rejected with a note: back to the division, next round.
+async fn a_rejection_returns_the_draft(office: &Office, to_kasubbag_1: &[u8]) -> Vec<u8> {
     office
         .deliver_and_run(
             KASUBBAG,
             &reply(
                 KASUBBAG,
-                &to_kasubbag_1,
+                to_kasubbag_1,
                 "TOLAK: sebutkan tanggal pengerjaan.",
                 "reject-1",
             ),
         )
         .await;
-    assert_eq!(status(&office), "menunggu_jawaban");
-    let returned = nth(&office, KABID, 2).await;
+    assert_eq!(status(office), "menunggu_jawaban");
+    let returned = nth(office, KABID, 2).await;
     assert!(
         pengaduan::mail::parse(&returned)
             .body_text
@@ -254,35 +284,43 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
     office
         .deliver_and_run(
             KASUBBAG,
-            &reply(KASUBBAG, &to_kasubbag_1, "Setuju.", "replay-1"),
+            &reply(KASUBBAG, to_kasubbag_1, "Setuju.", "replay-1"),
         )
         .await;
-    assert_eq!(status(&office), "menunggu_jawaban");
+    assert_eq!(status(office), "menunggu_jawaban");
     assert_eq!(
         office
             .count("SELECT count(*) FROM outbox WHERE purpose = 'jawab'")
             .await,
         0
     );
+    returned
+}
 
-    // 5. The corrected draft, then the approval.
-    let draft = "Lubang di Jl. Agatis akan ditambal pada Rabu, 2 Desember 2026.";
+/// The corrected draft, then the approval.
+async fn the_corrected_draft_is_approved(office: &Office, returned: &[u8], draft: &str) {
     office
-        .deliver_and_run(KABID, &reply(KABID, &returned, draft, "draft-2"))
+        .deliver_and_run(KABID, &reply(KABID, returned, draft, "draft-2"))
         .await;
-    assert_eq!(status(&office), "menunggu_persetujuan");
-    let to_kasubbag_2 = nth(&office, KASUBBAG, 3).await;
+    assert_eq!(status(office), "menunggu_persetujuan");
+    let to_kasubbag_2 = nth(office, KASUBBAG, 3).await;
     office
         .deliver_and_run(
             KASUBBAG,
             &reply(KASUBBAG, &to_kasubbag_2, "Setuju.", "approve-2"),
         )
         .await;
-    assert_eq!(status(&office), "selesai");
+    assert_eq!(status(office), "selesai");
+}
 
-    // 6. The citizen gets exactly the approved text, in their own thread.
-    let answer = nth(&office, CITIZEN, 2).await;
-    let parent = header(&original, "Message-ID").expect("Message-ID");
+/// The citizen gets exactly the approved text, in their own thread.
+async fn the_citizen_gets_exactly_the_approved_text(
+    office: &Office,
+    original: &[u8],
+    draft: &str,
+) -> Vec<u8> {
+    let answer = nth(office, CITIZEN, 2).await;
+    let parent = header(original, "Message-ID").expect("Message-ID");
     assert_eq!(
         header(&answer, "In-Reply-To").as_deref(),
         Some(parent.as_str())
@@ -316,8 +354,11 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
             .iter()
             .any(|m| header(m, "Message-ID") == header(&answer, "Message-ID"))
     );
+    answer
+}
 
-    // `show` tells the whole story: the disposition sheet, each draft, each decision.
+/// `show` tells the whole story: the disposition sheet, each draft, each decision.
+async fn show_tells_the_whole_story(office: &Office, draft: &str) {
     let shown = office.show("ADU-2026-00001");
     assert_eq!(shown["disposition"]["division"], "aptika");
     assert_eq!(shown["disposition"]["by"], KADIS);
@@ -362,15 +403,17 @@ async fn a_complaint_travels_to_the_approved_answer_and_forgeries_change_nothing
         .count("SELECT count(*) FROM events WHERE action = 'stale_reply'")
         .await;
     assert_eq!(stale, 2, "the second disposition and the replayed approval");
+}
 
-    // The citizen writes again after the answer: recorded, and the admin is told.
+/// The citizen writes again after the answer: recorded, and the admin is told.
+async fn a_message_after_the_answer_goes_to_the_admin(office: &Office, answer: &[u8]) {
     let thanks = format!(
         "From: {CITIZEN}\r\nTo: {OFFICE}\r\nSubject: Re: jawaban [ADU-2026-00001]\r\nMessage-ID: <thanks-1@example.net>\r\n\
          In-Reply-To: {}\r\n\r\nTerima kasih, tetapi lubang di sebelahnya belum.\r\n",
-        header(&answer, "Message-ID").expect("Message-ID")
+        header(answer, "Message-ID").expect("Message-ID")
     );
     office.deliver_and_run(CITIZEN, thanks.as_bytes()).await;
-    assert_eq!(status(&office), "selesai");
+    assert_eq!(status(office), "selesai");
     let admin = office
         .stack
         .wait_for_messages(ADMIN, "INBOX", 5, WAIT)
