@@ -45,7 +45,7 @@ impl Report {
 
 async fn database(settings: &Settings, report: &mut Report) {
     let url = &settings.database.url;
-    let store = match Store::open(url).await {
+    let store = match Store::open(url).await.map_err(anyhow::Error::from) {
         Ok(store) => store,
         Err(e) if crate::store::is_corruption(&e) => {
             let detail = name_damaged_database(url, e).to_string();

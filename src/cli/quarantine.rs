@@ -55,7 +55,7 @@ pub async fn quarantine(
             })?;
             let clock = Clock::from_env()?;
             // Holding the worker lock, so no cycle sees the copy before its key is freed.
-            if let Acquired::HeldBy(holder, _) = lease::acquire(&store, clock.now())? {
+            if let Acquired::HeldBy(holder, _) = lease::acquire(&store, clock.now()).await? {
                 anyhow::bail!(
                     "a worker is running (host {}, pid {}); try again when it is done",
                     holder.host,
@@ -71,7 +71,7 @@ pub async fn quarantine(
                 anyhow::Ok(())
             }
             .await;
-            lease::release(&store)?;
+            lease::release(&store).await?;
             result?;
             super::say(format_args!(
                 "quarantined message #{id} is back in {}; the next cycle processes it",

@@ -64,8 +64,14 @@ pub fn due(
 
 /// Whether a sweep at `now` has anything to look at: an open complaint within the
 /// reminder horizon of its deadline.
-pub fn pending(store: &Store, settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    store.any_open_complaint_due_before(horizon(settings, now))
+pub async fn pending(
+    store: &Store,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    Ok(store
+        .any_open_complaint_due_before(horizon(settings, now))
+        .await?)
 }
 
 /// The sweep looks at open complaints whose deadline is before this.

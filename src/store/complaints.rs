@@ -1,16 +1,39 @@
-//! The procedure's records: notifications a reply names, a complaint's state, its brief
-//! for notifications, dispositions, drafts, decisions and unauthorized attempts.
+//! `complaints` and the procedure's records: a complaint's registration and state, the
+//! notifications a reply names, its brief for notifications, dispositions, drafts,
+//! decisions, unauthorized attempts and deadline notices.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use sqlx::Row;
 
-use super::batch::{BatchError, Result as BatchResult};
-use super::{Batch, Result};
+use super::Store;
+use super::batch::Batch;
+use super::db::Access;
+use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{Decision, Referenced, State};
 use crate::domain::{EmailAddress, RegisterNumber, Status};
 use crate::mail::compose::Brief;
+
+/// A complaint as threading sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintRef {
+    pub id: i64,
+    pub number: RegisterNumber,
+    pub status: Status,
+}
+
+/// A new complaint to register.
+pub struct NewComplaint<'a> {
+    pub prefix: &'a str,
+    pub year: i32,
+    pub channel: &'a str,
+    pub reporter_name: Option<&'a str>,
+    pub reporter_email: &'a EmailAddress,
+    pub subject: &'a str,
+    pub received_at: DateTime<Utc>,
+    pub deadline_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
 
 /// A sent message is recorded under its Message-ID (its exactly-once key).
 pub(super) const NOTIFICATION_BY_MESSAGE_ID: &str =
@@ -18,9 +41,79 @@ pub(super) const NOTIFICATION_BY_MESSAGE_ID: &str =
      FROM messages m JOIN complaints c ON c.id = m.complaint_id
      WHERE m.message_key = ? AND m.direction = 'out' AND m.stage IS NOT NULL";
 
+/// A message is recorded under its Message-ID (its exactly-once key), so the key's index
+/// finds it.
+pub(super) const COMPLAINT_BY_MESSAGE_ID: &str =
+    "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
+     WHERE m.message_key = ?";
+
 impl Batch<'_> {
+    /// Takes the next register number of `year` and records the complaint.
+    pub fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
+        let seq: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO register_sequence (year, last) VALUES (?, 1)
+                 ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            )?
+            .query_row([new.year], |row| row.get(0))?;
+        let number = RegisterNumber::new(new.prefix, new.year, seq);
+        let status = Status::MenungguDisposisi;
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
+                                         received_at, deadline_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    number.as_str(),
+                    new.year,
+                    seq,
+                    status.as_str(),
+                    new.channel,
+                    new.reporter_name,
+                    new.reporter_email.as_str(),
+                    new.subject,
+                    rfc3339(new.received_at),
+                    rfc3339(new.deadline_at),
+                    rfc3339(new.now),
+                    rfc3339(new.now),
+                ],
+                |row| row.get(0),
+            )?;
+        Ok(ComplaintRef { id, number, status })
+    }
+
+    /// The complaint that any of these Message-IDs belongs to (nearest first).
+    pub fn complaint_by_message_ids(&mut self, ids: &[&str]) -> Result<Option<ComplaintRef>> {
+        let mut statement = self.connection.prepare_cached(COMPLAINT_BY_MESSAGE_ID)?;
+        for id in ids {
+            if let Some(found) = statement.query_row([id], complaint_ref).optional()? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The complaint with this number, if it was reported by this address.
+    pub fn complaint_by_number_from(
+        &mut self,
+        number: &RegisterNumber,
+        reporter: &EmailAddress,
+    ) -> Result<Option<ComplaintRef>> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "SELECT id, number, status FROM complaints WHERE number = ? AND reporter_email = ?",
+            )?
+            .query_row([number.as_str(), reporter.as_str()], complaint_ref)
+            .optional()?)
+    }
+
     /// The worker's notifications among these Message-IDs, in the order given.
-    pub fn notifications(&mut self, ids: &[&str]) -> BatchResult<Vec<Referenced>> {
+    pub fn notifications(&mut self, ids: &[&str]) -> Result<Vec<Referenced>> {
         let mut statement = self
             .connection()
             .prepare_cached(NOTIFICATION_BY_MESSAGE_ID)?;
@@ -47,7 +140,7 @@ impl Batch<'_> {
         Ok(found)
     }
 
-    pub fn is_reporter(&mut self, complaint_id: i64, address: &EmailAddress) -> BatchResult<bool> {
+    pub fn is_reporter(&mut self, complaint_id: i64, address: &EmailAddress) -> Result<bool> {
         let found: Option<i64> = self
             .connection()
             .prepare_cached("SELECT id FROM complaints WHERE id = ? AND reporter_email = ?")?
@@ -57,7 +150,7 @@ impl Batch<'_> {
     }
 
     /// A complaint by its number, whoever asks.
-    pub fn complaint_id_by_number(&mut self, number: &RegisterNumber) -> BatchResult<Option<i64>> {
+    pub fn complaint_id_by_number(&mut self, number: &RegisterNumber) -> Result<Option<i64>> {
         Ok(self
             .connection()
             .prepare_cached("SELECT id FROM complaints WHERE number = ?")?
@@ -65,7 +158,7 @@ impl Batch<'_> {
             .optional()?)
     }
 
-    pub fn state(&mut self, complaint_id: i64) -> BatchResult<State> {
+    pub fn state(&mut self, complaint_id: i64) -> Result<State> {
         let (status, division, round): (String, Option<String>, i64) = self
             .connection()
             .prepare_cached("SELECT status, division, round FROM complaints WHERE id = ?")?
@@ -93,7 +186,7 @@ impl Batch<'_> {
         state: &State,
         closed_reason: Option<&str>,
         now: DateTime<Utc>,
-    ) -> BatchResult<()> {
+    ) -> Result<()> {
         self.connection()
             .prepare_cached(
                 "UPDATE complaints SET status = ?, division = ?, round = ?, closed_reason = coalesce(?, closed_reason), updated_at = ?
@@ -111,7 +204,7 @@ impl Batch<'_> {
     }
 
     /// What notifications say about a complaint.
-    pub fn brief(&mut self, complaint_id: i64) -> BatchResult<Brief> {
+    pub fn brief(&mut self, complaint_id: i64) -> Result<Brief> {
         // One statement (a new complaint's recording asks for it once or twice).
         let mut statement = self.connection().prepare_cached(
             "SELECT c.number, c.subject, c.reporter_name, c.reporter_email, c.received_at, c.deadline_at, c.division,
@@ -132,7 +225,7 @@ impl Batch<'_> {
         let mut rows = statement.query([complaint_id])?;
         let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         let thread: Vec<String> = serde_json::from_str(&row.get::<_, String>(9)?)
-            .map_err(|e| BatchError::Decode(format!("complaint {complaint_id}'s thread: {e}")))?;
+            .map_err(|e| StoreError::Decode(format!("complaint {complaint_id}'s thread: {e}")))?;
         let received: String = row.get(4)?;
         let deadline: String = row.get(5)?;
         let email: String = row.get(3)?;
@@ -142,7 +235,7 @@ impl Batch<'_> {
             subject: row.get(1)?,
             reporter_name: row.get(2)?,
             reporter_email: EmailAddress::parse(&email)
-                .ok_or_else(|| BatchError::Decode(format!("invalid reporter address {email:?}")))?,
+                .ok_or_else(|| StoreError::Decode(format!("invalid reporter address {email:?}")))?,
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
             body_text: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
@@ -153,34 +246,8 @@ impl Batch<'_> {
         })
     }
 
-    /// The raw bytes of one recorded message (its evidence) and their SHA-256: its files
-    /// are parsed out of it when they are sent on.
-    pub fn message_raw(&mut self, message_row: i64) -> BatchResult<(String, Vec<u8>)> {
-        let sha256: String = self
-            .connection()
-            .prepare_cached("SELECT raw_sha256 FROM messages WHERE id = ?")?
-            .query_row([message_row], |row| row.get(0))?;
-        let raw = self.read_blob(&sha256)?;
-        Ok((sha256, raw))
-    }
-
-    /// The citizen's first message of a complaint (the one that registered it).
-    pub fn complaint_message(&mut self, complaint_id: i64) -> BatchResult<Option<i64>> {
-        Ok(self
-            .connection()
-            .prepare_cached(
-                "SELECT id FROM messages WHERE complaint_id = ? AND direction = 'in' AND kind = 'complaint' ORDER BY id LIMIT 1",
-            )?
-            .query_row([complaint_id], |row| row.get(0))
-            .optional()?)
-    }
-
     /// The latest draft of the complaint's current round: its id and message row.
-    pub fn current_draft(
-        &mut self,
-        complaint_id: i64,
-        round: u32,
-    ) -> BatchResult<Option<(i64, i64)>> {
+    pub fn current_draft(&mut self, complaint_id: i64, round: u32) -> Result<Option<(i64, i64)>> {
         Ok(self
             .connection()
             .prepare_cached(
@@ -198,7 +265,7 @@ impl Batch<'_> {
         instruction: &str,
         message_row: i64,
         now: DateTime<Utc>,
-    ) -> BatchResult<()> {
+    ) -> Result<()> {
         self.connection()
             .prepare_cached(
                 "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row) VALUES (?, ?, ?, ?, ?, ?)",
@@ -222,7 +289,7 @@ impl Batch<'_> {
         text: &str,
         message_row: i64,
         now: DateTime<Utc>,
-    ) -> BatchResult<i64> {
+    ) -> Result<i64> {
         Ok(self
             .connection()
             .prepare_cached(
@@ -244,7 +311,7 @@ impl Batch<'_> {
         decision: &Decision<'_>,
         message_row: i64,
         now: DateTime<Utc>,
-    ) -> BatchResult<()> {
+    ) -> Result<()> {
         let (text, text_sha256) = match decision {
             Decision::Approved { text, sha256 } => (*text, Some(*sha256)),
             Decision::Rejected { note } => (*note, None),
@@ -274,7 +341,7 @@ impl Batch<'_> {
         reason: &str,
         message_row: i64,
         now: DateTime<Utc>,
-    ) -> BatchResult<()> {
+    ) -> Result<()> {
         self.connection()
             .prepare_cached(
                 "INSERT INTO unauthorized (complaint_id, at, sender, reason, message_row) VALUES (?, ?, ?, ?, ?)",
@@ -289,7 +356,7 @@ impl Batch<'_> {
         Ok(())
     }
 
-    pub fn deadline_notices(&mut self, complaint_id: i64) -> BatchResult<Vec<String>> {
+    pub fn deadline_notices(&mut self, complaint_id: i64) -> Result<Vec<String>> {
         let mut statement = self
             .connection()
             .prepare_cached("SELECT kind FROM deadline_notices WHERE complaint_id = ?")?;
@@ -304,7 +371,7 @@ impl Batch<'_> {
         complaint_id: i64,
         kinds: &[String],
         now: DateTime<Utc>,
-    ) -> BatchResult<()> {
+    ) -> Result<()> {
         let mut statement = self.connection().prepare_cached(
             "INSERT INTO deadline_notices (complaint_id, kind, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         )?;
@@ -315,7 +382,7 @@ impl Batch<'_> {
     }
 }
 
-impl super::Store {
+impl Store {
     /// Open complaints whose deadline is before `before`, with that deadline, except those
     /// whose overdue notice went out (nothing is ever due for them again): so an idle
     /// cycle's sweep looks only at complaints near or just past their deadline, however
@@ -324,26 +391,35 @@ impl super::Store {
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let rows = sqlx::query(&format!(
-            "SELECT id, deadline_at {OPEN_DUE_BEFORE} ORDER BY deadline_at"
-        ))
-        .bind(rfc3339(before))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| Some((r.get(0), parse_rfc3339(&r.get::<String, _>(1))?)))
-            .collect())
+        self.db
+            .call(Access::Read, move |batch| {
+                let mut statement = batch.connection().prepare_cached(&format!(
+                    "SELECT id, deadline_at {OPEN_DUE_BEFORE} ORDER BY deadline_at"
+                ))?;
+                let rows = statement.query_map([rfc3339(before)], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })?;
+                let mut due = Vec::new();
+                for row in rows {
+                    let (id, deadline) = row?;
+                    due.extend(parse_rfc3339(&deadline).map(|deadline| (id, deadline)));
+                }
+                Ok(due)
+            })
+            .await
     }
 
     /// Whether [`Self::open_complaints_due_before`] would find any (an idle cycle's
-    /// agenda, on the writer's connection).
-    pub fn any_open_complaint_due_before(&self, before: DateTime<Utc>) -> anyhow::Result<bool> {
-        self.writer.read(|connection| {
-            connection
-                .prepare_cached(&format!("SELECT EXISTS (SELECT 1 {OPEN_DUE_BEFORE})"))?
-                .query_row([rfc3339(before)], |row| row.get(0))
-        })
+    /// agenda).
+    pub async fn any_open_complaint_due_before(&self, before: DateTime<Utc>) -> Result<bool> {
+        self.db
+            .call(Access::Read, move |batch| {
+                Ok(batch
+                    .connection()
+                    .prepare_cached(&format!("SELECT EXISTS (SELECT 1 {OPEN_DUE_BEFORE})"))?
+                    .query_row([rfc3339(before)], |row| row.get(0))?)
+            })
+            .await
     }
 }
 
@@ -352,3 +428,12 @@ impl super::Store {
 const OPEN_DUE_BEFORE: &str = "FROM complaints c WHERE deadline_at <= ?
      AND status NOT IN ('selesai', 'ditutup') AND held_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')";
+
+fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
+    let status: String = row.get(2)?;
+    Ok(ComplaintRef {
+        id: row.get(0)?,
+        number: RegisterNumber::from_stored(row.get(1)?),
+        status: Status::parse(&status).unwrap_or(Status::MenungguDisposisi),
+    })
+}

@@ -1,11 +1,13 @@
-//! How the worker is doing: recorded cycles and the numbers `status` and the metrics show.
+//! How the worker is doing: recorded cycles (`cycles`) and the numbers `status`, `check`
+//! and the metrics show.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use sqlx::Row;
 
-use super::{LockHolder, Result, Store};
+use super::db::Access;
+use super::error::{Result, StoreError};
+use super::{LockHolder, Store};
 use crate::clock::rfc3339;
 
 /// Counts read from the register for `status` and the metrics.
@@ -34,112 +36,166 @@ const PRUNE_CYCLES: &str = "DELETE FROM cycles WHERE id <= last_insert_rowid() -
 
 impl Store {
     /// Records a finished cycle, and releases the lock when `release` names its holder
-    /// (the end of `run --once`): one commit.
-    pub fn record_cycle(
+    /// (the end of `run --once`): one commit, without its fsync (bookkeeping).
+    pub async fn record_cycle(
         &self,
         at: DateTime<Utc>,
         ok: bool,
         duration_ms: u64,
         report: &serde_json::Value,
         release: Option<&LockHolder>,
-    ) -> anyhow::Result<()> {
-        // On the writer's connection and the caller's thread: the last step of an idle
-        // cron tick. Through sqlx it took 0.5-1.7 ms, after the IMAP logout's reply had
-        // come back.
-        let (at, report) = (rfc3339(at), report.to_string());
-        self.writer.bookkeeping(|connection| {
-            connection.prepare_cached(INSERT_CYCLE)?.execute(params![
-                at,
-                ok,
-                duration_ms as i64,
-                report
-            ])?;
-            connection.prepare_cached(PRUNE_CYCLES)?.execute([])?;
-            if let Some(me) = release {
-                super::lock::delete_lock(connection, me)?;
-            }
-            Ok(())
-        })
+    ) -> Result<()> {
+        let (at, report, release) = (rfc3339(at), report.to_string(), release.cloned());
+        self.db
+            .call(Access::Bookkeeping, move |batch| {
+                let connection = batch.connection();
+                connection.prepare_cached(INSERT_CYCLE)?.execute(params![
+                    at,
+                    ok,
+                    duration_ms as i64,
+                    report
+                ])?;
+                connection.prepare_cached(PRUNE_CYCLES)?.execute([])?;
+                if let Some(me) = &release {
+                    super::lock::delete_lock(connection, me)?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// Prepares the cycle's record ahead (while the IMAP login is under way), so that
     /// writing it costs only its own steps. A failure is left for the write to report.
-    pub fn prepare_cycle_record(&self) {
-        let prepared = self.writer.read(|connection| {
-            for statement in [INSERT_CYCLE, PRUNE_CYCLES, super::lock::DELETE_LOCK] {
-                connection.prepare_cached(statement)?;
-            }
-            Ok(())
-        });
+    pub async fn prepare_cycle_record(&self) {
+        let prepared = self
+            .db
+            .call(Access::Read, |batch| {
+                for statement in [INSERT_CYCLE, PRUNE_CYCLES, super::lock::DELETE_LOCK] {
+                    batch.connection().prepare_cached(statement)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .await;
         if let Err(error) = prepared {
             tracing::debug!(error = %error, "the cycle's record could not be prepared ahead");
         }
     }
 
     pub async fn health(&self, now: DateTime<Utc>) -> Result<Health> {
-        let mut health = Health::default();
-        if let Some(row) = sqlx::query(
-            "SELECT finished_at, report FROM cycles WHERE ok = 1 ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            health.last_success_at = Some(row.get(0));
-            health.last_success = serde_json::from_str(&row.get::<String, _>(1)).ok();
-        }
-        if let Some(row) = sqlx::query(
-            "SELECT finished_at, report FROM cycles WHERE ok = 0 ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            health.last_failure_at = Some(row.get(0));
-            health.last_failure_error =
-                serde_json::from_str::<serde_json::Value>(&row.get::<String, _>(1))
-                    .ok()
-                    .and_then(|report| Some(report.get("error")?.as_str()?.to_owned()));
-        }
-        health.last_cycle_failed =
-            sqlx::query_scalar("SELECT ok = 0 FROM cycles ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?
-                .unwrap_or(false);
-        let pairs = |rows: Vec<sqlx::sqlite::SqliteRow>| {
-            rows.iter().map(|r| (r.get(0), r.get(1))).collect()
-        };
-        health.complaints_by_status = pairs(
-            sqlx::query("SELECT status, count(*) FROM complaints GROUP BY status ORDER BY status")
-                .fetch_all(&self.pool)
-                .await?,
-        );
-        health.overdue = sqlx::query_scalar(
-            "SELECT count(*) FROM complaints WHERE deadline_at < ? AND status NOT IN ('selesai', 'ditutup')",
-        )
-        .bind(rfc3339(now))
-        .fetch_one(&self.pool)
-        .await?;
-        health.outbox_by_status = pairs(
-            sqlx::query("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")
-                .fetch_all(&self.pool)
-                .await?,
-        );
-        health.messages_by_kind = pairs(
-            sqlx::query("SELECT kind, count(*) FROM messages WHERE direction = 'in' GROUP BY kind ORDER BY kind")
-                .fetch_all(&self.pool)
-                .await?,
-        );
-        health.quarantined = health
-            .messages_by_kind
-            .iter()
-            .find(|(k, _)| k == "quarantined")
-            .map_or(0, |(_, n)| *n);
-        health.unauthorized = sqlx::query_scalar("SELECT count(*) FROM unauthorized")
-            .fetch_one(&self.pool)
-            .await?;
-        health.cycle_durations_ms =
-            sqlx::query_scalar("SELECT duration_ms FROM cycles WHERE ok = 1")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(health)
+        self.db
+            .call(Access::Read, move |batch| {
+                let connection = batch.connection();
+                let mut health = Health::default();
+                read_cycles(connection, &mut health)?;
+                read_counts(connection, &mut health, now)?;
+                Ok(health)
+            })
+            .await
     }
+
+    /// Whether the database answers and its schema is current (for `check`).
+    pub async fn ping(&self) -> Result<i64> {
+        self.db
+            .call(Access::Read, |batch| {
+                Ok(batch
+                    .connection()
+                    .query_row("SELECT count(*) FROM complaints", [], |row| row.get(0))?)
+            })
+            .await
+    }
+
+    /// SQLite's `PRAGMA integrity_check` (for `check`): every page of the file is read,
+    /// so this takes time in proportion to the register's size. Returns the problems
+    /// found (at most `limit`), none when the file is sound.
+    pub async fn integrity_problems(&self, limit: u32) -> Result<Vec<String>> {
+        let found: Vec<String> = self
+            .db
+            .call(Access::Read, move |batch| {
+                let connection = batch.connection();
+                let mut statement =
+                    connection.prepare(&format!("PRAGMA integrity_check({limit})"))?;
+                let rows = statement.query_map([], |row| row.get(0))?;
+                Ok::<_, StoreError>(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await?;
+        // SQLite puts "*** in database main ***" and a line break before the first.
+        Ok(found
+            .iter()
+            .flat_map(|row| row.lines())
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && *line != "ok" && !line.starts_with("***"))
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
+/// The last successful and failed cycles, and whether the latest failed.
+fn read_cycles(connection: &Connection, health: &mut Health) -> rusqlite::Result<()> {
+    let last = |ok: bool| {
+        connection
+            .prepare_cached(
+                "SELECT finished_at, report FROM cycles WHERE ok = ? ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([ok], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .optional()
+    };
+    if let Some((at, report)) = last(true)? {
+        health.last_success_at = Some(at);
+        health.last_success = serde_json::from_str(&report).ok();
+    }
+    if let Some((at, report)) = last(false)? {
+        health.last_failure_at = Some(at);
+        health.last_failure_error = serde_json::from_str::<serde_json::Value>(&report)
+            .ok()
+            .and_then(|report| Some(report.get("error")?.as_str()?.to_owned()));
+    }
+    health.last_cycle_failed = connection
+        .query_row(
+            "SELECT ok = 0 FROM cycles ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?
+        .unwrap_or(false);
+    health.cycle_durations_ms = connection
+        .prepare_cached("SELECT duration_ms FROM cycles WHERE ok = 1")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(())
+}
+
+/// Complaints, outgoing and incoming mail, counted.
+fn read_counts(
+    connection: &Connection,
+    health: &mut Health,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let pairs = |sql: &str| -> rusqlite::Result<Vec<(String, i64)>> {
+        connection
+            .prepare_cached(sql)?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect()
+    };
+    health.complaints_by_status =
+        pairs("SELECT status, count(*) FROM complaints GROUP BY status ORDER BY status")?;
+    health.overdue = connection.query_row(
+        "SELECT count(*) FROM complaints WHERE deadline_at < ? AND status NOT IN ('selesai', 'ditutup')",
+        [rfc3339(now)],
+        |row| row.get(0),
+    )?;
+    health.outbox_by_status =
+        pairs("SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status")?;
+    health.messages_by_kind = pairs(
+        "SELECT kind, count(*) FROM messages WHERE direction = 'in' GROUP BY kind ORDER BY kind",
+    )?;
+    health.quarantined = health
+        .messages_by_kind
+        .iter()
+        .find(|(k, _)| k == "quarantined")
+        .map_or(0, |(_, n)| *n);
+    health.unauthorized =
+        connection.query_row("SELECT count(*) FROM unauthorized", [], |row| row.get(0))?;
+    Ok(())
 }

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::batch::Result;
+use super::batch::Batch;
+use super::error::Result;
 use crate::clock::rfc3339;
 use crate::domain::EmailAddress;
-use crate::store::Batch;
 
 /// A held complaint not yet listed in a digest.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,10 +1,12 @@
-//! The worker lease row, written on the writer's connection as bookkeeping (one commit
-//! without its fsync; see [`super::writer::Writer::bookkeeping`]).
+//! `worker_lock`: the worker lease row, written as bookkeeping (one commit without its
+//! fsync; see [`Access::Bookkeeping`]).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Store;
+use super::db::Access;
+use super::error::Result;
 use crate::clock::{parse_rfc3339, rfc3339};
 
 /// The outcome of trying to become the worker.
@@ -27,22 +29,38 @@ pub(super) const DELETE_LOCK: &str =
     "DELETE FROM worker_lock WHERE id = 1 AND host = ? AND pid = ? AND started = ?";
 
 impl Store {
-    /// Takes the lock if it is free, or held by someone `may_take_over` allows. It runs
-    /// on the caller's thread: one short transaction.
-    pub fn acquire_lock(
+    /// Takes the lock if it is free, or held by someone `may_take_over` allows: one
+    /// short transaction.
+    pub async fn acquire_lock(
         &self,
         me: &LockHolder,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-        may_take_over: impl Fn(&LockHolder, DateTime<Utc>, &LockHolder, DateTime<Utc>) -> bool,
-    ) -> anyhow::Result<Acquired> {
-        self.writer
-            .bookkeeping(|connection| acquire(connection, me, now, lease, &may_take_over))
+        may_take_over: impl Fn(&LockHolder, DateTime<Utc>, &LockHolder, DateTime<Utc>) -> bool
+        + Send
+        + 'static,
+    ) -> Result<Acquired> {
+        let me = me.clone();
+        self.db
+            .call(Access::Bookkeeping, move |batch| {
+                Ok(acquire(
+                    batch.connection(),
+                    &me,
+                    now,
+                    lease,
+                    &may_take_over,
+                )?)
+            })
+            .await
     }
 
-    pub fn release_lock(&self, me: &LockHolder) -> anyhow::Result<()> {
-        self.writer
-            .bookkeeping(|connection| delete_lock(connection, me))
+    pub async fn release_lock(&self, me: &LockHolder) -> Result<()> {
+        let me = me.clone();
+        self.db
+            .call(Access::Bookkeeping, move |batch| {
+                Ok(delete_lock(batch.connection(), &me)?)
+            })
+            .await
     }
 }
 

@@ -1,12 +1,17 @@
-//! Outbox rows: what is waiting to be delivered, and the record of each attempt.
+//! `outbox`: what is waiting to be delivered, and the record of each attempt; an
+//! outgoing message is recorded (in `messages`) and queued in one transaction.
 
-use crate::domain::{DeliveryOutcome, Event, EventAction};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use sqlx::Row;
 
-use super::{Batch, Result, Store, batch, insert_event};
+use super::batch::Batch;
+use super::db::Access;
+use super::error::Result;
+use super::{Store, json};
 use crate::clock::rfc3339;
+use crate::domain::{DeliveryOutcome, EmailAddress, Event, EventAction};
+use crate::mail::compose::Outgoing;
+use crate::mail::parse::Party;
 
 /// One queued message. Its bytes are read when it is claimed, one message at a time.
 #[derive(Debug, Clone)]
@@ -52,15 +57,18 @@ pub(super) const DUE_OUTBOX: &str = "SELECT o.id, o.complaint_id, o.purpose, m.m
 impl Store {
     /// Whether a delivery pass at `now` has anything to do: a row due, or one left
     /// `sending` by a run that died (one query).
-    pub fn outbox_pending(&self, now: DateTime<Utc>) -> anyhow::Result<bool> {
-        self.writer.read(|connection| {
-            connection
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
-                     OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?)",
-                )?
-                .query_row([rfc3339(now)], |row| row.get(0))
-        })
+    pub async fn outbox_pending(&self, now: DateTime<Utc>) -> Result<bool> {
+        self.db
+            .call(Access::Read, move |batch| {
+                Ok(batch
+                    .connection()
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'sending')
+                         OR EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?)",
+                    )?
+                    .query_row([rfc3339(now)], |row| row.get(0))?)
+            })
+            .await
     }
 
     /// Pending rows whose next attempt is due, oldest first.
@@ -70,53 +78,52 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<OutboxRow>> {
-        let rows = sqlx::query(DUE_OUTBOX)
-            .bind(rfc3339(now))
-            .bind(after_id)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let recipients: String = row.get(5);
-                OutboxRow {
-                    id: row.get(0),
-                    complaint_id: row.get(1),
-                    purpose: row.get(2),
-                    message_id: row.get::<Option<String>, _>(3).unwrap_or_default(),
-                    envelope_from: row.get(4),
-                    recipients: serde_json::from_str(&recipients).unwrap_or_default(),
-                    attempts: row.get(6),
-                }
+        self.db
+            .call(Access::Read, move |batch| {
+                let mut statement = batch.connection().prepare_cached(DUE_OUTBOX)?;
+                let rows =
+                    statement.query_map(params![rfc3339(now), after_id, limit as i64], |row| {
+                        let recipients: String = row.get(5)?;
+                        Ok(OutboxRow {
+                            id: row.get(0)?,
+                            complaint_id: row.get(1)?,
+                            purpose: row.get(2)?,
+                            message_id: row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                            envelope_from: row.get(4)?,
+                            recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                            attempts: row.get(6)?,
+                        })
+                    })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
             })
-            .collect())
+            .await
     }
 
     /// Claims a row for delivery and returns its bytes; `None` when it is no longer
     /// pending. From here until it is recorded as sent, a crash leaves the row `sending`:
     /// delivery uncertain. The message accepted just before, if any, is recorded as sent
-    /// in the same transaction, so a pass commits once per message. The transaction runs
-    /// whole on the writer's thread (sqlx would hand each of its statements to its own
-    /// thread and back: several hundred thread switches a second for every SMTP session).
+    /// in the same transaction, so a pass commits once per message.
     pub async fn outbox_claim(
         &self,
         id: i64,
         accepted: Option<Accepted<'_>>,
-    ) -> anyhow::Result<Option<Vec<u8>>> {
+    ) -> Result<Option<Vec<u8>>> {
         let sent = accepted.map(Sent::from);
-        self.batch(move |batch| {
-            if let Some(sent) = &sent {
-                batch.record_sent(sent)?;
-            }
-            Ok(batch.claim_outbox(id)?)
-        })
-        .await
+        self.db
+            .call(Access::Write, move |batch| {
+                if let Some(sent) = &sent {
+                    batch.record_sent(sent)?;
+                }
+                batch.claim_outbox(id)
+            })
+            .await
     }
 
-    pub async fn outbox_sent(&self, accepted: Accepted<'_>) -> anyhow::Result<()> {
+    pub async fn outbox_sent(&self, accepted: Accepted<'_>) -> Result<()> {
         let sent = Sent::from(accepted);
-        self.batch(move |batch| Ok(batch.record_sent(&sent)?)).await
+        self.db
+            .call(Access::Write, move |batch| batch.record_sent(&sent))
+            .await
     }
 
     /// A transient failure: back to pending, retried at `next_attempt_at`.
@@ -126,13 +133,18 @@ impl Store {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> Result<()> {
-        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?")
-            .bind(rfc3339(next_attempt_at))
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        let error = error.to_owned();
+        self.db
+            .call(Access::Write, move |batch| {
+                batch
+                    .connection()
+                    .prepare_cached(
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?",
+                    )?
+                    .execute(params![rfc3339(next_attempt_at), error, id])?;
+                Ok(())
+            })
+            .await
     }
 
     /// Parks a row that must not be retried by itself: rejected permanently (with the
@@ -144,14 +156,6 @@ impl Store {
         at: DateTime<Utc>,
         error: &str,
     ) -> Result<()> {
-        let status = parked.as_str();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?")
-            .bind(status)
-            .bind(error)
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
         let detail = format!("message {}: {error}", row.message_id);
         let outcome = match parked {
             ParkedAs::Failed => DeliveryOutcome::Failed,
@@ -161,77 +165,76 @@ impl Store {
             purpose: row.purpose.clone(),
             outcome,
         };
-        insert_event(
-            &mut *tx,
-            &Event::worker(row.complaint_id, at, action, detail),
-        )
-        .await?;
-        tx.commit().await
+        let event = Event::worker(row.complaint_id, at, action, detail);
+        let (id, error) = (row.id, error.to_owned());
+        self.db
+            .call(Access::Write, move |batch| {
+                batch
+                    .connection()
+                    .prepare_cached("UPDATE outbox SET status = ?, last_error = ? WHERE id = ?")?
+                    .execute(params![parked.as_str(), error, id])?;
+                batch.add_event(&event)
+            })
+            .await
     }
 
     /// Rows left `sending` by a worker that died mid-delivery. The server may or may not
     /// have accepted them; sending again could answer twice, so they are parked as
     /// `uncertain` for an operator to check, never resent automatically.
     pub async fn outbox_park_interrupted(&self, at: DateTime<Utc>) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        let rows =
-            sqlx::query("SELECT id, complaint_id, purpose FROM outbox WHERE status = 'sending'")
-                .fetch_all(&mut *tx)
-                .await?;
-        for row in &rows {
-            let id: i64 = row.get(0);
-            let purpose: String = row.get(2);
-            sqlx::query(
-                "UPDATE outbox SET status = 'uncertain',
-                 last_error = 'worker stopped during delivery: the server may have accepted it; not resent' WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let detail =
-                format!("outbox #{id}: worker stopped during delivery; not resent automatically");
-            let action = EventAction::Delivery {
-                purpose,
-                outcome: DeliveryOutcome::Uncertain,
-            };
-            insert_event(&mut *tx, &Event::worker(row.get(1), at, action, detail)).await?;
-        }
-        tx.commit().await?;
-        Ok(rows.len() as u64)
+        self.db
+            .call(Access::Write, move |batch| {
+                let interrupted = batch
+                    .connection()
+                    .prepare_cached(
+                        "SELECT id, complaint_id, purpose FROM outbox WHERE status = 'sending'",
+                    )?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect::<rusqlite::Result<Vec<(i64, Option<i64>, String)>>>()?;
+                for (id, complaint_id, purpose) in &interrupted {
+                    batch.park_interrupted(*id, *complaint_id, purpose.clone(), at)?;
+                }
+                Ok(interrupted.len() as u64)
+            })
+            .await
     }
 
     /// Sent rows not yet copied to the sent mailbox, oldest first, with their bytes.
-    pub async fn uncopied_sent(&self, limit: usize) -> anyhow::Result<Vec<(i64, Vec<u8>)>> {
-        self.batch(move |batch| {
-            let rows = batch
-                .connection()
-                .prepare_cached(
-                    "SELECT id, raw_sha256, splices FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
-                )?
-                .query_map([limit as i64], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                })?
-                .collect::<rusqlite::Result<Vec<(i64, String, Option<String>)>>>()?;
-            let mut copies = Vec::with_capacity(rows.len());
-            for (id, sha256, splices) in rows {
-                copies.push((id, batch.outgoing_bytes(&sha256, splices.as_deref())?));
-            }
-            Ok(copies)
-        })
-        .await
+    pub async fn uncopied_sent(&self, limit: usize) -> Result<Vec<(i64, Vec<u8>)>> {
+        self.db
+            .call(Access::Read, move |batch| {
+                let rows = batch
+                    .connection()
+                    .prepare_cached(
+                        "SELECT id, raw_sha256, splices FROM outbox WHERE status = 'sent' AND copied_at IS NULL ORDER BY id LIMIT ?",
+                    )?
+                    .query_map([limit as i64], |row| {
+                        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<(i64, String, Option<String>)>>>()?;
+                let mut copies = Vec::with_capacity(rows.len());
+                for (id, sha256, splices) in rows {
+                    copies.push((id, batch.outgoing_bytes(&sha256, splices.as_deref())?));
+                }
+                Ok(copies)
+            })
+            .await
     }
 
     pub async fn mark_copied(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE outbox SET copied_at = ? WHERE id = ?")
-            .bind(rfc3339(at))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.db
+            .call(Access::Write, move |batch| {
+                batch
+                    .connection()
+                    .prepare_cached("UPDATE outbox SET copied_at = ? WHERE id = ?")?
+                    .execute(params![rfc3339(at), id])?;
+                Ok(())
+            })
+            .await
     }
 }
 
-/// [`Accepted`], owned, for the writer's thread.
+/// [`Accepted`], owned, for the register's thread.
 struct Sent {
     id: i64,
     complaint_id: Option<i64>,
@@ -255,7 +258,100 @@ impl From<Accepted<'_>> for Sent {
 }
 
 impl Batch<'_> {
-    fn record_sent(&mut self, sent: &Sent) -> batch::Result<()> {
+    /// Records an outgoing message and queues it for delivery, in this transaction.
+    pub fn enqueue(
+        &mut self,
+        complaint_id: Option<i64>,
+        outgoing: &Outgoing,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let raw_sha256 = crate::mail::parse::sha256_hex(&outgoing.raw);
+        self.put_blob(&raw_sha256, &outgoing.raw)?;
+        let to: Vec<Party> = outgoing
+            .recipients
+            .iter()
+            .map(|email| Party {
+                name: outgoing.to_name.clone(),
+                email: Some(email.clone()),
+            })
+            .collect();
+        let now = rfc3339(now);
+        let addressed = outgoing.addressed.as_ref();
+        let message_row: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO messages (direction, kind, complaint_id, message_key, message_id, in_reply_to, references_json,
+                                       from_email, to_json, subject, date, body_text, raw_sha256, recorded_at,
+                                       stage, role, recipient)
+                 VALUES ('out', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    outgoing.purpose,
+                    complaint_id,
+                    &outgoing.message_id,
+                    &outgoing.message_id,
+                    outgoing.in_reply_to.as_deref(),
+                    json(&outgoing.references),
+                    outgoing.envelope_from.as_str(),
+                    json(&to),
+                    &outgoing.subject,
+                    &now,
+                    &outgoing.body_text,
+                    &raw_sha256,
+                    &now,
+                    addressed.map(|a| a.stage.as_str()),
+                    addressed.map(|a| a.role.as_str()),
+                    addressed.map(|a| a.recipient.as_str()),
+                ],
+                |row| row.get(0),
+            )?;
+        let recipients: Vec<&str> = outgoing
+            .recipients
+            .iter()
+            .map(EmailAddress::as_str)
+            .collect();
+        let id: i64 = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO outbox (message_row, complaint_id, purpose, envelope_from, recipients_json, first_recipient,
+                                     raw_sha256, splices, status, next_attempt_at, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
+            )?
+            .query_row(
+                params![
+                    message_row,
+                    complaint_id,
+                    outgoing.purpose,
+                    outgoing.envelope_from.as_str(),
+                    json(&recipients),
+                    recipients.first().copied().unwrap_or(""),
+                    &raw_sha256,
+                    (!outgoing.splices.is_empty()).then(|| json(&outgoing.splices)),
+                    &now,
+                    &now,
+                ],
+                |row| row.get(0),
+            )?;
+        Ok(id)
+    }
+
+    /// How many acknowledgments were queued to this address since `since`.
+    pub fn acknowledgments_since(
+        &mut self,
+        to: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<u32> {
+        let count: i64 = self
+            .connection
+            .prepare_cached(
+                "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
+            )?
+            .query_row(params![to.as_str(), rfc3339(since)], |row| row.get(0))?;
+        Ok(count as u32)
+    }
+
+    fn record_sent(&mut self, sent: &Sent) -> Result<()> {
         self.connection()
             .prepare_cached(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
@@ -277,7 +373,7 @@ impl Batch<'_> {
 
     /// Marks a pending row `sending` and returns its bytes; `None` when it is no longer
     /// pending.
-    fn claim_outbox(&mut self, id: i64) -> batch::Result<Option<Vec<u8>>> {
+    fn claim_outbox(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
         let claimed: Option<(String, Option<String>)> = self
             .connection()
             .prepare_cached(
@@ -289,5 +385,27 @@ impl Batch<'_> {
         claimed
             .map(|(sha256, splices)| self.outgoing_bytes(&sha256, splices.as_deref()))
             .transpose()
+    }
+
+    fn park_interrupted(
+        &mut self,
+        id: i64,
+        complaint_id: Option<i64>,
+        purpose: String,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.connection()
+            .prepare_cached(
+                "UPDATE outbox SET status = 'uncertain',
+                 last_error = 'worker stopped during delivery: the server may have accepted it; not resent' WHERE id = ?",
+            )?
+            .execute([id])?;
+        let detail =
+            format!("outbox #{id}: worker stopped during delivery; not resent automatically");
+        let action = EventAction::Delivery {
+            purpose,
+            outcome: DeliveryOutcome::Uncertain,
+        };
+        self.add_event(&Event::worker(complaint_id, at, action, detail))
     }
 }

@@ -1,11 +1,12 @@
 //! Reading the register back: what `list` and `show` print.
 
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
-use super::{Result, Store};
-use crate::domain::Status;
+use super::Store;
+use super::db::Access;
+use super::error::Result;
+use crate::domain::{EmailAddress, Status};
 use crate::mail::parse::Party;
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,19 +107,19 @@ const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c
     (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id)";
 
 /// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
-fn summary(row: &SqliteRow, at: usize) -> ComplaintSummary {
-    ComplaintSummary {
-        number: row.get(at),
-        status: row.get(at + 1),
-        channel: row.get(at + 2),
-        reporter_name: row.get(at + 3),
-        reporter_email: row.get(at + 4),
-        subject: row.get(at + 5),
-        received_at: row.get(at + 6),
-        deadline_at: row.get(at + 7),
-        message_count: row.get(at + 8),
-        attachment_count: row.get(at + 9),
-    }
+fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
+    Ok(ComplaintSummary {
+        number: row.get(at)?,
+        status: row.get(at + 1)?,
+        channel: row.get(at + 2)?,
+        reporter_name: row.get(at + 3)?,
+        reporter_email: row.get(at + 4)?,
+        subject: row.get(at + 5)?,
+        received_at: row.get(at + 6)?,
+        deadline_at: row.get(at + 7)?,
+        message_count: row.get(at + 8)?,
+        attachment_count: row.get(at + 9)?,
+    })
 }
 
 impl Store {
@@ -134,140 +135,196 @@ impl Store {
              AND (?2 IS NULL OR (c.deadline_at < ?2 AND c.status NOT IN ('selesai', 'ditutup')))
              ORDER BY c.year, c.seq"
         );
-        let rows = sqlx::query(&sql)
-            .bind(status.map(Status::as_str))
-            .bind(overdue_at.map(crate::clock::rfc3339))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|row| summary(row, 0)).collect())
+        let bound = (
+            status.map(Status::as_str),
+            overdue_at.map(crate::clock::rfc3339),
+        );
+        self.db
+            .call(Access::Read, move |batch| {
+                let mut statement = batch.connection().prepare_cached(&sql)?;
+                let rows = statement.query_map(params![bound.0, bound.1], |row| summary(row, 0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
     }
 
+    /// Everything `show` prints about one complaint.
     pub async fn complaint(&self, number: &str) -> Result<Option<ComplaintDetail>> {
-        let sql = format!("SELECT c.id, {SUMMARY_COLUMNS} FROM complaints c WHERE c.number = ?");
-        let Some(row) = sqlx::query(&sql)
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let id: i64 = row.get(0);
-        let summary = summary(&row, 1);
-        let message_rows = sqlx::query(
-            "SELECT id, direction, kind, message_id, in_reply_to, from_name, from_email, to_json, subject, date, body_text
-             FROM messages WHERE complaint_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut messages = Vec::with_capacity(message_rows.len());
-        for row in message_rows {
-            let message_row: i64 = row.get(0);
-            let attachments = sqlx::query(
-                "SELECT filename, content_type, size, sha256 FROM attachments WHERE message_row = ? ORDER BY position",
-            )
-            .bind(message_row)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|a| AttachmentView {
-                filename: a.get(0),
-                content_type: a.get(1),
-                size: a.get(2),
-                sha256: a.get(3),
+        let number = number.to_owned();
+        self.db
+            .call(Access::Read, move |batch| {
+                Ok(detail(batch.connection(), &number)?)
             })
-            .collect();
-            let to: String = row.get(7);
-            let from_email: Option<String> = row.get(6);
-            messages.push(MessageView {
-                direction: row.get(1),
-                kind: row.get(2),
-                message_id: row.get(3),
-                in_reply_to: row.get(4),
+            .await
+    }
+}
+
+fn detail(connection: &Connection, number: &str) -> rusqlite::Result<Option<ComplaintDetail>> {
+    let sql = format!("SELECT c.id, {SUMMARY_COLUMNS} FROM complaints c WHERE c.number = ?");
+    let Some((id, summary)) = connection
+        .prepare_cached(&sql)?
+        .query_row([number], |row| {
+            Ok((row.get::<_, i64>(0)?, summary(row, 1)?))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let disposition = connection
+        .prepare_cached(
+            "SELECT at, by_email, division, instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([id], |r| {
+            Ok(DispositionView {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                division: r.get(2)?,
+                instruction: r.get(3)?,
+            })
+        })
+        .optional()?;
+    Ok(Some(ComplaintDetail {
+        summary,
+        disposition,
+        drafts: drafts(connection, id)?,
+        decisions: decisions(connection, id)?,
+        unauthorized: unauthorized(connection, id)?,
+        messages: messages(connection, id)?,
+        events: events(connection, id)?,
+    }))
+}
+
+/// The rows of `sql` for complaint `id`, each read by `read`.
+fn rows_of<T>(
+    connection: &Connection,
+    sql: &str,
+    id: i64,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    connection
+        .prepare_cached(sql)?
+        .query_map([id], read)?
+        .collect()
+}
+
+fn messages(connection: &Connection, id: i64) -> rusqlite::Result<Vec<MessageView>> {
+    let messages = rows_of(
+        connection,
+        "SELECT id, direction, kind, message_id, in_reply_to, from_name, from_email, to_json, subject, date, body_text
+         FROM messages WHERE complaint_id = ? ORDER BY id",
+        id,
+        |row| {
+            let from_email: Option<String> = row.get(6)?;
+            let to: String = row.get(7)?;
+            let view = MessageView {
+                direction: row.get(1)?,
+                kind: row.get(2)?,
+                message_id: row.get(3)?,
+                in_reply_to: row.get(4)?,
                 from: Party {
-                    name: row.get(5),
-                    email: from_email
-                        .as_deref()
-                        .and_then(crate::domain::EmailAddress::parse),
+                    name: row.get(5)?,
+                    email: from_email.as_deref().and_then(EmailAddress::parse),
                 },
                 to: serde_json::from_str::<Vec<PartyRow>>(&to)
                     .unwrap_or_default()
                     .into_iter()
                     .map(PartyRow::into_party)
                     .collect(),
-                subject: row.get(8),
-                date: row.get(9),
-                body_text: row.get(10),
-                attachments,
-            });
-        }
-        let events = sqlx::query(
-            "SELECT at, actor, action, detail FROM events WHERE complaint_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|e| EventView {
-            at: e.get(0),
-            actor: e.get(1),
-            action: e.get(2),
-            detail: e.get(3),
+                subject: row.get(8)?,
+                date: row.get(9)?,
+                body_text: row.get(10)?,
+                attachments: Vec::new(),
+            };
+            Ok((row.get::<_, i64>(0)?, view))
+        },
+    )?;
+    messages
+        .into_iter()
+        .map(|(row, mut view)| {
+            view.attachments = attachments(connection, row)?;
+            Ok(view)
         })
-        .collect();
-        let disposition = sqlx::query(
-            "SELECT at, by_email, division, instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(|r| DispositionView { at: r.get(0), by: r.get(1), division: r.get(2), instruction: r.get(3) });
-        let drafts = sqlx::query(
-            "SELECT round, at, by_email, text FROM drafts WHERE complaint_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| DraftView {
-            round: r.get(0),
-            at: r.get(1),
-            by: r.get(2),
-            text: r.get(3),
-        })
-        .collect();
-        let decisions = sqlx::query(
-            "SELECT at, by_email, decision, text, text_sha256 FROM decisions WHERE complaint_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| DecisionView { at: r.get(0), by: r.get(1), decision: r.get(2), text: r.get(3), text_sha256: r.get(4) })
-        .collect();
-        let unauthorized = sqlx::query(
-            "SELECT at, sender, reason FROM unauthorized WHERE complaint_id = ? ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| UnauthorizedView {
-            at: r.get(0),
-            sender: r.get(1),
-            reason: r.get(2),
-        })
-        .collect();
-        Ok(Some(ComplaintDetail {
-            summary,
-            disposition,
-            drafts,
-            decisions,
-            unauthorized,
-            messages,
-            events,
-        }))
-    }
+        .collect()
+}
+
+fn attachments(connection: &Connection, message_row: i64) -> rusqlite::Result<Vec<AttachmentView>> {
+    rows_of(
+        connection,
+        "SELECT filename, content_type, size, sha256 FROM attachments WHERE message_row = ? ORDER BY position",
+        message_row,
+        |a| {
+            Ok(AttachmentView {
+                filename: a.get(0)?,
+                content_type: a.get(1)?,
+                size: a.get(2)?,
+                sha256: a.get(3)?,
+            })
+        },
+    )
+}
+
+fn events(connection: &Connection, id: i64) -> rusqlite::Result<Vec<EventView>> {
+    rows_of(
+        connection,
+        "SELECT at, actor, action, detail FROM events WHERE complaint_id = ? ORDER BY id",
+        id,
+        |e| {
+            Ok(EventView {
+                at: e.get(0)?,
+                actor: e.get(1)?,
+                action: e.get(2)?,
+                detail: e.get(3)?,
+            })
+        },
+    )
+}
+
+fn drafts(connection: &Connection, id: i64) -> rusqlite::Result<Vec<DraftView>> {
+    rows_of(
+        connection,
+        "SELECT round, at, by_email, text FROM drafts WHERE complaint_id = ? ORDER BY id",
+        id,
+        |r| {
+            Ok(DraftView {
+                round: r.get(0)?,
+                at: r.get(1)?,
+                by: r.get(2)?,
+                text: r.get(3)?,
+            })
+        },
+    )
+}
+
+fn decisions(connection: &Connection, id: i64) -> rusqlite::Result<Vec<DecisionView>> {
+    rows_of(
+        connection,
+        "SELECT at, by_email, decision, text, text_sha256 FROM decisions WHERE complaint_id = ? ORDER BY id",
+        id,
+        |r| {
+            Ok(DecisionView {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                decision: r.get(2)?,
+                text: r.get(3)?,
+                text_sha256: r.get(4)?,
+            })
+        },
+    )
+}
+
+fn unauthorized(connection: &Connection, id: i64) -> rusqlite::Result<Vec<UnauthorizedView>> {
+    rows_of(
+        connection,
+        "SELECT at, sender, reason FROM unauthorized WHERE complaint_id = ? ORDER BY id",
+        id,
+        |r| {
+            Ok(UnauthorizedView {
+                at: r.get(0)?,
+                sender: r.get(1)?,
+                reason: r.get(2)?,
+            })
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -280,10 +337,7 @@ impl PartyRow {
     fn into_party(self) -> Party {
         Party {
             name: self.name,
-            email: self
-                .email
-                .as_deref()
-                .and_then(crate::domain::EmailAddress::parse),
+            email: self.email.as_deref().and_then(EmailAddress::parse),
         }
     }
 }

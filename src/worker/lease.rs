@@ -63,12 +63,14 @@ pub fn may_take_over(
     now >= expires_at
 }
 
-pub fn acquire(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Acquired> {
-    store.acquire_lock(&this_process(), now, LEASE, may_take_over)
+pub async fn acquire(store: &Store, now: DateTime<Utc>) -> anyhow::Result<Acquired> {
+    Ok(store
+        .acquire_lock(&this_process(), now, LEASE, may_take_over)
+        .await?)
 }
 
-pub fn release(store: &Store) -> anyhow::Result<()> {
-    store.release_lock(&this_process())
+pub async fn release(store: &Store) -> anyhow::Result<()> {
+    Ok(store.release_lock(&this_process()).await?)
 }
 
 #[cfg(test)]

@@ -60,16 +60,16 @@ pub async fn run_once(
     imap: impl Future<Output = anyhow::Result<Connection>>,
 ) -> anyhow::Result<(CycleReport, Farewell)> {
     let started = Instant::now();
-    // While the IMAP login (server time, most of an idle cycle) is under way, on this
-    // thread: the templates are read, the register is asked what it has to do apart
-    // from new mail, and the cycle's record is prepared. About a millisecond, done long
-    // before the login returns, and no thread to start and stop for it.
+    // While the IMAP login (server time, most of an idle cycle) is under way: the
+    // templates are read, and the register (on its own thread) is asked what it has to
+    // do apart from new mail and prepares the cycle's record. About a millisecond, done
+    // long before the login returns.
     let dir = &settings.office.templates_dir;
     let (imap, (templates, agenda)) = tokio::join!(imap, async {
         tokio::task::yield_now().await;
         let templates = Templates::load(dir);
-        let agenda = Agenda::read(store, settings, clock.now());
-        store.prepare_cycle_record();
+        let agenda = Agenda::read(store, settings, clock.now()).await;
+        store.prepare_cycle_record().await;
         (templates, agenda)
     });
     let mut imap = imap?;
@@ -146,9 +146,15 @@ struct Agenda {
 }
 
 impl Agenda {
-    fn read(store: &Store, settings: &Settings, now: chrono::DateTime<chrono::Utc>) -> Agenda {
-        let deadlines = deadline::pending(store, settings, now).unwrap_or(true);
-        let outbox = store.outbox_pending(now).unwrap_or(true);
+    async fn read(
+        store: &Store,
+        settings: &Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Agenda {
+        let deadlines = deadline::pending(store, settings, now)
+            .await
+            .unwrap_or(true);
+        let outbox = store.outbox_pending(now).await.unwrap_or(true);
         Agenda { deadlines, outbox }
     }
 }

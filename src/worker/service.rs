@@ -62,7 +62,7 @@ pub async fn run(settings: &Settings, mode: Mode<'_>) -> anyhow::Result<()> {
             || until_next_cycle(settings, mode.interval, &shutdown, &mut failures, failed).await
         {
             tracing::info!("stop requested; the cycle is finished, exiting");
-            lease::release(&store)?;
+            lease::release(&store).await?;
             store.close().await;
             return Ok(());
         }
@@ -91,7 +91,7 @@ async fn cycle(
     shutdown: &Shutdown,
     early_imap: Option<tokio::task::JoinHandle<anyhow::Result<imap::Connection>>>,
 ) -> Option<anyhow::Result<(CycleReport, Farewell)>> {
-    let acquired = match lease::acquire(store, clock.now()) {
+    let acquired = match lease::acquire(store, clock.now()).await {
         Ok(acquired) => acquired,
         Err(error) => return Some(Err(error)),
     };
@@ -160,7 +160,9 @@ async fn record(
     };
     let me = lease::this_process();
     let release = mode.once.then_some(&me);
-    let recorded = store.record_cycle(clock.now(), ok, duration_ms, &json, release);
+    let recorded = store
+        .record_cycle(clock.now(), ok, duration_ms, &json, release)
+        .await;
     if let Some(farewell) = farewell {
         farewell.wait().await;
     }
@@ -175,7 +177,7 @@ async fn record(
 
 /// Leaves the process without closing the database: closing the last connection
 /// checkpoints the WAL (three fsyncs that the exit would wait for, on every idle cron
-/// tick), and so would dropping the runtime, whose tasks hold the connection. Every
+/// tick), and so would dropping the last handle on the register. Every
 /// ingest commit is already durable; SQLite checkpoints as the WAL grows, and the next
 /// open recovers it.
 fn leave() -> ! {
@@ -185,11 +187,11 @@ fn leave() -> ! {
     std::process::exit(0);
 }
 
-/// Runs one cycle, a panic anywhere in it (on this thread, or resumed from a blocking
-/// thread such as the batch's) becoming the cycle's error: the cycle is then recorded as
-/// failed like any other, and the long-running worker carries on. Unwind safety: what
-/// the cycle shares with the next one is the register, whose writer rolls back a
-/// transaction a panic left open; everything else of the cycle is dropped.
+/// Runs one cycle, a panic anywhere in it (on this thread, or resumed from the
+/// register's thread, where a batch runs) becoming the cycle's error: the cycle is then
+/// recorded as failed like any other, and the long-running worker carries on. Unwind
+/// safety: what the cycle shares with the next one is the register, whose thread rolls
+/// back a transaction a panic left open; everything else of the cycle is dropped.
 async fn panic_as_error<T>(cycle: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     use futures::FutureExt;
     match std::panic::AssertUnwindSafe(cycle).catch_unwind().await {
