@@ -62,11 +62,12 @@ impl<'c> Batch<'c> {
         &mut self,
         work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
     ) -> Result<std::result::Result<T, Undone>> {
-        self.connection.execute_batch("SAVEPOINT isolated")?;
+        // Prepared once and cached: a bulk run opens one savepoint per message.
+        self.connection.prepare_cached("SAVEPOINT isolated")?.execute([])?;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
         let undone = match outcome {
             Ok(Ok(value)) => {
-                self.connection.execute_batch("RELEASE isolated")?;
+                self.connection.prepare_cached("RELEASE isolated")?.execute([])?;
                 return Ok(Ok(value));
             }
             Ok(Err(error)) => Undone::Failed(error),
