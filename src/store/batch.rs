@@ -63,11 +63,15 @@ impl<'c> Batch<'c> {
         work: impl FnOnce(&mut Batch<'_>) -> anyhow::Result<T>,
     ) -> Result<std::result::Result<T, Undone>> {
         // Prepared once and cached: a bulk run opens one savepoint per message.
-        self.connection.prepare_cached("SAVEPOINT isolated")?.execute([])?;
+        self.connection
+            .prepare_cached("SAVEPOINT isolated")?
+            .execute([])?;
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
         let undone = match outcome {
             Ok(Ok(value)) => {
-                self.connection.prepare_cached("RELEASE isolated")?.execute([])?;
+                self.connection
+                    .prepare_cached("RELEASE isolated")?
+                    .execute([])?;
                 return Ok(Ok(value));
             }
             Ok(Err(error)) => Undone::Failed(error),

@@ -52,21 +52,7 @@ pub(super) async fn ingest_mailbox(
     ])
     .await?;
 
-    // Messages committed by an earlier run that died before moving them: move only.
-    let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
-    let receipts = store
-        .receipts(mailbox, selected.uid_validity, &uids)
-        .await?;
-    if !receipts.is_empty() {
-        let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
-        report.already_recorded += moves.len() as u64;
-        move_recorded(inbox, imap, &moves, report).await?;
-    }
-
-    let pending: Vec<(u32, u64)> = sizes
-        .into_iter()
-        .filter(|(uid, _)| !receipts.contains_key(uid))
-        .collect();
+    let pending = move_what_an_earlier_run_recorded(inbox, imap, sizes, report).await?;
     // A pipeline: while batch k is committed, the connection moves batch k-1 out of the
     // inbox and fetches batch k+1 (parsed and written to the archive on other threads as
     // it arrives). Each batch is still committed before it is moved.
@@ -111,6 +97,31 @@ pub(super) async fn ingest_mailbox(
         next = fetched;
     }
     move_recorded(inbox, imap, &committed, report).await
+}
+
+/// Messages committed by an earlier run that died before moving them are only moved;
+/// returns the others, with their sizes.
+async fn move_what_an_earlier_run_recorded(
+    inbox: &Inbox<'_>,
+    imap: &mut Connection,
+    sizes: Vec<(u32, u64)>,
+    report: &mut CycleReport,
+) -> anyhow::Result<Vec<(u32, u64)>> {
+    let mailbox = &inbox.ctx.settings.imap.mailbox;
+    let uids: Vec<u32> = sizes.iter().map(|(uid, _)| *uid).collect();
+    let receipts = inbox
+        .store
+        .receipts(mailbox, inbox.selected.uid_validity, &uids)
+        .await?;
+    if !receipts.is_empty() {
+        let moves: Vec<(u32, Destination)> = receipts.iter().map(|(uid, d)| (*uid, *d)).collect();
+        report.already_recorded += moves.len() as u64;
+        move_recorded(inbox, imap, &moves, report).await?;
+    }
+    Ok(sizes
+        .into_iter()
+        .filter(|(uid, _)| !receipts.contains_key(uid))
+        .collect())
 }
 
 /// Records one fetched batch in one transaction (on the writer's thread).
