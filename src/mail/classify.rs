@@ -214,8 +214,11 @@ fn auto_reply_wording(inbound: &Inbound) -> Option<&'static str> {
     }) {
         return Some("automatic-reply subject");
     }
-    // Cheap first look at the text as it came; the new text is cut out of it only when
-    // that finds something.
+    // A cheap first look at the text as it came (one pass, no copy); the wording is
+    // read, and the new text cut out, only when it finds a word every phrase has.
+    if !mentions_absence_or_automation(&inbound.body_text) {
+        return None;
+    }
     let raw_opening = words(&inbound.body_text, OPENING_CHARS * 4);
     if !(has_automatic_statement(&raw_opening) || has_absence(&raw_opening)) {
         return None;
@@ -228,6 +231,30 @@ fn auto_reply_wording(inbound: &Inbound) -> Option<&'static str> {
     let absence_subject = starts_with_any(&subject, &ABSENCE_SUBJECTS, ends_absence_subject);
     let promise = REPLY_PROMISES.iter().any(|p| opening.contains(p));
     (has_absence(&opening) && (absence_subject || promise)).then_some("out-of-office text")
+}
+
+/// Words of which every phrase of [`AUTOMATIC_STATEMENTS`], [`ABSENCES`] and
+/// [`ABSENCES_ID`] contains at least one, in any case.
+const GATE_WORDS: [&str; 11] = [
+    "auto", "otomatis", "office", "away", "leave", "vacation", "holiday", "cuti", "kantor", "luar",
+    "dinas",
+];
+const GATE_BYTES: usize = 64 << 10;
+
+/// Whether the start of `text` has any of [`GATE_WORDS`]: without one, no wording rule
+/// can match, and the text is not read further.
+fn mentions_absence_or_automation(text: &str) -> bool {
+    static GATE: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let gate = GATE.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(GATE_WORDS)
+            .ok()
+    });
+    let opening = &text.as_bytes()[..text.len().min(GATE_BYTES)];
+    // Without the automaton (it cannot fail to build from fixed words), read everything.
+    gate.as_ref().is_none_or(|gate| gate.is_match(opening))
 }
 
 /// `text` lower-cased with its whitespace runs made single spaces, up to about `limit`
@@ -392,6 +419,24 @@ mod tests {
                 "{subject:?} / {body:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_phrase_passes_the_first_look() {
+        for phrase in AUTOMATIC_STATEMENTS
+            .iter()
+            .chain(&ABSENCES)
+            .chain(&ABSENCES_ID)
+        {
+            assert!(
+                GATE_WORDS.iter().any(|w| phrase.contains(w)),
+                "{phrase} has no gate word"
+            );
+            assert!(mentions_absence_or_automation(&phrase.to_uppercase()));
+        }
+        assert!(!mentions_absence_or_automation(
+            "Jalan di depan rumah rusak berat."
+        ));
     }
 
     #[test]
