@@ -10,9 +10,9 @@ use serde::Serialize;
 
 mod backup;
 mod check;
+mod inspect;
 mod list;
-mod outbox;
-mod parse;
+mod outgoing;
 mod quarantine;
 mod show;
 mod status;
@@ -208,7 +208,7 @@ fn end_quietly_when_the_reader_goes_away() {
 
 async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Command::Parse { file, json } = &cli.command {
-        return parse::parse_file(cli, file, *json);
+        return inspect::parse_file(cli, file, *json);
     }
     let settings = Settings::load(&cli.config)?;
     let database = settings.database.url.clone();
@@ -255,7 +255,7 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Check => check::check(&settings).await,
         Command::Backup { path } => backup::backup(&settings, path).await,
         Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,
-        Command::Outbox { action } => outbox::outbox(&settings, action).await,
+        Command::Outbox { action } => outgoing::outbox(&settings, action).await,
         Command::Parse { .. } => unreachable!("handled above"),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::parse::print_parse_report;
+use super::inspect::print_parse_report;
 use super::{QuarantineAction, print_json};
 use crate::clock::Clock;
 use crate::config::Settings;
