@@ -10,7 +10,7 @@ use crate::domain::{Decision, EmailAddress, Event, EventAction, Role, Stage, Sta
 use crate::mail::compose::{Brief, OutAttachment};
 use crate::mail::{Inbound, parse::sha256_hex};
 use crate::office::workflow::Transition;
-use crate::store::Batch;
+use crate::store::{Batch, Reply};
 
 /// The authorized reply being carried out on one complaint.
 pub(crate) struct Step<'a> {
@@ -21,6 +21,17 @@ pub(crate) struct Step<'a> {
     pub raw_sha256: &'a str,
     pub message_row: i64,
     pub now: DateTime<Utc>,
+}
+
+impl Step<'_> {
+    /// The reply as the register records it.
+    fn reply(&self) -> Reply<'_> {
+        Reply {
+            by: self.by,
+            message_row: self.message_row,
+            at: self.now,
+        }
+    }
 }
 
 /// What every transition's step reads.
@@ -85,14 +96,7 @@ impl Advance<'_> {
         instruction: &str,
     ) -> anyhow::Result<()> {
         let (id, step) = (self.step.complaint_id, self.step);
-        batch.record_disposition(
-            id,
-            step.by,
-            &division,
-            instruction,
-            step.message_row,
-            step.now,
-        )?;
+        batch.record_disposition(id, &step.reply(), &division, instruction)?;
         self.event(
             batch,
             EventAction::Disposition,
@@ -115,7 +119,7 @@ impl Advance<'_> {
     /// The Kasubbag gets the draft, with the files the division attached.
     fn drafted(&self, batch: &mut Batch<'_>, text: &str) -> anyhow::Result<()> {
         let (id, step, round) = (self.step.complaint_id, self.step, self.next.round);
-        batch.record_draft(id, round, step.by, text, step.message_row, step.now)?;
+        batch.record_draft(id, round, &step.reply(), text)?;
         self.event(batch, EventAction::Draft, format!("round {round}"))?;
         let attachments = OutAttachment::kept_in(&step.inbound.attachments, step.raw_sha256);
         let notification = Notification {
@@ -139,7 +143,7 @@ impl Advance<'_> {
             text,
             sha256: &sha256,
         };
-        batch.record_decision(id, draft_id, step.by, &decision, step.message_row, step.now)?;
+        batch.record_decision((id, draft_id), &step.reply(), &decision)?;
         self.event(batch, EventAction::Approved, format!("sha256 {sha256}"))?;
         let (files, raw_sha256) = files_of(batch, draft_row)?;
         let attachments = OutAttachment::kept_in(&files, &raw_sha256);
@@ -170,7 +174,7 @@ impl Advance<'_> {
             .current_draft(id, self.before.round)?
             .ok_or_else(|| anyhow::anyhow!("rejection without a draft"))?;
         let decision = Decision::Rejected { note };
-        batch.record_decision(id, draft_id, step.by, &decision, step.message_row, step.now)?;
+        batch.record_decision((id, draft_id), &step.reply(), &decision)?;
         self.event(batch, EventAction::Rejected, note)?;
         let extra = minijinja::context! {
             note => note,

@@ -47,6 +47,15 @@ pub(super) const COMPLAINT_BY_MESSAGE_ID: &str =
     "SELECT c.id, c.number, c.status FROM messages m JOIN complaints c ON c.id = m.complaint_id
      WHERE m.message_key = ?";
 
+/// The official's reply a record comes from: who sent it, its row in `messages`, and
+/// when it was carried out.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    pub by: &'a EmailAddress,
+    pub message_row: i64,
+    pub at: DateTime<Utc>,
+}
+
 impl Batch<'_> {
     /// Takes the next register number of `year` and records the complaint.
     pub fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
@@ -260,12 +269,15 @@ impl Batch<'_> {
     pub fn record_disposition(
         &mut self,
         complaint_id: i64,
-        by: &EmailAddress,
+        reply: &Reply<'_>,
         division: &str,
         instruction: &str,
-        message_row: i64,
-        now: DateTime<Utc>,
     ) -> Result<()> {
+        let Reply {
+            by,
+            message_row,
+            at: now,
+        } = *reply;
         self.connection()
             .prepare_cached(
                 "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row) VALUES (?, ?, ?, ?, ?, ?)",
@@ -285,11 +297,14 @@ impl Batch<'_> {
         &mut self,
         complaint_id: i64,
         round: u32,
-        by: &EmailAddress,
+        reply: &Reply<'_>,
         text: &str,
-        message_row: i64,
-        now: DateTime<Utc>,
     ) -> Result<i64> {
+        let Reply {
+            by,
+            message_row,
+            at: now,
+        } = *reply;
         Ok(self
             .connection()
             .prepare_cached(
@@ -302,16 +317,17 @@ impl Batch<'_> {
     }
 
     /// An approval (with the SHA-256 of exactly the text sent) or a rejection.
-    #[allow(clippy::too_many_arguments)]
     pub fn record_decision(
         &mut self,
-        complaint_id: i64,
-        draft_id: i64,
-        by: &EmailAddress,
+        (complaint_id, draft_id): (i64, i64),
+        reply: &Reply<'_>,
         decision: &Decision<'_>,
-        message_row: i64,
-        now: DateTime<Utc>,
     ) -> Result<()> {
+        let Reply {
+            by,
+            message_row,
+            at: now,
+        } = *reply;
         let (text, text_sha256) = match decision {
             Decision::Approved { text, sha256 } => (*text, Some(*sha256)),
             Decision::Rejected { note } => (*note, None),

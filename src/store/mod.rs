@@ -21,7 +21,7 @@ mod register;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};
-pub use complaints::{ComplaintRef, NewComplaint};
+pub use complaints::{ComplaintRef, NewComplaint, Reply};
 pub use error::{StoreError, is_corruption};
 pub use health::Health;
 pub use held::Unlisted;
@@ -30,6 +30,7 @@ pub use messages::{InboundRecord, KnownMessage};
 pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{Accepted, OutboxRow, ParkedAs};
 pub use receipts::Destination;
+pub use receipts::Receipt;
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 
 use self::db::{Access, Db};

@@ -90,14 +90,22 @@ impl Store {
     }
 }
 
+/// Where a message was fetched from: its IMAP identity, the exactly-once key of its
+/// fetch.
+#[derive(Debug, Clone, Copy)]
+pub struct Receipt<'a> {
+    pub mailbox: &'a str,
+    pub uid_validity: u32,
+    pub uid: u32,
+}
+
 impl Batch<'_> {
+    /// Notes that the message fetched as `receipt` was recorded as `message_row` and goes
+    /// to `destination`.
     pub fn record_receipt(
         &mut self,
-        mailbox: &str,
-        uid_validity: u32,
-        uid: u32,
-        message_row: i64,
-        destination: Destination,
+        receipt: Receipt<'_>,
+        (message_row, destination): (i64, Destination),
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.connection
@@ -106,9 +114,9 @@ impl Batch<'_> {
                  VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             )?
             .execute(params![
-                mailbox,
-                uid_validity,
-                uid,
+                receipt.mailbox,
+                receipt.uid_validity,
+                receipt.uid,
                 message_row,
                 destination.as_str(),
                 rfc3339(now)

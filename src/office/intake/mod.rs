@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
-use crate::store::{Batch, ComplaintRef, Destination};
+use crate::store::{Batch, ComplaintRef, Destination, Receipt};
 use recording::Recording;
 
 /// A fetched and parsed message, ready to record.
@@ -163,7 +163,7 @@ pub fn record_or_quarantine(
             now,
         };
         let (row, destination, _) = recording.quarantine(batch, &reason)?;
-        batch.record_receipt(source.0, source.1, item.uid, row, destination, now)?;
+        batch.record_receipt(receipt(source, item), (row, destination), now)?;
         Ok(Recorded {
             uid: item.uid,
             destination,
@@ -226,13 +226,22 @@ pub fn record(
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
     };
-    batch.record_receipt(source.0, source.1, item.uid, row, destination, now)?;
+    batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
         uid: item.uid,
         destination,
         plan,
         number,
     })
+}
+
+/// The IMAP identity of `item`, fetched from `(mailbox, uidvalidity)`.
+fn receipt<'a>((mailbox, uid_validity): (&'a str, u32), item: &Prepared) -> Receipt<'a> {
+    Receipt {
+        mailbox,
+        uid_validity,
+        uid: item.uid,
+    }
 }
 
 /// The key a message is recorded under, and where it went if the register has it
