@@ -107,6 +107,16 @@ fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
+/// A panic's message on one line (a caught panic becomes an error or a quarantine reason).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// An error and its causes on one line (`cannot connect: connection refused`).
 pub fn one_line(error: &anyhow::Error) -> String {
     error

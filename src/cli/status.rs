@@ -6,7 +6,7 @@ use super::print_json;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::Status;
-use crate::store::Store;
+use crate::store::{Health, Store};
 
 /// `status`: a liveness probe run every minute, so it only reads the cycle records and a
 /// few counts. It does not run SQLite's integrity check (which reads every page; `check`
@@ -41,9 +41,9 @@ pub async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode>
             "last_failure_at": health.last_failure_at,
             "last_failure_error": health.last_failure_error,
             "outbox": {
-                "pending": count(&health.outbox_by_status, "pending"),
-                "failed": count(&health.outbox_by_status, "failed"),
-                "uncertain": count(&health.outbox_by_status, "uncertain"),
+                "pending": Health::count(&health.outbox_by_status, "pending"),
+                "failed": Health::count(&health.outbox_by_status, "failed"),
+                "uncertain": Health::count(&health.outbox_by_status, "uncertain"),
             },
             "quarantined": health.quarantined,
             "open_complaints": open,
@@ -75,13 +75,8 @@ pub async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode>
     })
 }
 
-/// The number stored under `key` in a count per status or kind, 0 if absent.
-fn count(pairs: &[(String, i64)], key: &str) -> i64 {
-    pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-}
-
 /// The text of `status` for people, without its verdict lines.
-fn print_status(health: &crate::store::Health, age: Option<i64>, open: i64) {
+fn print_status(health: &Health, age: Option<i64>, open: i64) {
     match (&health.last_success_at, &health.last_success) {
         (Some(at), Some(report)) => println!(
             "last successful cycle: {at} ({}s ago): fetched {}, complaints {}, sent {}",
@@ -97,9 +92,9 @@ fn print_status(health: &crate::store::Health, age: Option<i64>, open: i64) {
     }
     println!(
         "outbox: {} pending, {} failed, {} uncertain",
-        count(&health.outbox_by_status, "pending"),
-        count(&health.outbox_by_status, "failed"),
-        count(&health.outbox_by_status, "uncertain")
+        Health::count(&health.outbox_by_status, "pending"),
+        Health::count(&health.outbox_by_status, "failed"),
+        Health::count(&health.outbox_by_status, "uncertain")
     );
     println!("quarantined: {}", health.quarantined);
     println!("complaints: {open} open, {} overdue", health.overdue);

@@ -64,7 +64,6 @@ pub fn send_digests(
 ) -> anyhow::Result<u64> {
     let unlisted = batch.unlisted_held()?;
     let mut senders: Vec<&str> = unlisted.iter().map(|u| u.reporter.as_str()).collect();
-    senders.dedup();
     senders.sort_unstable();
     senders.dedup();
     for sender in &senders {
@@ -86,18 +85,23 @@ fn send_digest(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let zone = ctx.settings.office.timezone;
-    let mut held = Vec::with_capacity(ids.len());
+    let mut briefs = Vec::with_capacity(ids.len());
     for &id in ids {
-        let brief = batch.brief(id)?;
-        held.push(minijinja::context! {
-            number => brief.number.as_str(),
-            subject => &brief.subject,
-            received => tanggal(brief.received_at, zone),
-        });
+        briefs.push(batch.brief(id)?);
     }
+    let held: Vec<minijinja::Value> = briefs
+        .iter()
+        .map(|brief| {
+            minijinja::context! {
+                number => brief.number.as_str(),
+                subject => &brief.subject,
+                received => tanggal(brief.received_at, zone),
+            }
+        })
+        .collect();
     // The digest is addressed as a notification about its first complaint; the others
     // are found through the key it leaves on each of them.
-    let first = batch.brief(ids[0])?;
+    let first = &briefs[0];
     for &id in ids {
         batch.list_in_digest(id, first.number.as_str())?;
     }
@@ -114,7 +118,7 @@ fn send_digest(
     procedure::notify(
         batch,
         ctx,
-        &first,
+        first,
         procedure::Notification {
             kind: purpose,
             stage: &Stage::Disposisi,

@@ -8,6 +8,7 @@ use super::Archive;
 use super::error::{Result, StoreError};
 use crate::clock::rfc3339;
 use crate::domain::Event;
+use crate::telemetry::panic_message;
 
 /// One unit of work on the register (see [`super::Store::batch`]).
 pub struct Batch<'c> {
@@ -95,12 +96,4 @@ impl<'c> Batch<'c> {
             ])?;
         Ok(())
     }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
 }

@@ -29,6 +29,13 @@ pub struct Health {
     pub cycle_durations_ms: Vec<i64>,
 }
 
+impl Health {
+    /// The number stored under `key` in a count per status or kind, 0 if absent.
+    pub fn count(pairs: &[(String, i64)], key: &str) -> i64 {
+        pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    }
+}
+
 /// The last ten thousand cycles are kept: a week of one-minute cron runs.
 const INSERT_CYCLE: &str =
     "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)";
@@ -190,11 +197,7 @@ fn read_counts(
     health.messages_by_kind = pairs(
         "SELECT kind, count(*) FROM messages WHERE direction = 'in' GROUP BY kind ORDER BY kind",
     )?;
-    health.quarantined = health
-        .messages_by_kind
-        .iter()
-        .find(|(k, _)| k == "quarantined")
-        .map_or(0, |(_, n)| *n);
+    health.quarantined = Health::count(&health.messages_by_kind, "quarantined");
     health.unauthorized =
         connection.query_row("SELECT count(*) FROM unauthorized", [], |row| row.get(0))?;
     Ok(())

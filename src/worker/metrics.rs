@@ -37,11 +37,6 @@ impl Exposition {
     }
 }
 
-/// The number stored under `key` in a count per status or kind, 0 if absent.
-fn count(pairs: &[(String, i64)], key: &str) -> i64 {
-    pairs.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
-}
-
 const INGESTED_KINDS: [&str; 8] = [
     "complaint",
     "follow_up",
@@ -64,19 +59,19 @@ fn counters(text: &mut Exposition, health: &Health) {
         text.sample(
             name,
             Some(("kind", kind)),
-            count(&health.messages_by_kind, kind),
+            Health::count(&health.messages_by_kind, kind),
         );
     }
     let totals = [
         (
             "pengaduan_mail_sent_total",
             "Outgoing messages accepted by the SMTP server.",
-            count(&health.outbox_by_status, "sent"),
+            Health::count(&health.outbox_by_status, "sent"),
         ),
         (
             "pengaduan_mail_failed_total",
             "Outgoing messages rejected permanently (5xx).",
-            count(&health.outbox_by_status, "failed"),
+            Health::count(&health.outbox_by_status, "failed"),
         ),
         (
             "pengaduan_quarantined_total",
@@ -99,7 +94,7 @@ fn gauges(text: &mut Exposition, health: &Health) {
     let name = "pengaduan_complaints";
     text.family(name, "gauge", "Complaints by status.");
     for status in Status::ALL {
-        let value = count(&health.complaints_by_status, status.as_str());
+        let value = Health::count(&health.complaints_by_status, status.as_str());
         text.sample(name, Some(("status", status.as_str())), value);
     }
     let name = "pengaduan_complaints_overdue";
@@ -108,7 +103,7 @@ fn gauges(text: &mut Exposition, health: &Health) {
     let name = "pengaduan_outbox_depth";
     text.family(name, "gauge", "Outgoing messages not sent, by status.");
     for status in ["pending", "sending", "failed", "uncertain"] {
-        let value = count(&health.outbox_by_status, status);
+        let value = Health::count(&health.outbox_by_status, status);
         text.sample(name, Some(("status", status)), value);
     }
 }

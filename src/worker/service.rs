@@ -9,7 +9,7 @@ use super::{CycleReport, Farewell, lease, metrics, run_once};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{Acquired, Store};
-use crate::telemetry::one_line;
+use crate::telemetry::{one_line, panic_message};
 use crate::transport::imap;
 
 /// How the worker runs: one cycle (`run --once`, for cron) or a loop.
@@ -201,16 +201,6 @@ async fn panic_as_error<T>(cycle: impl Future<Output = anyhow::Result<T>>) -> an
             panic_message(panic.as_ref())
         )),
     }
-}
-
-/// A panic's message on one line.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Waits for new mail (IMAP IDLE), at most `interval` seconds (the deadline sweep and
