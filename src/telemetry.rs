@@ -119,15 +119,34 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 /// An error and its causes on one line (`cannot connect: connection refused`).
 pub fn one_line(error: &anyhow::Error) -> String {
-    error
-        .chain()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut line = String::new();
+    for cause in error.chain().map(|e| e.to_string()) {
+        // Many errors repeat their source in their own text: say it once.
+        if line.ends_with(&cause) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&cause);
+    }
+    line
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_line_says_a_repeated_cause_once() {
+        let io = std::io::Error::other("peer closed connection");
+        let error = anyhow::Error::new(io)
+            .context("io: peer closed connection")
+            .context("cannot fetch messages");
+        assert_eq!(
+            super::one_line(&error),
+            "cannot fetch messages: io: peer closed connection"
+        );
+    }
+
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
         use std::ffi::OsStr;

@@ -203,9 +203,7 @@ impl Owner {
 /// transaction.
 fn connection<'a>(slot: &'a mut Option<Connection>, path: &Path) -> Result<&'a Connection> {
     if slot.is_none() {
-        let opened = open(path).map_err(|e| {
-            StoreError::from(e).context(format!("cannot open the database {}", path.display()))
-        })?;
+        let opened = open(path).map_err(|e| super::error::cannot_open(path, e))?;
         *slot = Some(opened);
     }
     let connection = slot.as_ref().ok_or(StoreError::Stopped)?;

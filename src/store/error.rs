@@ -121,3 +121,48 @@ impl From<sqlx::Error> for StoreError {
         StoreError::Sql(SqlError(Driver::Sqlx(error)))
     }
 }
+
+/// The error of opening the database file at `path`, with what its file system says when
+/// that is the reason: SQLite reports a full or read-only disk as a bare I/O or open error.
+pub(super) fn cannot_open(path: &std::path::Path, error: rusqlite::Error) -> StoreError {
+    let error = StoreError::from(error);
+    let error = match path.parent().and_then(file_system_trouble) {
+        Some(trouble) => error.context(trouble),
+        None => error,
+    };
+    error.context(format!("cannot open the database {}", path.display()))
+}
+
+/// "read-only" or "no space left" for the file system holding `dir`, if either is so.
+fn file_system_trouble(dir: &std::path::Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let name = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `name` is a NUL-terminated path and `stat` a plain struct statvfs fills in.
+    let stat = unsafe {
+        let mut stat: libc::statvfs = std::mem::zeroed();
+        (libc::statvfs(name.as_ptr(), &mut stat) == 0).then_some(stat)
+    }?;
+    if stat.f_flag & libc::ST_RDONLY != 0 {
+        return Some(format!(
+            "the file system holding {} is read-only",
+            dir.display()
+        ));
+    }
+    // Less than a page or two: SQLite cannot even create its journal.
+    let free = u128::from(stat.f_bavail) * u128::from(stat.f_frsize);
+    (free < 64 * 1024).then(|| format!("no space left on the disk holding {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_writable_directory_with_room_has_no_trouble() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(super::file_system_trouble(dir.path()), None);
+    }
+}

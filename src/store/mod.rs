@@ -64,9 +64,7 @@ impl Store {
                 ))
             })?;
         }
-        let cannot_open = |e: rusqlite::Error| {
-            StoreError::from(e).context(format!("cannot open the database {url}"))
-        };
+        let cannot_open = |e: rusqlite::Error| error::cannot_open(&database, e);
         let connection = db::open(&database).map_err(cannot_open)?;
         if migrate::pending(&connection).map_err(cannot_open)? {
             migrate::run(&options)

@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod deadline;
 mod exactly_once;
+mod faults;
 mod golden;
 mod hardening;
 mod hostile;

@@ -7,7 +7,7 @@
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::office::{OFFICE, Office, Wire};
+use crate::support::office::{OFFICE, Office, Wire, damage_tables};
 use serde_json::Value;
 
 fn stdout(output: &Output) -> String {
@@ -192,43 +192,6 @@ async fn a_panicking_cycle_is_recorded_and_the_long_running_worker_carries_on() 
 
 /// Overwrites the first page of each of `tables` in the database file with garbage, as a
 /// failing disk or a stray write would, after moving everything out of the WAL.
-async fn damage_tables(database: &std::path::Path, tables: &[&str]) {
-    use sqlx::Connection;
-    use std::os::unix::fs::FileExt;
-    let url = format!("sqlite://{}", database.display());
-    let mut connection = sqlx::SqliteConnection::connect(&url)
-        .await
-        .expect("cannot open the database");
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut connection)
-        .await
-        .expect("checkpoint");
-    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
-        .fetch_one(&mut connection)
-        .await
-        .expect("page size");
-    let mut pages = Vec::new();
-    for table in tables {
-        let root: i64 = sqlx::query_scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?")
-            .bind(table)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap_or_else(|e| panic!("no table {table}: {e}"));
-        pages.push(root);
-    }
-    connection.close().await.expect("close");
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .open(database)
-        .expect("open the database file");
-    let garbage = vec![0xA5u8; page_size as usize];
-    for page in pages {
-        file.write_all_at(&garbage, ((page - 1) * page_size) as u64)
-            .expect("overwrite a page");
-    }
-    file.sync_all().expect("sync");
-}
-
 #[tokio::test]
 async fn a_damaged_database_fails_check_and_status_with_one_clear_line() {
     let office = Office::start().await;

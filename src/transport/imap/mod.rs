@@ -211,7 +211,7 @@ impl Connection {
         .await
         .context("cannot fetch messages")?;
         while let Some(item) = within_opt(timeout, stream.next()).await? {
-            let fetch = item.context("cannot fetch messages")?;
+            let fetch = item.map_err(dropped_or).context("cannot fetch messages")?;
             let (Some(uid), true) = (fetch.uid, fetch.body().is_some()) else {
                 continue;
             };
@@ -362,9 +362,28 @@ async fn within<T, E: std::error::Error + Send + Sync + 'static>(
     future: impl Future<Output = Result<T, E>>,
 ) -> anyhow::Result<T> {
     match tokio::time::timeout(timeout, future).await {
-        Ok(result) => Ok(result?),
+        Ok(result) => result.map_err(dropped_or),
         Err(_) => bail!("the IMAP server did not answer within {timeout:?}"),
     }
+}
+
+/// A connection the server (or the network) dropped, in plain words: TLS libraries
+/// describe it at length. Any other error as it is.
+fn dropped_or<E: std::error::Error + Send + Sync + 'static>(error: E) -> anyhow::Error {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe
+            )
+        {
+            return anyhow::anyhow!("the IMAP server closed the connection");
+        }
+        cause = current.source();
+    }
+    error.into()
 }
 
 async fn within_opt<T>(

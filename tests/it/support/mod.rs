@@ -31,6 +31,7 @@
 //! test; its path is printed on stderr.
 
 pub mod office;
+pub mod relay;
 
 use std::collections::HashMap;
 use std::net::TcpListener;

@@ -288,6 +288,12 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         value
     }
 
+    /// Rewrites Settings.toml: `edit` gets its text and returns the new one.
+    pub fn edit_settings(&self, edit: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(&self.config).expect("read Settings.toml");
+        std::fs::write(&self.config, edit(text)).expect("write Settings.toml");
+    }
+
     pub async fn text(&self, sql: &str) -> Vec<String> {
         texts_in(&self.database(), sql).await
     }
@@ -396,4 +402,43 @@ pub fn reply(from: &str, to_notification: &[u8], text: &str, id: &str) -> Vec<u8
          Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nPada Sen, 30 Nov 2026 pukul 10.00, Diskominfo Kaltara <{OFFICE}> menulis:\r\n{quoted}"
     )
     .into_bytes()
+}
+
+/// Overwrites the root pages of `tables` in the database file with garbage: the damage a
+/// failing disk leaves.
+pub async fn damage_tables(database: &std::path::Path, tables: &[&str]) {
+    use sqlx::Connection;
+    use std::os::unix::fs::FileExt;
+    let url = format!("sqlite://{}", database.display());
+    let mut connection = sqlx::SqliteConnection::connect(&url)
+        .await
+        .expect("cannot open the database");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut connection)
+        .await
+        .expect("checkpoint");
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut connection)
+        .await
+        .expect("page size");
+    let mut pages = Vec::new();
+    for table in tables {
+        let root: i64 = sqlx::query_scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?")
+            .bind(table)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap_or_else(|e| panic!("no table {table}: {e}"));
+        pages.push(root);
+    }
+    connection.close().await.expect("close");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(database)
+        .expect("open the database file");
+    let garbage = vec![0xA5u8; page_size as usize];
+    for page in pages {
+        file.write_all_at(&garbage, ((page - 1) * page_size) as u64)
+            .expect("overwrite a page");
+    }
+    file.sync_all().expect("sync");
 }
