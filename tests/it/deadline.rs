@@ -33,12 +33,7 @@ async fn reminders_and_the_overdue_notice_are_sent_once_each() {
     office.set_env("PENGADUAN_NOW", &at(received, 49));
     office.run_once();
     office.run_once();
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ingat'")
-            .await,
-        1
-    );
+    assert_eq!(office.outgoing(Some("ingat"), None), 1);
     let kadis = office
         .stack
         .wait_for_messages(KADIS, "INBOX", 2, wait)
@@ -72,12 +67,7 @@ async fn reminders_and_the_overdue_notice_are_sent_once_each() {
             .expect("Subject")
             .contains("6 jam")
     );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ingat'")
-            .await,
-        2
-    );
+    assert_eq!(office.outgoing(Some("ingat"), None), 2);
 
     // 73 hours: overdue. The Kepala Dinas and the admin are told once; `list --overdue`
     // shows it.
@@ -106,9 +96,7 @@ async fn reminders_and_the_overdue_notice_are_sent_once_each() {
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0]["number"], "ADU-2026-00001");
     assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ingat'")
-            .await,
+        office.outgoing(Some("ingat"), None),
         2,
         "no reminder after the deadline"
     );

@@ -126,9 +126,7 @@ async fn assert_exactly_once(office: &Office, total: usize) {
     assert_eq!(subjects.len(), COMPLAINTS, "no complaint registered twice");
 
     assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
-            .await,
+        office.outgoing(Some("ack"), None),
         COMPLAINTS as i64,
         "one acknowledgment queued per complaint"
     );
@@ -139,9 +137,7 @@ async fn assert_exactly_once(office: &Office, total: usize) {
         0
     );
     // Let Postfix finish delivering what was accepted, then count per citizen.
-    let sent = office
-        .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
-        .await;
+    let sent = office.outgoing(Some("ack"), Some("sent"));
     let mut delivered = 0;
     for n in 1..=COMPLAINTS {
         let citizen = format!("warga{n}@example.net");
@@ -197,22 +193,16 @@ async fn kills_at_every_stage_lose_nothing_and_repeat_nothing() {
     office.run_once();
     assert_exactly_once(&office, total).await;
     assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE status = 'uncertain'")
-            .await,
+        office.outgoing(None, Some("uncertain")),
         2,
         "the two messages interrupted mid-delivery are parked, not resent"
     );
     assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
-            .await,
+        office.outgoing(Some("ack"), Some("sent")),
         COMPLAINTS as i64 - 1
     );
     assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'disp' AND status = 'sent'")
-            .await,
+        office.outgoing(Some("disp"), Some("sent")),
         COMPLAINTS as i64 - 1,
         "every complaint went to the Kepala Dinas once"
     );
@@ -255,24 +245,14 @@ async fn an_overlapping_run_does_nothing_and_a_killed_holder_blocks_nothing() {
             .await,
         1
     );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
-            .await,
-        0
-    );
+    assert_eq!(office.outgoing(None, Some("sent")), 0);
     // The holder is killed with SIGKILL: the next run takes over at once and finishes.
     slow.kill().expect("SIGKILL");
     slow.wait().expect("wait");
     let next = office.run_once();
     assert!(String::from_utf8_lossy(&next.stdout).contains("cycle complete"));
     assert!(office.stack.messages(OFFICE, "INBOX").await.is_empty());
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
-            .await,
-        1
-    );
+    assert_eq!(office.outgoing(Some("ack"), Some("sent")), 1);
     assert_eq!(
         office.count("SELECT count(*) FROM worker_lock").await,
         0,

@@ -249,11 +249,7 @@ async fn machines_and_junk_are_recorded_never_answered() {
         office.list().is_empty(),
         "no complaint may come from machines or junk"
     );
-    assert_eq!(
-        office.count("SELECT count(*) FROM outbox").await,
-        0,
-        "nothing is answered"
-    );
+    assert_eq!(office.outgoing(None, None), 0, "nothing is answered");
     assert_eq!(
         office
             .count("SELECT count(*) FROM messages WHERE kind = 'auto_reply'")
@@ -423,12 +419,7 @@ async fn a_repeated_run_changes_nothing() {
             .await,
         1
     );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
-            .await,
-        1
-    );
+    assert_eq!(office.outgoing(Some("ack"), None), 1);
     let citizen = crate::support::office::envelope_sender(&raw);
     acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
 
@@ -460,21 +451,11 @@ async fn an_acknowledgment_waits_for_the_smtp_server_to_come_back() {
         "the cycle says why nothing was sent: {logs}"
     );
     assert_eq!(office.list().len(), 1, "ingest does not depend on SMTP");
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'pending'")
-            .await,
-        1
-    );
+    assert_eq!(office.outgoing(Some("ack"), Some("pending")), 1);
 
     office.stack.start_smtp();
     office.run_once();
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
-            .await,
-        1
-    );
+    assert_eq!(office.outgoing(Some("ack"), Some("sent")), 1);
     acknowledgment(&office, "budi.santoso@gmail.com", &raw, "ADU-2026-00001").await;
 }
 
@@ -672,12 +653,7 @@ async fn acknowledgments_are_rate_limited_per_sender() {
     office.wait_inbox(3).await;
     office.run_once();
     assert_eq!(office.list().len(), 3, "every complaint is registered");
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
-            .await,
-        2
-    );
+    assert_eq!(office.outgoing(Some("ack"), None), 2);
     assert_eq!(
         office
             .count("SELECT count(*) FROM events WHERE action = 'ack_suppressed'")
@@ -715,13 +691,7 @@ async fn a_uidvalidity_change_does_not_reprocess() {
             .await,
         1
     );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack'")
-            .await,
-        1,
-        "acknowledged once"
-    );
+    assert_eq!(office.outgoing(Some("ack"), None), 1, "acknowledged once");
     assert_eq!(
         office
             .count("SELECT count(DISTINCT uid_validity) FROM imap_receipts")
@@ -879,23 +849,8 @@ async fn a_cycle_sends_at_most_the_send_limit() {
     office.wait_inbox(3).await;
     office.run_once();
     // Three complaints queue six messages (acknowledgment + Kepala Dinas each).
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
-            .await,
-        3
-    );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE status = 'pending'")
-            .await,
-        3
-    );
+    assert_eq!(office.outgoing(None, Some("sent")), 3);
+    assert_eq!(office.outgoing(None, Some("pending")), 3);
     office.run_once();
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE status = 'sent'")
-            .await,
-        6
-    );
+    assert_eq!(office.outgoing(None, Some("sent")), 6);
 }

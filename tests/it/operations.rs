@@ -386,12 +386,7 @@ async fn sigterm_mid_cycle_stops_after_the_batch_in_hand() {
         .map(|c| c["number"].as_str().expect("number").to_string())
         .collect();
     assert_eq!(numbers.len(), MESSAGES);
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'ack' AND status = 'sent'")
-            .await,
-        MESSAGES as i64
-    );
+    assert_eq!(office.outgoing(Some("ack"), Some("sent")), MESSAGES as i64);
 }
 
 /// Reads the worker's log lines until one contains `needle`.

@@ -288,12 +288,7 @@ async fn a_rejection_returns_the_draft(office: &Office, to_kasubbag_1: &[u8]) ->
         )
         .await;
     assert_eq!(status(office), "menunggu_jawaban");
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM outbox WHERE purpose = 'jawab'")
-            .await,
-        0
-    );
+    assert_eq!(office.outgoing(Some("jawab"), None), 0);
     returned
 }
 

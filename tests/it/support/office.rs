@@ -246,6 +246,28 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         serde_json::from_slice(&output.stdout).expect("show --json prints JSON")
     }
 
+    /// Outgoing mail as `outbox list --json` shows it, newest first.
+    pub fn outbox(&self) -> Vec<Value> {
+        let output = self.output(&["outbox", "list", "--json"]);
+        assert!(
+            output.status.success(),
+            "outbox list failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("outbox list --json prints a JSON array")
+    }
+
+    /// How many outgoing messages have this purpose and this status (`None`: any).
+    pub fn outgoing(&self, purpose: Option<&str>, status: Option<&str>) -> i64 {
+        let matches = |row: &&Value, key: &str, wanted: Option<&str>| {
+            wanted.is_none_or(|wanted| row[key] == wanted)
+        };
+        self.outbox()
+            .iter()
+            .filter(|row| matches(row, "purpose", purpose) && matches(row, "status", status))
+            .count() as i64
+    }
+
     /// A citizen's email, read from `fixtures/`, delivered to the office over SMTP.
     pub async fn submit_fixture(&self, name: &str) -> Vec<u8> {
         let raw = fixture(name);
