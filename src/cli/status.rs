@@ -46,6 +46,12 @@ pub async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode>
                 "uncertain": Health::count(&health.outbox_by_status, "uncertain"),
             },
             "quarantined": health.quarantined,
+            "received": health
+                .messages_by_kind
+                .iter()
+                .map(|(kind, n)| (kind.clone(), serde_json::Value::from(*n)))
+                .collect::<serde_json::Map<_, _>>(),
+            "unauthorized": health.unauthorized,
             "open_complaints": open,
             "overdue_complaints": health.overdue,
         }))?;

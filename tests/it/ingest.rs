@@ -250,18 +250,8 @@ async fn machines_and_junk_are_recorded_never_answered() {
         "no complaint may come from machines or junk"
     );
     assert_eq!(office.outgoing(None, None), 0, "nothing is answered");
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM messages WHERE kind = 'auto_reply'")
-            .await,
-        4
-    );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM messages WHERE kind = 'bounce'")
-            .await,
-        2
-    );
+    assert_eq!(office.received("auto_reply"), 4);
+    assert_eq!(office.received("bounce"), 2);
     let reasons = office
         .text("SELECT quarantine_reason FROM messages WHERE kind = 'quarantined' ORDER BY id")
         .await;
@@ -413,12 +403,7 @@ async fn a_repeated_run_changes_nothing() {
     office.run_once();
     office.run_once();
     assert_eq!(office.show("ADU-2026-00001"), before);
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
-            .await,
-        1
-    );
+    assert_eq!(office.received_in_all(), 1);
     assert_eq!(office.outgoing(Some("ack"), None), 1);
     let citizen = crate::support::office::envelope_sender(&raw);
     acknowledgment(&office, &citizen, &raw, "ADU-2026-00001").await;
@@ -685,12 +670,7 @@ async fn a_uidvalidity_change_does_not_reprocess() {
 
     office.run_once();
     assert_eq!(office.list().len(), 1, "not registered twice");
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM messages WHERE direction = 'in'")
-            .await,
-        1
-    );
+    assert_eq!(office.received_in_all(), 1);
     assert_eq!(office.outgoing(Some("ack"), None), 1, "acknowledged once");
     assert_eq!(
         office

@@ -337,11 +337,7 @@ async fn the_worker_keeps_working_when_its_log_reader_goes_away() {
         .status()
         .expect("run pengaduan");
     assert!(once.success(), "run --once without a log reader: {once}");
-    assert_eq!(
-        office.count("SELECT count(*) FROM complaints").await,
-        1,
-        "the cycle did its work"
-    );
+    assert_eq!((office.list().len() as i64), 1, "the cycle did its work");
 
     let worker = office
         .command(&["run", "--interval", "1"])
@@ -459,12 +455,7 @@ async fn out_of_office_replies_without_headers_are_neither_complaints_nor_follow
         1,
         "no complaint from the out-of-office notice"
     );
-    assert_eq!(
-        office
-            .count("SELECT count(*) FROM messages WHERE direction = 'in' AND kind = 'auto_reply'")
-            .await,
-        2
-    );
+    assert_eq!(office.received("auto_reply"), 2);
     let complaint = office.show("ADU-2026-00001");
     let kinds: Vec<&str> = complaint["messages"]
         .as_array()

@@ -268,6 +268,26 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
             .count() as i64
     }
 
+    /// `status --json`, whatever the exit status says.
+    pub fn status(&self) -> Value {
+        let output = self.output(&["status", "--json"]);
+        serde_json::from_slice(&output.stdout).expect("status --json prints JSON")
+    }
+
+    /// How many inbound messages the register took for `kind` (`status --json`).
+    pub fn received(&self, kind: &str) -> i64 {
+        self.status()["received"][kind].as_i64().unwrap_or(0)
+    }
+
+    /// How many inbound messages the register holds, whatever they were taken for.
+    pub fn received_in_all(&self) -> i64 {
+        let status = self.status();
+        let kinds = status["received"]
+            .as_object()
+            .expect("received is an object");
+        kinds.values().filter_map(Value::as_i64).sum()
+    }
+
     /// A citizen's email, read from `fixtures/`, delivered to the office over SMTP.
     pub async fn submit_fixture(&self, name: &str) -> Vec<u8> {
         let raw = fixture(name);
