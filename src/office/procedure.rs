@@ -13,7 +13,7 @@ use crate::mail::{Attachment, Inbound};
 use crate::office::Context;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
 use crate::office::workflow::{self, Misread, Stage, State};
-use crate::store::Batch;
+use crate::store::{Batch, Refusal};
 
 /// The new text of a reply: what its author wrote above the quoted history.
 pub fn new_text(inbound: &Inbound) -> String {
@@ -283,7 +283,13 @@ pub fn carry_out(
             complaint_id,
             reason,
         } => {
-            batch.record_unauthorized(*complaint_id, inbound.sender(), reason, message_row, now)?;
+            batch.record_unauthorized(&Refusal {
+                complaint_id: *complaint_id,
+                sender: inbound.sender(),
+                reason,
+                message_row,
+                at: now,
+            })?;
             batch.add_event(&Event::by(
                 sender.as_str(),
                 *complaint_id,

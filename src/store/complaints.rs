@@ -56,6 +56,17 @@ pub struct Reply<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// An action by email that the security model refused: who tried, on which complaint, why.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    pub complaint_id: Option<i64>,
+    pub sender: Option<&'a EmailAddress>,
+    pub reason: &'a str,
+    /// The refused message in `messages`.
+    pub message_row: i64,
+    pub at: DateTime<Utc>,
+}
+
 impl Batch<'_> {
     /// Takes the next register number of `year` and records the complaint.
     pub fn register_complaint(&mut self, new: &NewComplaint<'_>) -> Result<ComplaintRef> {
@@ -350,24 +361,17 @@ impl Batch<'_> {
         Ok(())
     }
 
-    pub fn record_unauthorized(
-        &mut self,
-        complaint_id: Option<i64>,
-        sender: Option<&EmailAddress>,
-        reason: &str,
-        message_row: i64,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub fn record_unauthorized(&mut self, refusal: &Refusal<'_>) -> Result<()> {
         self.connection()
             .prepare_cached(
                 "INSERT INTO unauthorized (complaint_id, at, sender, reason, message_row) VALUES (?, ?, ?, ?, ?)",
             )?
             .execute(params![
-                complaint_id,
-                rfc3339(now),
-                sender.map(EmailAddress::as_str),
-                reason,
-                message_row
+                refusal.complaint_id,
+                rfc3339(refusal.at),
+                refusal.sender.map(EmailAddress::as_str),
+                refusal.reason,
+                refusal.message_row
             ])?;
         Ok(())
     }

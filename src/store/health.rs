@@ -36,6 +36,18 @@ impl Health {
     }
 }
 
+/// A cycle as it ended, for [`Store::record_cycle`].
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedCycle<'a> {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub duration_ms: u64,
+    /// The cycle's report, or its error.
+    pub report: &'a serde_json::Value,
+    /// The lock holder to release with it (the end of `run --once`).
+    pub release: Option<&'a LockHolder>,
+}
+
 /// The last ten thousand cycles are kept: a week of one-minute cron runs.
 const INSERT_CYCLE: &str =
     "INSERT INTO cycles (finished_at, ok, duration_ms, report) VALUES (?, ?, ?, ?)";
@@ -44,14 +56,14 @@ const PRUNE_CYCLES: &str = "DELETE FROM cycles WHERE id <= last_insert_rowid() -
 impl Store {
     /// Records a finished cycle, and releases the lock when `release` names its holder
     /// (the end of `run --once`): one commit, without its fsync (bookkeeping).
-    pub async fn record_cycle(
-        &self,
-        at: DateTime<Utc>,
-        ok: bool,
-        duration_ms: u64,
-        report: &serde_json::Value,
-        release: Option<&LockHolder>,
-    ) -> Result<()> {
+    pub async fn record_cycle(&self, cycle: FinishedCycle<'_>) -> Result<()> {
+        let FinishedCycle {
+            at,
+            ok,
+            duration_ms,
+            report,
+            release,
+        } = cycle;
         let (at, report, release) = (rfc3339(at), report.to_string(), release.cloned());
         self.db
             .call(Access::Bookkeeping, move |batch| {

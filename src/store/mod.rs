@@ -21,9 +21,9 @@ mod register;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};
-pub use complaints::{ComplaintRef, NewComplaint, Reply};
+pub use complaints::{ComplaintRef, NewComplaint, Refusal, Reply};
 pub use error::{StoreError, is_corruption};
-pub use health::Health;
+pub use health::{FinishedCycle, Health};
 pub use held::Unlisted;
 pub use lock::{Acquired, LockHolder};
 pub use messages::{InboundRecord, KnownMessage};
@@ -107,7 +107,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::db::Access;
-    use super::{LockHolder, NewComplaint, Store, StoreError};
+    use super::{FinishedCycle, LockHolder, NewComplaint, Store, StoreError};
     use crate::domain::EmailAddress;
     use crate::mail::parse::sha256_hex;
 
@@ -279,7 +279,13 @@ mod tests {
         store.prepare_cycle_record().await;
         let report = serde_json::json!({ "fetched": 0 });
         store
-            .record_cycle(now, true, 12, &report, Some(&me))
+            .record_cycle(FinishedCycle {
+                at: now,
+                ok: true,
+                duration_ms: 12,
+                report: &report,
+                release: Some(&me),
+            })
             .await
             .expect("record");
         let health = store.health(now).await.expect("health");
@@ -297,7 +303,15 @@ mod tests {
             .batch(|batch| Ok(batch.connection().execute_batch("DROP TABLE cycles")?))
             .await
             .expect("drop");
-        let failed = store.record_cycle(now, false, 1, &report, None).await;
+        let failed = store
+            .record_cycle(FinishedCycle {
+                at: now,
+                ok: false,
+                duration_ms: 1,
+                report: &report,
+                release: None,
+            })
+            .await;
         assert!(failed.is_err(), "no cycles table: {failed:?}");
         assert_eq!(synchronous(&store).await, 2, "FULL after a failure");
     }

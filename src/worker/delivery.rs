@@ -58,15 +58,20 @@ pub async fn deliver(
             });
         }
     };
-    let queue = Queue::new(
-        settings.worker.send_limit as u64,
-        settings.smtp.connections,
-        stop,
-    );
+    let pass = Pass {
+        store,
+        settings,
+        clock,
+        queue: Queue::new(
+            settings.worker.send_limit as u64,
+            settings.smtp.connections,
+            stop,
+        ),
+    };
     let mut first = Some(first);
     let lanes = (0..settings.smtp.connections).map(|index| {
         let session = first.take();
-        lane(store, settings, clock, &queue, index, session)
+        lane(&pass, index, session)
     });
     let mut report = DeliveryReport::default();
     for lane in futures::future::join_all(lanes).await {
@@ -78,6 +83,14 @@ pub async fn deliver(
         report.unreachable = report.unreachable.or(lane.unreachable);
     }
     Ok(report)
+}
+
+/// What the lanes of one delivery pass share.
+struct Pass<'a> {
+    store: &'a Store,
+    settings: &'a Settings,
+    clock: &'a Clock,
+    queue: Queue<'a>,
 }
 
 /// The due rows, handed out one at a time to the sessions, a page read at a time. Each
@@ -172,13 +185,11 @@ impl<'s> Queue<'s> {
 /// with the session opened by [`deliver`]; the others connect when they get a row, and
 /// step aside if the server refuses them a connection.
 async fn lane(
-    store: &Store,
-    settings: &Settings,
-    clock: &Clock,
-    queue: &Queue<'_>,
+    pass: &Pass<'_>,
     index: usize,
     mut session: Option<Session>,
 ) -> anyhow::Result<DeliveryReport> {
+    let (store, settings, clock, queue) = (pass.store, pass.settings, pass.clock, &pass.queue);
     let first = session.is_some();
     let mut report = DeliveryReport::default();
     // The message the server accepted last, recorded together with the next claim.

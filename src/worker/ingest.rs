@@ -72,13 +72,7 @@ pub(super) async fn ingest_mailbox(
         report.fetched += prepared.len() as u64;
         let source = (mailbox.to_owned(), selected.uid_validity);
         let commit = commit(store, ctx.clone(), prepared, source, clock.now());
-        let upcoming = following.next().filter(|_| {
-            let stopping = stop.load(Ordering::SeqCst);
-            if stopping {
-                tracing::info!("stop requested: the rest of the mailbox waits for the next run");
-            }
-            !stopping
-        });
+        let upcoming = following.next().filter(|_| !stopping(stop));
         let previous = std::mem::take(&mut committed);
         let connection = async {
             let moved = move_committed(settings, imap, &previous).await?;
@@ -97,6 +91,15 @@ pub(super) async fn ingest_mailbox(
         next = fetched;
     }
     move_recorded(inbox, imap, &committed, report).await
+}
+
+/// Whether SIGTERM asked to stop: the batch in hand is finished, the rest waits.
+fn stopping(stop: &AtomicBool) -> bool {
+    let stopping = stop.load(Ordering::SeqCst);
+    if stopping {
+        tracing::info!("stop requested: the rest of the mailbox waits for the next run");
+    }
+    stopping
 }
 
 /// Messages committed by an earlier run that died before moving them are only moved;

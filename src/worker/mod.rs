@@ -60,31 +60,7 @@ pub async fn run_once(
     imap: impl Future<Output = anyhow::Result<Connection>>,
 ) -> anyhow::Result<(CycleReport, Farewell)> {
     let started = Instant::now();
-    // While the IMAP login (server time, most of an idle cycle) is under way: the
-    // templates are read, and the register (on its own thread) is asked what it has to
-    // do apart from new mail and prepares the cycle's record. About a millisecond, done
-    // long before the login returns.
-    let dir = &settings.office.templates_dir;
-    let (imap, (templates, agenda)) = tokio::join!(imap, async {
-        tokio::task::yield_now().await;
-        let templates = Templates::load(dir);
-        let agenda = Agenda::read(store, settings, clock.now()).await;
-        store.prepare_cycle_record().await;
-        (templates, agenda)
-    });
-    let mut imap = imap?;
-    let templates = match templates {
-        Ok(templates) => templates,
-        Err(error) => {
-            imap.logout().await;
-            return Err(error.into());
-        }
-    };
-    let ctx = Arc::new(crate::office::Context {
-        settings: settings.clone(),
-        templates,
-        tokens: Tokens::new(&settings.security.secret),
-    });
+    let (mut imap, ctx, agenda) = prepare(settings, store, clock, imap).await?;
     let mut report = CycleReport::default();
 
     let ingested = async {
@@ -133,6 +109,39 @@ pub async fn run_once(
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok((report, farewell))
+}
+
+/// Logs in to IMAP and, meanwhile, reads the templates, asks the register what it has
+/// to do apart from new mail and prepares the cycle's record: about a millisecond, done
+/// long before the login (server time, most of an idle cycle) returns.
+async fn prepare(
+    settings: &Settings,
+    store: &Store,
+    clock: &Clock,
+    imap: impl Future<Output = anyhow::Result<Connection>>,
+) -> anyhow::Result<(Connection, Arc<crate::office::Context>, Agenda)> {
+    let dir = &settings.office.templates_dir;
+    let (imap, (templates, agenda)) = tokio::join!(imap, async {
+        tokio::task::yield_now().await;
+        let templates = Templates::load(dir);
+        let agenda = Agenda::read(store, settings, clock.now()).await;
+        store.prepare_cycle_record().await;
+        (templates, agenda)
+    });
+    let imap = imap?;
+    let templates = match templates {
+        Ok(templates) => templates,
+        Err(error) => {
+            imap.logout().await;
+            return Err(error.into());
+        }
+    };
+    let ctx = Arc::new(crate::office::Context {
+        settings: settings.clone(),
+        templates,
+        tokens: Tokens::new(&settings.security.secret),
+    });
+    Ok((imap, ctx, agenda))
 }
 
 /// What the register has to do apart from new mail, read while the IMAP login is under

@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::{CycleReport, Farewell, lease, metrics, run_once};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::store::{Acquired, Store};
+use crate::store::{Acquired, FinishedCycle, Store};
 use crate::telemetry::{one_line, panic_message};
 use crate::transport::imap;
 
@@ -161,7 +161,13 @@ async fn record(
     let me = lease::this_process();
     let release = mode.once.then_some(&me);
     let recorded = store
-        .record_cycle(clock.now(), ok, duration_ms, &json, release)
+        .record_cycle(FinishedCycle {
+            at: clock.now(),
+            ok,
+            duration_ms,
+            report: &json,
+            release,
+        })
         .await;
     if let Some(farewell) = farewell {
         farewell.wait().await;
