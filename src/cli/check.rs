@@ -21,6 +21,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     database(settings, &mut report).await;
     imap(settings, &mut report).await;
     smtp(settings, &mut report).await;
+    clamd(settings, &mut report).await;
     templates(settings, &mut report);
     Ok(if report.failed {
         ExitCode::from(1)
@@ -141,6 +142,51 @@ async fn smtp(settings: &Settings, report: &mut Report) {
     }
 }
 
+/// clamd answers and scans (the EICAR test string must be found), when `scan.clamd` is set.
+async fn clamd(settings: &Settings, report: &mut Report) {
+    use crate::transport::clamd::{Finding, Scanner};
+    let Some(scan) = &settings.scan else {
+        return;
+    };
+    let scanner = Scanner {
+        address: scan.clamd.clone(),
+        timeout: scan.timeout,
+    };
+    let probe = tokio::task::spawn_blocking(move || {
+        let version = scanner.version()?;
+        let eicar = scanner.scan(&eicar())?;
+        Ok::<_, crate::transport::clamd::ScanError>((version, eicar))
+    })
+    .await;
+    let held = if scan.hold_unscanned {
+        "files are held back until it answers"
+    } else {
+        "files are forwarded unscanned until it answers"
+    };
+    match probe {
+        Ok(Ok((version, Finding::Infected(_)))) => {
+            report.line(true, "clamd", format!("{} answers: {version}", scan.clamd));
+        }
+        Ok(Ok((version, Finding::Clean))) => report.line(
+            false,
+            "clamd",
+            format!("{} ({version}) does not detect the EICAR test file: its signatures are missing or outdated", scan.clamd),
+        ),
+        Ok(Err(e)) => report.line(false, "clamd", format!("{e}; {held}; check scan.clamd")),
+        Err(e) => report.line(false, "clamd", format!("the probe failed: {e}")),
+    }
+}
+
+/// The EICAR anti-virus test file: harmless, and detected by every scanner. Put together
+/// when used, so that no scanner takes this program's own files for it.
+fn eicar() -> Vec<u8> {
+    let halves: [&[u8]; 2] = [
+        br"X5O!P%@AP[4\PZX54(P^)7CC)7}$",
+        b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+    ];
+    halves.concat()
+}
+
 fn templates(settings: &Settings, report: &mut Report) {
     let dir = &settings.office.templates_dir;
     let templates = match Templates::load(dir) {
@@ -221,5 +267,18 @@ fn sample_context(settings: &Settings) -> minijinja::Value {
             subject => "Contoh pengaduan",
             received => "Senin, 30 November 2026 pukul 10.00 WITA",
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_eicar_test_file_is_its_68_standard_bytes() {
+        let eicar = super::eicar();
+        assert_eq!(eicar.len(), 68);
+        assert_eq!(
+            crate::mail::parse::sha256_hex(&eicar),
+            "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+        );
     }
 }

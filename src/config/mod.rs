@@ -11,7 +11,10 @@ use crate::domain::EmailAddress;
 pub use crate::domain::Role;
 
 mod raw;
+mod scanning;
 mod validate;
+
+pub use scanning::{ClamdAddress, ScanSettings};
 
 use raw::Raw;
 use validate::Validator;
@@ -50,6 +53,8 @@ pub struct Settings {
     pub acknowledgment: AcknowledgmentSettings,
     pub worker: WorkerSettings,
     pub roles: Roles,
+    /// Attachments scanned by clamd before they are forwarded (`[scan]`).
+    pub scan: Option<ScanSettings>,
 }
 
 /// Who may act on a complaint, by reply. Each role may have several addresses (deputies).

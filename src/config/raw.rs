@@ -17,6 +17,7 @@ pub(super) struct Raw {
     pub(super) acknowledgment: RawAcknowledgment,
     pub(super) roles: RawRoles,
     pub(super) worker: RawWorker,
+    pub(super) scan: RawScan,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,4 +139,12 @@ pub(super) struct RawWorker {
     pub(super) send_limit: Option<usize>,
     pub(super) stale_after_seconds: Option<u64>,
     pub(super) metrics_addr: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RawScan {
+    pub(super) clamd: Option<String>,
+    pub(super) timeout_seconds: Option<u64>,
+    pub(super) when_unavailable: Option<String>,
 }

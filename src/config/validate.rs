@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod scan;
+
 use chrono_tz::Tz;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -207,6 +209,7 @@ impl Validator {
                 max_per_sender_per_day: raw.acknowledgment.max_per_sender_per_day.unwrap_or(5),
             },
             worker: self.worker(raw.worker)?,
+            scan: self.scan(raw.scan)?,
             imap,
             smtp,
             roles,

@@ -54,6 +54,10 @@ pub enum EventAction {
     Quarantined,
     /// An operator put a quarantined message back in the inbox.
     QuarantineRetry,
+    /// The antivirus found a file infected: kept as evidence, never forwarded.
+    FileWithheld,
+    /// A file held back until clamd could scan it was found clean and forwarded.
+    FileForwarded,
     /// Machine mail (`auto_reply_recorded`, `bounce_recorded`).
     Recorded(InboundKind),
     /// `<purpose>_sent`, `_failed`, `_uncertain`, `_requeued`.
@@ -96,6 +100,8 @@ impl EventAction {
             EventAction::Overdue => "overdue",
             EventAction::Quarantined => "quarantined",
             EventAction::QuarantineRetry => "quarantine_retry",
+            EventAction::FileWithheld => "file_withheld",
+            EventAction::FileForwarded => "file_forwarded",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {
                 let outcome = match outcome {

@@ -281,3 +281,20 @@ mod tests {
         assert!(!Status::Ditutup.is_open());
     }
 }
+
+/// What the antivirus (ClamAV's clamd, `scan.clamd`) made of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screening {
+    Clean,
+    /// The signature clamd named, e.g. `Eicar-Test-Signature`.
+    Infected(String),
+    /// clamd gave no finding; why.
+    Unscanned(String),
+}
+
+/// A file of an inbound message (by the SHA-256 of its decoded bytes) and its screening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenedFile {
+    pub sha256: String,
+    pub screening: Screening,
+}

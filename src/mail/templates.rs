@@ -45,6 +45,14 @@ const BUILT_IN: &[(&str, &str)] = &[
         "laporan_tidak_sah",
         include_str!("../../templates/laporan_tidak_sah.txt"),
     ),
+    (
+        "berkas_berbahaya",
+        include_str!("../../templates/berkas_berbahaya.txt"),
+    ),
+    (
+        "lampiran_susulan",
+        include_str!("../../templates/lampiran_susulan.txt"),
+    ),
     ("pengingat", include_str!("../../templates/pengingat.txt")),
     ("pihak_lain", include_str!("../../templates/pihak_lain.txt")),
     ("terlambat", include_str!("../../templates/terlambat.txt")),

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use super::Context;
 use super::procedure::{Notification, complaint_files, files_of, notify};
 use crate::domain::{Decision, EmailAddress, Event, EventAction, Role, Stage, State};
-use crate::mail::compose::{Brief, OutAttachment};
+use crate::mail::compose::Brief;
 use crate::mail::{Inbound, parse::sha256_hex};
+use crate::office::screening;
 use crate::office::workflow::Transition;
 use crate::store::{Batch, Reply};
 
@@ -105,7 +106,7 @@ impl Advance<'_> {
         // Read again: the brief now carries the disposition's instruction.
         let brief = batch.brief(id)?;
         let (files, raw_sha256) = complaint_files(batch, id)?;
-        let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+        let attachments = screening::forwardable(batch, self.ctx, &files, &raw_sha256)?;
         let notification = Notification {
             kind: ("tugas", "tugas"),
             stage: &Stage::Jawaban(self.next.round),
@@ -121,7 +122,8 @@ impl Advance<'_> {
         let (id, step, round) = (self.step.complaint_id, self.step, self.next.round);
         batch.record_draft(id, round, &step.reply(), text)?;
         self.event(batch, EventAction::Draft, format!("round {round}"))?;
-        let attachments = OutAttachment::kept_in(&step.inbound.attachments, step.raw_sha256);
+        let attachments =
+            screening::forwardable(batch, self.ctx, &step.inbound.attachments, step.raw_sha256)?;
         let notification = Notification {
             kind: ("persetujuan", "setuju"),
             stage: &Stage::Persetujuan(round),
@@ -146,7 +148,7 @@ impl Advance<'_> {
         batch.record_decision((id, draft_id), &step.reply(), &decision)?;
         self.event(batch, EventAction::Approved, format!("sha256 {sha256}"))?;
         let (files, raw_sha256) = files_of(batch, draft_row)?;
-        let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+        let attachments = screening::forwardable(batch, self.ctx, &files, &raw_sha256)?;
         let composer = self.ctx.composer();
         let answer = composer.answer(&self.brief, text, &attachments, step.now)?;
         batch.enqueue(Some(id), &answer, step.now)?;

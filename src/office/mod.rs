@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod flood;
 pub mod intake;
 pub mod procedure;
+pub mod screening;
 pub mod security;
 pub mod workflow;
 

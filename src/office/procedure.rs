@@ -11,6 +11,7 @@ use crate::domain::EmailAddress;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
 use crate::mail::{Attachment, Inbound};
 use crate::office::Context;
+use crate::office::screening;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
 use crate::office::workflow::{self, Misread, Stage, State};
 use crate::store::{Batch, Refusal};
@@ -92,7 +93,7 @@ pub fn request_disposition(
     (complaint, raw_sha256): (&Inbound, &str),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let attachments = OutAttachment::kept_in(&complaint.attachments, raw_sha256);
+    let attachments = screening::forwardable(batch, ctx, &complaint.attachments, raw_sha256)?;
     send_disposition_request(batch, ctx, complaint_id, &attachments, now)
 }
 
@@ -105,7 +106,7 @@ pub(crate) fn request_disposition_later(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let (files, raw_sha256) = complaint_files(batch, complaint_id)?;
-    let attachments = OutAttachment::kept_in(&files, &raw_sha256);
+    let attachments = screening::forwardable(batch, ctx, &files, &raw_sha256)?;
     send_disposition_request(batch, ctx, complaint_id, &attachments, now)
 }
 
@@ -155,7 +156,7 @@ pub fn forward_follow_up(
     let state = batch.state(complaint_id)?;
     let brief = batch.brief(complaint_id)?;
     let text = new_text(inbound);
-    let attachments = OutAttachment::kept_in(&inbound.attachments, raw_sha256);
+    let attachments = screening::forwardable(batch, ctx, &inbound.attachments, raw_sha256)?;
     let (template, extra) = match author {
         Author::Reporter => ("tindak_lanjut", minijinja::context! { followup => &text }),
         Author::ThirdParty(sender) => (

@@ -155,6 +155,16 @@ impl Batch<'_> {
         Ok((sha256, raw))
     }
 
+    /// The complaint a recorded message belongs to, if any.
+    pub fn complaint_of_message(&mut self, message_row: i64) -> Result<Option<i64>> {
+        Ok(self
+            .connection()
+            .prepare_cached("SELECT complaint_id FROM messages WHERE id = ?")?
+            .query_row([message_row], |row| row.get(0))
+            .optional()?
+            .flatten())
+    }
+
     /// The citizen's first message of a complaint (the one that registered it).
     pub fn complaint_message(&mut self, complaint_id: i64) -> Result<Option<i64>> {
         Ok(self

@@ -1,6 +1,7 @@
-//! The only code that speaks to servers: IMAP (`imap/`), SMTP (`smtp.rs`) and the TLS
-//! both use (`tls.rs`).
+//! The only code that speaks to servers: IMAP (`imap/`), SMTP (`smtp.rs`), the TLS both
+//! use (`tls.rs`), and ClamAV's clamd (`clamd.rs`).
 
+pub mod clamd;
 pub mod imap;
 pub mod smtp;
 pub mod tls;

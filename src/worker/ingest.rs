@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::CycleReport;
+use super::{CycleReport, screening};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{EmailAddress, InboundKind};
@@ -213,9 +213,12 @@ async fn fetch_and_parse(
     let parsing: Vec<_> = (0..parsers.min(batch.len()))
         .map(|_| {
             let arrivals = arrivals.clone();
-            let archive = archive.clone();
-            let own_address = settings.smtp.from_address.clone();
-            let own_domain = settings.office.domain.clone();
+            let preparing = Preparing {
+                archive: archive.clone(),
+                own_address: settings.smtp.from_address.clone(),
+                own_domain: settings.office.domain.clone(),
+                scanner: settings.scan.as_ref().map(screening::scanner),
+            };
             tokio::task::spawn_blocking(move || {
                 let mut prepared = Vec::new();
                 loop {
@@ -228,7 +231,7 @@ async fn fetch_and_parse(
                     let Ok(fetched) = next else {
                         return prepared;
                     };
-                    prepared.push(prepare(fetched, &archive, &own_address, &own_domain));
+                    prepared.push(prepare(fetched, &preparing));
                 }
             })
         })
@@ -272,13 +275,24 @@ async fn move_recorded(
     mark_moved(inbox, &moved, report).await
 }
 
-/// Hashes, archives, parses and classifies one fetched message.
-fn prepare(
-    fetched: Fetched,
-    archive: &Archive,
-    own_address: &EmailAddress,
-    own_domain: &str,
-) -> anyhow::Result<Prepared> {
+/// What a parsing thread needs to prepare a message.
+struct Preparing {
+    archive: Archive,
+    own_address: EmailAddress,
+    own_domain: String,
+    /// clamd, when `scan.clamd` is set.
+    scanner: Option<crate::transport::clamd::Scanner>,
+}
+
+/// Hashes, archives, parses, classifies and (with `scan.clamd`) scans one fetched
+/// message.
+fn prepare(fetched: Fetched, preparing: &Preparing) -> anyhow::Result<Prepared> {
+    let Preparing {
+        archive,
+        own_address,
+        own_domain,
+        scanner,
+    } = preparing;
     let raw_sha256 = parse::sha256_hex(fetched.raw.as_ref());
     // Archived as it arrives, straight from the read buffer; the batch's commit makes it
     // durable before any row names it.
@@ -287,6 +301,10 @@ fn prepare(
         .with_context(|| format!("cannot archive UID {}", fetched.uid))?;
     let inbound = parse(fetched.raw.as_ref());
     let classification = classify(&inbound, own_address, own_domain);
+    let screened = match scanner {
+        Some(scanner) => screening::screen(scanner, fetched.raw.as_ref(), &inbound.attachments),
+        None => Vec::new(),
+    };
     Ok(Prepared {
         uid: fetched.uid,
         internal_date: fetched.internal_date,
@@ -294,6 +312,7 @@ fn prepare(
         raw_sha256,
         inbound,
         classification,
+        screened,
     })
 }
 

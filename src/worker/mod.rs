@@ -6,6 +6,7 @@ pub mod delivery;
 mod ingest;
 pub mod lease;
 pub mod metrics;
+mod screening;
 pub mod service;
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct CycleReport {
     pub left_in_inbox: u64,
     pub moved: u64,
     pub deadline_notices: u64,
+    /// Held files clamd has now scanned (`scan.clamd`).
+    pub files_rescanned: u64,
     pub copied_to_sent: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
@@ -90,10 +93,13 @@ pub async fn run_once(
         // An idle cycle (nothing fetched) changed nothing: what the agenda found is what
         // there is.
         let idle = report.fetched == 0;
+        if agenda.held_files {
+            report.files_rescanned = screening::rescan_held(store, &ctx, clock.now()).await?;
+        }
         if !idle || agenda.deadlines {
             report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
         }
-        if !idle || agenda.outbox || report.deadline_notices > 0 {
+        if !idle || agenda.outbox || report.deadline_notices > 0 || report.files_rescanned > 0 {
             report.delivery = delivery::deliver(store, settings, clock, stop).await?;
         }
         if let Some(imap) = keep.as_mut() {
@@ -152,6 +158,8 @@ async fn prepare(
 struct Agenda {
     deadlines: bool,
     outbox: bool,
+    /// Files wait for clamd (`scan.clamd`).
+    held_files: bool,
 }
 
 impl Agenda {
@@ -164,7 +172,12 @@ impl Agenda {
             .await
             .unwrap_or(true);
         let outbox = store.outbox_pending(now).await.unwrap_or(true);
-        Agenda { deadlines, outbox }
+        let held_files = settings.scan.is_some() && store.has_held_files().await.unwrap_or(true);
+        Agenda {
+            deadlines,
+            outbox,
+            held_files,
+        }
     }
 }
 

@@ -95,6 +95,9 @@ pub struct OutAttachment<'a> {
     /// Where the base64 text is kept instead: the raw message with this SHA-256, at this
     /// range (then `bytes` is empty and the outgoing message names it, see [`Splice`]).
     pub kept: Option<(String, std::ops::Range<usize>)>,
+    /// Why the file must not leave (the antivirus found it infected, or could not scan
+    /// it yet): it is then left out of the message, whatever the caller does.
+    pub withheld: Option<String>,
 }
 
 impl<'a> OutAttachment<'a> {
@@ -112,6 +115,7 @@ impl<'a> OutAttachment<'a> {
             size: bytes.len(),
             bytes,
             kept: None,
+            withheld: None,
         }
     }
 
@@ -147,6 +151,20 @@ impl std::fmt::Debug for OutAttachment<'_> {
 }
 
 pub(super) fn build(settings: &Settings, draft: Draft<'_>) -> Result<Outgoing, ComposeError> {
+    // A withheld file never leaves, whichever message names it.
+    let cleared: Vec<OutAttachment<'_>>;
+    let draft = if draft.attachments.iter().any(|a| a.withheld.is_some()) {
+        cleared = (draft.attachments.iter())
+            .filter(|a| a.withheld.is_none())
+            .cloned()
+            .collect();
+        Draft {
+            attachments: &cleared,
+            ..draft
+        }
+    } else {
+        draft
+    };
     let smtp = &settings.smtp;
     let message_id = message_id(&draft, &settings.office.domain);
     let recipients = recipients(&draft);

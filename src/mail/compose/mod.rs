@@ -34,6 +34,22 @@ pub struct Brief {
     pub instruction: Option<String>,
 }
 
+/// The files left out of a notification and why, for its `attachment_note`.
+fn withheld_note(attachments: &[OutAttachment<'_>]) -> String {
+    let withheld: Vec<String> = attachments
+        .iter()
+        .filter_map(|a| {
+            a.withheld
+                .as_ref()
+                .map(|why| format!("{} ({why})", a.filename))
+        })
+        .collect();
+    if withheld.is_empty() {
+        return String::new();
+    }
+    format!("; DITAHAN, tidak diteruskan: {}", withheld.join("; "))
+}
+
 /// A notification to one official, who acts by replying to it.
 pub struct Notice<'a> {
     pub template: &'static str,
@@ -180,9 +196,10 @@ impl<'a> Composer<'a> {
         let base = self.brief_context(notice.brief, show_address);
         // Officials' mail servers refuse large messages: beyond the limit the files stay in
         // the register and the notification says so.
-        let total: usize = notice.attachments.iter().map(|a| a.size).sum();
+        let sent = notice.attachments.iter().filter(|a| a.withheld.is_none());
+        let total: usize = sent.map(|a| a.size).sum();
         let limit = self.settings.office.forward_attachments_max_bytes;
-        let (attachments, note) = if total as u64 > limit {
+        let (attachments, mut note) = if total as u64 > limit {
             let mb = |bytes: f64| format!("{:.1}", bytes / 1_048_576.0).replace('.', ",");
             let note = format!(
                 " (tidak dilampirkan: {} MB melebihi batas {} MB; tersimpan di register)",
@@ -193,6 +210,7 @@ impl<'a> Composer<'a> {
         } else {
             (notice.attachments, String::new())
         };
+        note.push_str(&withheld_note(notice.attachments));
         let count = minijinja::context! { attachment_count => notice.attachments.len(), attachment_note => note };
         let context = minijinja::value::merge_maps([count, notice.extra.clone(), base]);
         let rendered = self.templates.render(notice.template, context)?;

@@ -26,6 +26,8 @@ pub struct Prepared {
     pub raw_sha256: String,
     pub inbound: Inbound,
     pub classification: Classification,
+    /// What clamd found in its files (empty without `scan.clamd`).
+    pub screened: Vec<crate::domain::ScreenedFile>,
 }
 
 impl Prepared {
@@ -209,6 +211,7 @@ pub fn record(
         key: &key,
         now,
     };
+    batch.record_screenings(&item.screened, now)?;
     let (row, destination, number) = match &plan {
         Plan::AlreadyRecorded(destination) => {
             let known = batch
@@ -226,6 +229,9 @@ pub fn record(
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
     };
+    if !matches!(plan, Plan::AlreadyRecorded(_)) {
+        crate::office::screening::report_infected(batch, ctx, row, &item.screened, now)?;
+    }
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
         uid: item.uid,
