@@ -17,4 +17,5 @@ mod operations;
 mod procedure;
 mod replies;
 mod safeguards;
+mod scanning;
 mod upgrade;

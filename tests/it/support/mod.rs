@@ -30,6 +30,7 @@
 //! Set `MAILSTACK_KEEP=1` to keep the stack's directory (configs, logs, Maildirs) after the
 //! test; its path is printed on stderr.
 
+pub mod clamd;
 pub mod office;
 pub mod relay;
 
