@@ -46,6 +46,10 @@ pub enum EventAction {
     Closed,
     FollowUp,
     ThirdPartyMessage,
+    /// The reporter asked where the complaint stands.
+    StatusRequest,
+    /// The citizen was told something (a closure's reason, a delay): the detail says what.
+    CitizenTold,
     ReplyNotUnderstood,
     StaleReply,
     UnauthorizedReply,
@@ -89,6 +93,8 @@ impl EventAction {
             EventAction::Closed => "closed",
             EventAction::FollowUp => "follow_up",
             EventAction::ThirdPartyMessage => "third_party_message",
+            EventAction::StatusRequest => "status_request",
+            EventAction::CitizenTold => "citizen_told",
             EventAction::ReplyNotUnderstood => "reply_not_understood",
             EventAction::StaleReply => "stale_reply",
             EventAction::UnauthorizedReply => "unauthorized_reply",

@@ -196,6 +196,8 @@ pub enum InboundKind {
     /// A message in a complaint's thread from someone who is neither its reporter nor
     /// an official.
     ThirdParty,
+    /// A message that only asks where a complaint stands (see `office::inquiry`).
+    StatusRequest,
 }
 
 impl InboundKind {
@@ -209,6 +211,7 @@ impl InboundKind {
             InboundKind::StaffReply => "staff_reply",
             InboundKind::Unauthorized => "unauthorized",
             InboundKind::ThirdParty => "third_party",
+            InboundKind::StatusRequest => "status_request",
         }
     }
 }

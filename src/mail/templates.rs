@@ -56,6 +56,19 @@ const BUILT_IN: &[(&str, &str)] = &[
         "tindak_lanjut_selesai",
         include_str!("../../templates/tindak_lanjut_selesai.txt"),
     ),
+    (
+        "status_pengaduan",
+        include_str!("../../templates/status_pengaduan.txt"),
+    ),
+    (
+        "status_bukan_pelapor",
+        include_str!("../../templates/status_bukan_pelapor.txt"),
+    ),
+    ("ditutup", include_str!("../../templates/ditutup.txt")),
+    (
+        "masih_diproses",
+        include_str!("../../templates/masih_diproses.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

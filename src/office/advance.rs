@@ -149,7 +149,7 @@ impl Advance<'_> {
         let attachments = OutAttachment::kept_in(&files, &raw_sha256);
         let composer = self.ctx.composer();
         let answer = composer.answer(&self.brief, text, &attachments, step.now)?;
-        batch.enqueue(Some(id), &answer, step.now)?;
+        super::citizen::queue(batch, Some(id), &answer, step.now)?;
         let detail = format!("message {}", answer.message_id);
         batch.add_event(&Event::worker(
             Some(id),

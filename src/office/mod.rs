@@ -5,8 +5,10 @@
 //! network IO.
 
 mod advance;
+pub mod citizen;
 pub mod deadline;
 pub mod flood;
+pub mod inquiry;
 pub mod intake;
 pub mod procedure;
 pub mod security;

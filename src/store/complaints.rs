@@ -445,7 +445,7 @@ const OPEN_DUE_BEFORE: &str = "FROM complaints c WHERE deadline_at <= ?
      AND status NOT IN ('selesai', 'ditutup') AND held_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')";
 
-fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
+pub(super) fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
     let status: String = row.get(2)?;
     Ok(ComplaintRef {
         id: row.get(0)?,

@@ -37,10 +37,11 @@ impl Exposition {
     }
 }
 
-const INGESTED_KINDS: [&str; 8] = [
+const INGESTED_KINDS: [&str; 9] = [
     "complaint",
     "follow_up",
     "third_party",
+    "status_request",
     "staff_reply",
     "unauthorized",
     "auto_reply",

@@ -62,6 +62,23 @@ pub enum Plan {
         referenced: Vec<Referenced>,
         named: Option<i64>,
     },
+    /// A message that only asks where a complaint stands: answered to its reporter,
+    /// politely declined to anyone else; never forwarded to officials.
+    StatusRequest {
+        asked: Asked,
+        answer: Acknowledgment,
+    },
+}
+
+/// The complaint a status question is about, and whether its sender reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// The complaint named (by number, by thread) or the sender's latest; `None` when
+    /// there is none.
+    pub about: Option<ComplaintRef>,
+    /// The number written in the question, when it names no complaint.
+    pub number: Option<RegisterNumber>,
+    pub from_reporter: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +105,8 @@ pub struct Known {
     pub official_on_complaint: bool,
     /// The complaint the message names by thread or by the number in its subject.
     pub named: Option<i64>,
+    /// The message is only a status question (`office::inquiry`).
+    pub inquiry: Option<Asked>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -112,19 +131,26 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
                 named: known.named,
             }
         }
-        Classification::Person => match known.thread {
-            Some(thread) if known.from_reporter => Plan::FollowUp(thread),
-            Some(thread) => Plan::ThirdParty(thread),
-            None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Suppressed {
-                    recent: known.recent_acknowledgments,
-                    limit: ack_limit,
+        Classification::Person => {
+            let acknowledge = rate_limited(known.recent_acknowledgments, ack_limit);
+            match (known.inquiry, known.thread) {
+                (Some(asked), _) => Plan::StatusRequest {
+                    asked,
+                    answer: acknowledge,
                 },
-            },
-            None => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Send,
-            },
-        },
+                (None, Some(thread)) if known.from_reporter => Plan::FollowUp(thread),
+                (None, Some(thread)) => Plan::ThirdParty(thread),
+                (None, None) => Plan::NewComplaint { acknowledge },
+            }
+        }
+    }
+}
+
+fn rate_limited(recent: u32, limit: u32) -> Acknowledgment {
+    if recent >= limit {
+        Acknowledgment::Suppressed { recent, limit }
+    } else {
+        Acknowledgment::Send
     }
 }
 
@@ -225,6 +251,7 @@ pub fn record(
         Plan::FollowUp(thread) => recording.in_thread(batch, thread, false)?,
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
+        Plan::StatusRequest { asked, answer } => recording.status_request(batch, asked, answer)?,
     };
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
@@ -308,7 +335,8 @@ fn lookup(
         (Some(thread), Some(sender)) => batch.is_reporter(thread.id, sender)?,
         _ => false,
     };
-    if known.thread.is_none()
+    known.inquiry = inquiry(batch, item, settings, &known)?;
+    if (known.thread.is_none() || known.inquiry.is_some())
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
     {
@@ -316,6 +344,47 @@ fn lookup(
             batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;
     }
     Ok(known)
+}
+
+/// Whether a citizen's message is only a status question, and about which complaint: the
+/// number written in it, else its thread, else the sender's latest complaint.
+fn inquiry(
+    batch: &mut Batch<'_>,
+    item: &Prepared,
+    settings: &Settings,
+    known: &Known,
+) -> anyhow::Result<Option<Asked>> {
+    let inbound = &item.inbound;
+    let (Some(sender), Classification::Person) = (inbound.sender(), &item.classification) else {
+        return Ok(None);
+    };
+    if !known.referenced.is_empty()
+        || known.official_on_complaint
+        || !inbound.attachments.is_empty()
+    {
+        return Ok(None);
+    }
+    let text = crate::office::procedure::new_text(inbound);
+    let prefix = &settings.office.number_prefix;
+    let Some(question) = crate::office::inquiry::read(prefix, &text, &inbound.subject) else {
+        return Ok(None);
+    };
+    let about = match &question.number {
+        Some(number) => batch.complaint_by_number(number)?,
+        None => match &known.thread {
+            Some(thread) => Some(thread.clone()),
+            None => batch.latest_complaint_of(sender)?,
+        },
+    };
+    let from_reporter = match &about {
+        Some(about) => batch.is_reporter(about.id, sender)?,
+        None => false,
+    };
+    Ok(Some(Asked {
+        about,
+        number: question.number,
+        from_reporter,
+    }))
 }
 
 #[cfg(test)]

@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::{Acknowledgment, Prepared};
+use super::{Acknowledgment, Asked, Prepared};
 use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::Acknowledge;
 use crate::office::security::{Referenced, Verdict};
-use crate::office::{Context, flood, procedure};
+use crate::office::{Context, citizen, flood, procedure};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
 /// Row, destination and register number of a recorded message.
@@ -246,7 +246,7 @@ impl Recording<'_> {
         match acknowledgment {
             Acknowledgment::Send => {
                 let outgoing = self.ctx.composer().acknowledgment(ack, now)?;
-                batch.enqueue(Some(complaint_id), &outgoing, now)?;
+                citizen::queue(batch, Some(complaint_id), &outgoing, now)?;
                 let detail = format!("message {}", outgoing.message_id);
                 batch.add_event(&Event::worker(
                     Some(complaint_id),
@@ -268,5 +268,68 @@ impl Recording<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A status question: recorded in the complaint's thread when its reporter asked
+    /// (outside any thread otherwise), answered within the acknowledgment limit.
+    pub(super) fn status_request(
+        &self,
+        batch: &mut Batch<'_>,
+        asked: &Asked,
+        answer: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let reporters = asked.about.as_ref().filter(|_| asked.from_reporter);
+        let complaint_id = reporters.map(|about| about.id);
+        let note = match (&asked.about, reporters) {
+            (_, Some(_)) => None,
+            (Some(about), None) => Some(format!(
+                "status of {} asked by someone else; nothing told",
+                about.number
+            )),
+            (None, None) => Some("status asked about no known complaint; nothing told".to_string()),
+        };
+        let kind = InboundKind::StatusRequest;
+        let row = self.record(batch, kind, complaint_id, (None, note.as_deref()))?;
+        if let Some(about) = reporters {
+            let detail = format!("message {}", self.key);
+            batch.add_event(&Event::by(
+                self.sender(),
+                Some(about.id),
+                self.now,
+                EventAction::StatusRequest,
+                detail,
+            ))?;
+        }
+        match answer {
+            Acknowledgment::Suppressed { recent, limit } => {
+                tracing::warn!(
+                    recent,
+                    limit,
+                    "status question not answered: acknowledgment limit reached"
+                );
+            }
+            Acknowledgment::Send => match reporters {
+                Some(about) => {
+                    citizen::answer_status(batch, self.ctx, about, self.inbound(), self.now)?
+                }
+                None => {
+                    let number = asked
+                        .about
+                        .as_ref()
+                        .map(|a| a.number.clone())
+                        .or_else(|| asked.number.clone());
+                    let prefix = &self.ctx.settings.office.number_prefix;
+                    let number =
+                        number.unwrap_or_else(|| RegisterNumber::new(prefix, self.now.year(), 0));
+                    citizen::answer_stranger(batch, self.ctx, &number, self.inbound(), self.now)?;
+                }
+            },
+        }
+        tracing::info!(reporter = asked.from_reporter, "status question recorded");
+        Ok((
+            row,
+            Destination::Processed,
+            reporters.map(|a| a.number.clone()),
+        ))
     }
 }

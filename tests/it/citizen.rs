@@ -1,0 +1,135 @@
+//! The citizen's side over real servers: the status on request (the reporter learns it,
+//! anyone else learns nothing), the closure's reason, the delay notice.
+
+use std::time::Duration;
+
+use crate::support::office::{OFFICE, Office, header, nth, reply};
+
+const CITIZEN: &str = "budi.santoso@gmail.com";
+const STRANGER: &str = "orang.lain@example.org";
+const KADIS: &str = "kadis@kaltaraprov.go.id";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn text(raw: &[u8]) -> String {
+    pengaduan::mail::parse(raw).body_text
+}
+
+/// A new message (not a reply) from `from`.
+fn message(from: &str, subject: &str, body: &str, id: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {OFFICE}\r\nSubject: {subject}\r\nMessage-ID: <{id}@example.org>\r\n\
+         Date: Tue, 01 Dec 2026 08:00:00 +0800\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// The office with one complaint from [`CITIZEN`]; returns the acknowledgment.
+async fn office_with_a_complaint() -> (Office, Vec<u8>) {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let ack = nth(&office, CITIZEN, 1).await;
+    (office, ack)
+}
+
+#[tokio::test]
+async fn the_reporter_learns_the_status_and_a_stranger_learns_nothing() {
+    let (office, ack) = office_with_a_complaint().await;
+
+    // The reporter replies STATUS to the acknowledgment: answered in the thread, with
+    // the stage in plain words and the deadline in WITA, no official named; the Kepala
+    // Dinas is not bothered with it.
+    let question = reply(CITIZEN, &ack, "STATUS", "status-1");
+    office.deliver_and_run(CITIZEN, &question).await;
+    let answer = nth(&office, CITIZEN, 2).await;
+    let subject = header(&answer, "Subject").expect("Subject");
+    assert!(subject.contains("[ADU-2026-00001]"), "{subject}");
+    assert_eq!(
+        header(&answer, "In-Reply-To").as_deref(),
+        Some("<status-1@mail.kaltaraprov.go.id>")
+    );
+    assert_eq!(
+        header(&answer, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let body = text(&answer);
+    assert!(body.contains("menunggu disposisi pimpinan"), "{body}");
+    assert!(
+        body.contains("Batas waktu jawaban") && body.contains("WITA"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("kadis") && !body.contains("Kepala Dinas"),
+        "{body}"
+    );
+    let kinds = |office: &Office| {
+        let shown = office.show("ADU-2026-00001");
+        shown["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(kinds(&office).contains(&"status_request".to_string()));
+    assert!(kinds(&office).contains(&"status".to_string()));
+
+    // A new message asking with the number in its text works the same.
+    let asked = message(CITIZEN, "cek", "cek status ADU-2026-00001", "status-2");
+    office.deliver_and_run(CITIZEN, &asked).await;
+    assert!(text(&nth(&office, CITIZEN, 3).await).contains("menunggu disposisi"));
+
+    // Someone else asking about it gets a polite reply that says nothing about it.
+    let nosy = message(
+        STRANGER,
+        "Status",
+        "Bagaimana perkembangan laporan ADU-2026-00001?",
+        "nosy-1",
+    );
+    office.deliver_and_run(STRANGER, &nosy).await;
+    let declined = text(&nth(&office, STRANGER, 1).await);
+    assert!(declined.contains("hanya"), "{declined}");
+    for secret in ["Lampu", "disposisi", "Batas waktu", "Budi"] {
+        assert!(!declined.contains(secret), "{secret} in {declined}");
+    }
+    assert_eq!(office.list().len(), 1, "no complaint was registered");
+
+    // A follow-up that also asks is still a follow-up: forwarded to the holder.
+    let follow_up = reply(
+        CITIZEN,
+        &ack,
+        "Bagaimana perkembangan laporan saya? Lampunya sekarang mati di tiga tiang.",
+        "follow-1",
+    );
+    office.deliver_and_run(CITIZEN, &follow_up).await;
+    let forwarded = nth(&office, KADIS, 2).await;
+    assert!(text(&forwarded).contains("tiga tiang"));
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'follow_up'")
+            .await,
+        1
+    );
+    // Auto-responders asking nothing are never answered: an out-of-office reply to the
+    // status answer gets nothing back.
+    let auto = format!(
+        "From: {CITIZEN}\r\nTo: {OFFICE}\r\nSubject: Otomatis: status\r\nMessage-ID: <auto-1@example.org>\r\n\
+         Auto-Submitted: auto-replied\r\nContent-Type: text/plain\r\n\r\nSTATUS\r\n"
+    );
+    office.deliver_and_run(CITIZEN, auto.as_bytes()).await;
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'status'")
+            .await,
+        3,
+        "two answers to the reporter, one to the stranger, none to the machine"
+    );
+    let stack_messages = office.stack.messages(KADIS, "INBOX").await;
+    assert_eq!(
+        stack_messages.len(),
+        2,
+        "only the request and the follow-up"
+    );
+    let _ = WAIT;
+}
