@@ -92,7 +92,8 @@ pub fn answer_stranger(
     Ok(())
 }
 
-/// Tells the reporter why their complaint was closed.
+/// Tells the reporter why their complaint was closed, within the acknowledgment limit (an
+/// admin closing a flood of complaints does not flood their sender with reasons).
 pub fn tell_closure(
     batch: &mut Batch<'_>,
     ctx: &Context,
@@ -102,6 +103,16 @@ pub fn tell_closure(
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id)?;
     let to = brief.reporter_email.clone();
+    let limit = ctx.settings.acknowledgment.max_per_sender_per_day;
+    let recent = batch.acknowledgments_since(&to, now - chrono::Duration::hours(24))?;
+    if recent >= limit {
+        let detail = format!(
+            "closure reason not sent: {recent} messages to the reporter in 24 hours (limit {limit})"
+        );
+        let action = EventAction::AckSuppressed;
+        batch.add_event(&Event::worker(Some(complaint_id), now, action, detail))?;
+        return Ok(());
+    }
     let letter = Letter {
         template: "ditutup",
         purpose: "tutup",

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::office::{OFFICE, Office, header, nth, reply};
+use crate::support::office::{OFFICE, Office, fixture, header, nth, reply};
 
 const CITIZEN: &str = "budi.santoso@gmail.com";
 const STRANGER: &str = "orang.lain@example.org";
@@ -132,4 +132,81 @@ async fn the_reporter_learns_the_status_and_a_stranger_learns_nothing() {
         "only the request and the follow-up"
     );
     let _ = WAIT;
+}
+
+#[tokio::test]
+async fn a_closure_is_explained_to_the_citizen() {
+    let (office, ack) = office_with_a_complaint().await;
+    let copy = nth(&office, "admin@kaltaraprov.go.id", 1).await;
+    let close = reply(
+        "admin@kaltaraprov.go.id",
+        &copy,
+        "TUTUP sudah ditangani PLN, silakan hubungi 123",
+        "close-1",
+    );
+    office
+        .deliver_and_run("admin@kaltaraprov.go.id", &close)
+        .await;
+    assert_eq!(office.show("ADU-2026-00001")["status"], "ditutup");
+    let told = nth(&office, CITIZEN, 2).await;
+    let body = text(&told);
+    assert!(
+        body.contains("telah ditutup") && body.contains("sudah ditangani PLN, silakan hubungi 123"),
+        "{body}"
+    );
+    assert!(
+        header(&told, "Subject")
+            .expect("Subject")
+            .contains("[ADU-2026-00001]")
+    );
+    // In the citizen's thread: it answers their first message.
+    assert_eq!(
+        header(&told, "In-Reply-To"),
+        header(&fixture("01-plain-text-utf8.eml"), "Message-ID")
+    );
+    // Asking afterwards gives the same reason.
+    office
+        .deliver_and_run(CITIZEN, &reply(CITIZEN, &ack, "status?", "status-after"))
+        .await;
+    let status = text(&nth(&office, CITIZEN, 3).await);
+    assert!(status.contains("sudah ditangani PLN"), "{status}");
+}
+
+#[tokio::test]
+async fn an_overdue_complaint_is_explained_once() {
+    let mut office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let received: chrono::DateTime<chrono::Utc> = office.list()[0]["received_at"]
+        .as_str()
+        .expect("received_at")
+        .parse()
+        .expect("RFC 3339");
+    let late = pengaduan::clock::rfc3339(received + chrono::Duration::hours(73));
+    office.set_env("PENGADUAN_NOW", &late);
+    office.run_once();
+    office.run_once();
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'lambat'")
+            .await,
+        1,
+        "one delay notice, however often the worker runs"
+    );
+    let notice = nth(&office, CITIZEN, 2).await;
+    let body = text(&notice);
+    assert!(
+        body.contains("tetap kami tangani") && body.contains("WITA"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Kepala Dinas") && !body.contains("kadis"),
+        "{body}"
+    );
+    let inbox = office
+        .stack
+        .wait_for_messages(CITIZEN, "INBOX", 2, WAIT)
+        .await;
+    assert_eq!(inbox.len(), 2, "the acknowledgment and the delay notice");
 }
