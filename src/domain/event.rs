@@ -60,7 +60,7 @@ pub enum EventAction {
     QuarantineRetry,
     /// Machine mail (`auto_reply_recorded`, `bounce_recorded`).
     Recorded(InboundKind),
-    /// `<purpose>_sent`, `_failed`, `_uncertain`, `_requeued`.
+    /// `<purpose>_sent`, `_failed`, `_uncertain`, `_requeued`, `_bounced`.
     Delivery {
         purpose: String,
         outcome: DeliveryOutcome,
@@ -74,6 +74,8 @@ pub enum DeliveryOutcome {
     Uncertain,
     /// An operator queued it again.
     Requeued,
+    /// Accepted by SMTP, then returned by a bounce.
+    Bounced,
 }
 
 impl EventAction {
@@ -109,6 +111,7 @@ impl EventAction {
                     DeliveryOutcome::Failed => "failed",
                     DeliveryOutcome::Uncertain => "uncertain",
                     DeliveryOutcome::Requeued => "requeued",
+                    DeliveryOutcome::Bounced => "bounced",
                 };
                 return format!("{purpose}_{outcome}");
             }

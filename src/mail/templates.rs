@@ -69,6 +69,7 @@ const BUILT_IN: &[(&str, &str)] = &[
         "masih_diproses",
         include_str!("../../templates/masih_diproses.txt"),
     ),
+    ("terpental", include_str!("../../templates/terpental.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ pub mod flood;
 pub mod inquiry;
 pub mod intake;
 pub mod procedure;
+pub mod returned;
 pub mod security;
 pub mod workflow;
 

@@ -6,6 +6,7 @@
 mod archive;
 mod batch;
 mod blobs;
+mod bounces;
 mod complaints;
 mod db;
 mod error;
@@ -22,6 +23,7 @@ mod standing;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};
+pub use bounces::{BounceView, BouncedRow};
 pub use complaints::{ComplaintRef, NewComplaint, Reply};
 pub use error::{StoreError, is_corruption};
 pub use health::Health;

@@ -75,6 +75,11 @@ fn counters(text: &mut Exposition, health: &Health) {
             Health::count(&health.outbox_by_status, "failed"),
         ),
         (
+            "pengaduan_mail_bounced_total",
+            "Outgoing messages accepted by SMTP and bounced later (a DSN came back).",
+            Health::count(&health.outbox_by_status, "bounced"),
+        ),
+        (
             "pengaduan_quarantined_total",
             "Inbound messages quarantined.",
             health.quarantined,

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod bounced;
 mod citizen;
 mod cli;
 mod deadline;

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
-use crate::store::{Batch, ComplaintRef, Destination, Receipt};
+use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, Receipt};
 use recording::Recording;
 
 /// A fetched and parsed message, ready to record.
@@ -62,6 +62,11 @@ pub enum Plan {
         referenced: Vec<Referenced>,
         named: Option<i64>,
     },
+    /// A bounce that names a message the worker sent (its outbox row, and why).
+    Bounced {
+        row: BouncedRow,
+        reason: String,
+    },
     /// A message that only asks where a complaint stands: answered to its reporter,
     /// politely declined to anyone else; never forwarded to officials.
     StatusRequest {
@@ -107,6 +112,8 @@ pub struct Known {
     pub named: Option<i64>,
     /// The message is only a status question (`office::inquiry`).
     pub inquiry: Option<Asked>,
+    /// A failure report names this message the worker sent, for this reason.
+    pub bounced: Option<(BouncedRow, String)>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -120,10 +127,13 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
             note,
             thread: known.thread,
         },
-        Classification::Bounce(note) => Plan::Machine {
-            kind: InboundKind::Bounce,
-            note,
-            thread: known.thread,
+        Classification::Bounce(note) => match known.bounced {
+            Some((row, reason)) => Plan::Bounced { row, reason },
+            None => Plan::Machine {
+                kind: InboundKind::Bounce,
+                note,
+                thread: known.thread,
+            },
         },
         Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
             Plan::StaffReply {
@@ -252,6 +262,7 @@ pub fn record(
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
         Plan::StatusRequest { asked, answer } => recording.status_request(batch, asked, answer)?,
+        Plan::Bounced { row, reason } => recording.bounced(batch, row, reason)?,
     };
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
@@ -307,6 +318,13 @@ fn lookup(
         return Ok(known);
     }
     let inbound = &item.inbound;
+    if let (Classification::Bounce(_), Some(returned)) = (&item.classification, &inbound.returned)
+        && returned.failed
+    {
+        known.bounced = batch
+            .outbox_by_message_ids(&returned.message_ids)?
+            .map(|row| (row, returned.reason.clone()));
+    }
     let thread_ids = inbound.thread_ids();
     known.referenced = batch.notifications(&thread_ids)?;
     known.thread = batch.complaint_by_message_ids(&thread_ids)?;

@@ -7,8 +7,8 @@ use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::Acknowledge;
 use crate::office::security::{Referenced, Verdict};
-use crate::office::{Context, citizen, flood, procedure};
-use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
+use crate::office::{Context, citizen, flood, procedure, returned};
+use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
@@ -331,5 +331,24 @@ impl Recording<'_> {
             Destination::Processed,
             reporters.map(|a| a.number.clone()),
         ))
+    }
+
+    /// A bounce for a message the worker sent: recorded with its complaint, the outbox
+    /// row marked (see `office::returned`).
+    pub(super) fn bounced(
+        &self,
+        batch: &mut Batch<'_>,
+        row: &BouncedRow,
+        reason: &str,
+    ) -> anyhow::Result<Outcome> {
+        let note = format!("bounce of outbox #{}", row.outbox_id);
+        let kind = InboundKind::Bounce;
+        let recorded = self.record(batch, kind, row.complaint_id, (None, Some(&note)))?;
+        returned::bounced(batch, self.ctx, row, reason, self.now)?;
+        let number = match row.complaint_id {
+            Some(id) => Some(batch.brief(id)?.number),
+            None => None,
+        };
+        Ok((recorded, Destination::Processed, number))
     }
 }
