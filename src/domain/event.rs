@@ -48,6 +48,8 @@ pub enum EventAction {
     ThirdPartyMessage,
     /// The reporter asked where the complaint stands.
     StatusRequest,
+    /// The reporter rated how the complaint was handled.
+    Rated,
     /// The citizen was told something (a closure's reason, a delay): the detail says what.
     CitizenTold,
     ReplyNotUnderstood,
@@ -97,6 +99,7 @@ impl EventAction {
             EventAction::ThirdPartyMessage => "third_party_message",
             EventAction::StatusRequest => "status_request",
             EventAction::CitizenTold => "citizen_told",
+            EventAction::Rated => "rated",
             EventAction::ReplyNotUnderstood => "reply_not_understood",
             EventAction::StaleReply => "stale_reply",
             EventAction::UnauthorizedReply => "unauthorized_reply",

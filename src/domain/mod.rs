@@ -198,6 +198,8 @@ pub enum InboundKind {
     ThirdParty,
     /// A message that only asks where a complaint stands (see `office::inquiry`).
     StatusRequest,
+    /// The reporter's satisfaction rating, by reply to the answer (see `office::survey`).
+    Rating,
 }
 
 impl InboundKind {
@@ -212,6 +214,7 @@ impl InboundKind {
             InboundKind::Unauthorized => "unauthorized",
             InboundKind::ThirdParty => "third_party",
             InboundKind::StatusRequest => "status_request",
+            InboundKind::Rating => "rating",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod intake;
 pub mod procedure;
 pub mod returned;
 pub mod security;
+pub mod survey;
 pub mod workflow;
 
 use crate::config::Settings;

@@ -37,11 +37,12 @@ impl Exposition {
     }
 }
 
-const INGESTED_KINDS: [&str; 9] = [
+const INGESTED_KINDS: [&str; 10] = [
     "complaint",
     "follow_up",
     "third_party",
     "status_request",
+    "rating",
     "staff_reply",
     "unauthorized",
     "auto_reply",

@@ -210,3 +210,95 @@ async fn an_overdue_complaint_is_explained_once() {
         .await;
     assert_eq!(inbox.len(), 2, "the acknowledgment and the delay notice");
 }
+
+/// Walks the complaint of [`office_with_a_complaint`] to the answer; returns it.
+async fn answered(office: &Office) -> Vec<u8> {
+    let to_kadis = nth(office, KADIS, 1).await;
+    office
+        .deliver_and_run(KADIS, &reply(KADIS, &to_kadis, "aptika", "d1"))
+        .await;
+    const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
+    const KASUBBAG: &str = "kasubbag@kaltaraprov.go.id";
+    let task = nth(office, KABID, 1).await;
+    let draft = "Lampu jalan di lokasi tersebut diganti besok.";
+    office
+        .deliver_and_run(KABID, &reply(KABID, &task, draft, "k1"))
+        .await;
+    let approval = nth(office, KASUBBAG, 1).await;
+    office
+        .deliver_and_run(KASUBBAG, &reply(KASUBBAG, &approval, "SETUJU", "s1"))
+        .await;
+    nth(office, CITIZEN, 2).await
+}
+
+#[tokio::test]
+async fn a_rating_by_reply_is_kept_replaced_and_told_from_a_follow_up() {
+    let (office, _ack) = office_with_a_complaint().await;
+    assert!(office.show("ADU-2026-00001")["rating"].is_null());
+    let answer = answered(&office).await;
+    let invitation = text(&answer);
+    assert!(
+        invitation.contains("SURVEI KEPUASAN") && invitation.contains("U9 Sarana"),
+        "{invitation}"
+    );
+
+    // One digit is enough; the words after it are the comment.
+    office
+        .deliver_and_run(CITIZEN, &reply(CITIZEN, &answer, "3 - cukup cepat", "r1"))
+        .await;
+    let rating = &office.show("ADU-2026-00001")["rating"];
+    assert_eq!(rating["score"], 3.0);
+    assert_eq!(rating["comment"], "cukup cepat");
+    assert!(rating["at"].is_string());
+
+    // The full form later replaces it: the score is the mean of the nine.
+    let form = "U1 Persyaratan: 4\nU2 Prosedur: 4\nU3 Waktu penyelesaian: 4\nU4 Biaya: 4\n\
+                U5 Produk: 4\nU6 Kompetensi: 4\nU7 Perilaku: 4\nU8 Pengaduan: 4\nU9 Sarana: 1\n\
+                Saran: lampu cadangan disiapkan";
+    office
+        .deliver_and_run(CITIZEN, &reply(CITIZEN, &answer, form, "r2"))
+        .await;
+    let rating = &office.show("ADU-2026-00001")["rating"];
+    let score = rating["score"].as_f64().expect("score");
+    assert!((score - 33.0 / 9.0).abs() < 1e-9, "{score}");
+    assert_eq!(rating["comment"], "lampu cadangan disiapkan");
+    assert_eq!(office.count("SELECT count(*) FROM ratings").await, 1);
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM ratings WHERE elements_json = '[4,4,4,4,4,4,4,4,1]'")
+            .await,
+        1
+    );
+
+    // Anything else is a follow-up as before: the admin is told, the rating stays.
+    let admin_before = office
+        .stack
+        .messages("admin@kaltaraprov.go.id", "INBOX")
+        .await
+        .len();
+    office
+        .deliver_and_run(
+            CITIZEN,
+            &reply(CITIZEN, &answer, "2 lampu lagi mati sejak kemarin", "f1"),
+        )
+        .await;
+    let admin = office
+        .stack
+        .wait_for_messages("admin@kaltaraprov.go.id", "INBOX", admin_before + 1, WAIT)
+        .await;
+    assert!(admin.iter().any(|m| {
+        pengaduan::mail::parse(m)
+            .body_text
+            .contains("2 lampu lagi mati")
+    }));
+    let score = office.show("ADU-2026-00001")["rating"]["score"]
+        .as_f64()
+        .expect("score");
+    assert!((score - 33.0 / 9.0).abs() < 1e-9, "unchanged: {score}");
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'rating'")
+            .await,
+        2
+    );
+}

@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 
 use super::Context;
 use crate::config::Settings;
-use crate::domain::{InboundKind, RegisterNumber};
+use crate::domain::{InboundKind, RegisterNumber, Status};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
+use crate::office::survey::Rating;
 use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, Receipt};
 use recording::Recording;
 
@@ -61,6 +62,11 @@ pub enum Plan {
     StaffReply {
         referenced: Vec<Referenced>,
         named: Option<i64>,
+    },
+    /// The reporter's satisfaction rating, by reply on an answered complaint.
+    Rating {
+        thread: ComplaintRef,
+        rating: Rating,
     },
     /// A bounce that names a message the worker sent (its outbox row, and why).
     Bounced {
@@ -114,6 +120,8 @@ pub struct Known {
     pub inquiry: Option<Asked>,
     /// A failure report names this message the worker sent, for this reason.
     pub bounced: Option<(BouncedRow, String)>,
+    /// The reporter's reply on an answered complaint is a rating (`office::survey`).
+    pub rating: Option<Rating>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -148,7 +156,10 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
                     asked,
                     answer: acknowledge,
                 },
-                (None, Some(thread)) if known.from_reporter => Plan::FollowUp(thread),
+                (None, Some(thread)) if known.from_reporter => match known.rating {
+                    Some(rating) => Plan::Rating { thread, rating },
+                    None => Plan::FollowUp(thread),
+                },
                 (None, Some(thread)) => Plan::ThirdParty(thread),
                 (None, None) => Plan::NewComplaint { acknowledge },
             }
@@ -263,6 +274,7 @@ pub fn record(
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
         Plan::StatusRequest { asked, answer } => recording.status_request(batch, asked, answer)?,
         Plan::Bounced { row, reason } => recording.bounced(batch, row, reason)?,
+        Plan::Rating { thread, rating } => recording.rating(batch, thread, rating)?,
     };
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
@@ -354,6 +366,16 @@ fn lookup(
         _ => false,
     };
     known.inquiry = inquiry(batch, item, settings, &known)?;
+    if known.from_reporter
+        && known
+            .thread
+            .as_ref()
+            .is_some_and(|t| t.status == Status::Selesai)
+        && known.referenced.is_empty()
+        && !known.official_on_complaint
+    {
+        known.rating = crate::office::survey::read(&crate::office::procedure::new_text(inbound));
+    }
     if (known.thread.is_none() || known.inquiry.is_some())
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
@@ -408,7 +430,6 @@ fn inquiry(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Status;
 
     fn thread() -> ComplaintRef {
         ComplaintRef {

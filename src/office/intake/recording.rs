@@ -7,8 +7,11 @@ use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::Acknowledge;
 use crate::office::security::{Referenced, Verdict};
+use crate::office::survey::Rating;
 use crate::office::{Context, citizen, flood, procedure, returned};
-use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint};
+use crate::store::{
+    Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint, NewRating,
+};
 
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
@@ -350,5 +353,40 @@ impl Recording<'_> {
             None => None,
         };
         Ok((recorded, Destination::Processed, number))
+    }
+
+    /// The reporter's rating: recorded (replacing an earlier one) in the thread.
+    pub(super) fn rating(
+        &self,
+        batch: &mut Batch<'_>,
+        thread: &ComplaintRef,
+        rating: &Rating,
+    ) -> anyhow::Result<Outcome> {
+        let row = self.record(batch, InboundKind::Rating, Some(thread.id), (None, None))?;
+        let score = rating.score();
+        let earlier = batch.record_rating(&NewRating {
+            complaint_id: thread.id,
+            score,
+            elements: rating.elements.as_ref(),
+            comment: rating.comment.as_deref(),
+            message_row: row,
+            at: self.now,
+        })?;
+        let detail = match earlier {
+            Some(earlier) => format!(
+                "score {score:.2} (replaces {earlier:.2}); message {}",
+                self.key
+            ),
+            None => format!("score {score:.2}; message {}", self.key),
+        };
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(thread.id),
+            self.now,
+            EventAction::Rated,
+            detail,
+        ))?;
+        tracing::info!(number = %thread.number, score, "rating recorded");
+        Ok((row, Destination::Processed, Some(thread.number.clone())))
     }
 }
