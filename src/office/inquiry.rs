@@ -4,7 +4,7 @@
 //!
 //! The rule: the message's new text (or, when it has none, its subject), with register
 //! numbers taken out, is at most [`MAX_WORDS`] words; it has at least one word that asks
-//! for the status ([`ASKING`]); every other word is one of the few words such a question
+//! for the status ([`ASKING`], or "sampai mana"); every other word is one of the few words such a question
 //! is written with ([`FILLER`]: greetings, courtesy, "laporan saya", "sudah sampai
 //! mana"). A last line of at most three words (a name under the question) is read as a
 //! signature and ignored. A message with any other word, or with files, is a follow-up.

@@ -529,4 +529,66 @@ mod tests {
             Plan::Quarantine("x".into())
         );
     }
+
+    #[test]
+    fn status_questions_are_answered_within_the_acknowledgment_limit() {
+        let asked = Asked {
+            about: Some(thread()),
+            number: None,
+            from_reporter: true,
+        };
+        let known = |recent| Known {
+            thread: Some(thread()),
+            from_reporter: true,
+            inquiry: Some(asked.clone()),
+            recent_acknowledgments: recent,
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known(4), 5),
+            Plan::StatusRequest {
+                asked: asked.clone(),
+                answer: Acknowledgment::Send
+            }
+        );
+        assert_eq!(
+            decide(&Classification::Person, known(5), 5),
+            Plan::StatusRequest {
+                asked: asked.clone(),
+                answer: Acknowledgment::Suppressed {
+                    recent: 5,
+                    limit: 5
+                }
+            }
+        );
+        assert!(
+            matches!(
+                decide(&Classification::AutoReply("Auto-Submitted"), known(0), 5),
+                Plan::Machine { .. }
+            ),
+            "an auto-responder asking STATUS is never answered"
+        );
+    }
+
+    #[test]
+    fn only_the_reporter_rates() {
+        let rating = crate::office::survey::read("4").expect("a rating");
+        let known = |from_reporter| Known {
+            thread: Some(thread()),
+            from_reporter,
+            rating: Some(rating.clone()),
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known(true), 5),
+            Plan::Rating {
+                thread: thread(),
+                rating: rating.clone()
+            }
+        );
+        assert_eq!(
+            decide(&Classification::Person, known(false), 5),
+            Plan::ThirdParty(thread())
+        );
+    }
 }
