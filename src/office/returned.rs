@@ -18,7 +18,10 @@ pub fn bounced(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if !batch.mark_bounced(row.outbox_id, reason, now)? {
-        tracing::info!(outbox = row.outbox_id, "bounce already recorded");
+        tracing::info!(
+            outbox = row.outbox_id,
+            "bounce for a row that is not sent (bounced before, or never accepted); nothing to do"
+        );
         return Ok(());
     }
     let action = EventAction::Delivery {
