@@ -70,6 +70,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/masih_diproses.txt"),
     ),
     ("terpental", include_str!("../../templates/terpental.txt")),
+    (
+        "penilaian_diterima",
+        include_str!("../../templates/penilaian_diterima.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

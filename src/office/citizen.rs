@@ -1,7 +1,7 @@
 //! Everything the worker tells a citizen leaves through [`queue`]: the acknowledgment,
 //! the answer, and the letters composed here ([`tell`]): the status on request, the
 //! polite reply to someone who asks about a complaint that is not theirs, the closure's
-//! reason and the delay notice. A channel other than email (SMS) branches in [`queue`].
+//! reason, the delay notice and the thanks for a rating. A channel other than email (SMS) branches in [`queue`].
 
 use chrono::{DateTime, Utc};
 
@@ -64,6 +64,34 @@ pub fn answer_status(
         EventAction::CitizenTold,
         detail,
     ))?;
+    Ok(())
+}
+
+/// Thanks the reporter for a rating (within the acknowledgment limit), in reply to it.
+pub fn thank_for_rating(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    complaint_id: i64,
+    (rating, score, replaced): (&Inbound, f64, bool),
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let brief = batch.brief(complaint_id)?;
+    let to = brief.reporter_email.clone();
+    let limit = ctx.settings.acknowledgment.max_per_sender_per_day;
+    if batch.acknowledgments_since(&to, now - chrono::Duration::hours(24))? >= limit {
+        return Ok(());
+    }
+    let shown = format!("{score:.2}").replace('.', ",");
+    let letter = Letter {
+        template: "penilaian_diterima",
+        purpose: "nilai",
+        brief: Some(&brief),
+        number: &brief.number,
+        to: &to,
+        answering: Some(answering(rating)),
+        extra: minijinja::context! { score => shown, replaced => replaced },
+    };
+    tell(batch, ctx, Some(complaint_id), &letter, now)?;
     Ok(())
 }
 

@@ -223,7 +223,7 @@ impl Batch<'_> {
                     (SELECT json_group_array(m.message_id ORDER BY m.id) FROM messages m
                       WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
                         AND m.kind IN ('complaint', 'follow_up', 'status_request', 'rating',
-                                       'ack', 'jawab', 'status', 'tutup', 'lambat')),
+                                       'ack', 'jawab', 'status', 'tutup', 'lambat', 'nilai')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
                       ORDER BY d.id DESC LIMIT 1)
              FROM complaints c

@@ -113,3 +113,53 @@ async fn a_postfix_dsn_is_tied_to_its_message_and_a_bounced_answer_reaches_the_a
     let text = std::fs::read_to_string(office.dir.path().join("metrics.prom")).expect("metrics");
     assert!(text.contains("pengaduan_mail_bounced_total 2"), "{text}");
 }
+
+#[tokio::test]
+async fn a_non_standard_bounce_quoting_the_message_id_is_tied_back() {
+    let office = Office::start().await;
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let ack = nth(&office, "budi.santoso@gmail.com", 1).await;
+    let id = header(&ack, "Message-ID").expect("Message-ID");
+    // What some providers send instead of a DSN: plain text from the postmaster.
+    let bounce = format!(
+        "From: Mail Delivery System <postmaster@gmail.example>\r\nTo: {OFFICE}\r\n\
+         Subject: Undeliverable: Lampu jalan mati\r\nMessage-ID: <nb-1@gmail.example>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         Your message could not be delivered.\r\nThe recipient's mailbox is full.\r\n\r\n\
+         Original Message ID: {id}\r\n"
+    );
+    office.deliver_and_run("", bounce.as_bytes()).await;
+    let ack_row = outbox(&office)
+        .into_iter()
+        .find(|r| r["purpose"] == "ack")
+        .expect("the acknowledgment");
+    assert_eq!(ack_row["status"], "bounced");
+    let reason = ack_row["bounce_reason"].as_str().expect("reason");
+    assert!(reason.contains("mailbox is full"), "{reason}");
+    assert_eq!(
+        office
+            .count(
+                "SELECT count(*) FROM messages WHERE kind = 'bounce' AND complaint_id IS NOT NULL"
+            )
+            .await,
+        1
+    );
+    // A second copy of the report changes nothing and tells nobody again.
+    let again = bounce.replace("nb-1@", "nb-2@");
+    office.deliver_and_run("", again.as_bytes()).await;
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE direction = 'out' AND subject LIKE '%tidak sampai%'")
+            .await,
+        1,
+        "the admin is told once"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM events WHERE action = 'ack_bounced'")
+            .await,
+        1
+    );
+}

@@ -250,6 +250,11 @@ async fn a_rating_by_reply_is_kept_replaced_and_told_from_a_follow_up() {
     assert_eq!(rating["score"], 3.0);
     assert_eq!(rating["comment"], "cukup cepat");
     assert!(rating["at"].is_string());
+    let thanks = text(&nth(&office, CITIZEN, 3).await);
+    assert!(
+        thanks.contains("Terima kasih atas penilaian") && thanks.contains("3,00"),
+        "{thanks}"
+    );
 
     // The full form later replaces it: the score is the mean of the nine.
     let form = "U1 Persyaratan: 4\nU2 Prosedur: 4\nU3 Waktu penyelesaian: 4\nU4 Biaya: 4\n\
@@ -262,6 +267,11 @@ async fn a_rating_by_reply_is_kept_replaced_and_told_from_a_follow_up() {
     let score = rating["score"].as_f64().expect("score");
     assert!((score - 33.0 / 9.0).abs() < 1e-9, "{score}");
     assert_eq!(rating["comment"], "lampu cadangan disiapkan");
+    let thanks = text(&nth(&office, CITIZEN, 4).await);
+    assert!(
+        thanks.contains("3,67") && thanks.contains("menggantikan"),
+        "{thanks}"
+    );
     assert_eq!(office.count("SELECT count(*) FROM ratings").await, 1);
     assert_eq!(
         office

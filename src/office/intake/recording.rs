@@ -386,6 +386,8 @@ impl Recording<'_> {
             EventAction::Rated,
             detail,
         ))?;
+        let thanks = (self.inbound(), score, earlier.is_some());
+        citizen::thank_for_rating(batch, self.ctx, thread.id, thanks, self.now)?;
         tracing::info!(number = %thread.number, score, "rating recorded");
         Ok((row, Destination::Processed, Some(thread.number.clone())))
     }
