@@ -312,3 +312,31 @@ async fn a_rating_by_reply_is_kept_replaced_and_told_from_a_follow_up() {
         2
     );
 }
+
+#[tokio::test]
+async fn status_answers_count_against_the_acknowledgment_limit() {
+    let mut office = Office::start().await;
+    office.set_env("PENGADUAN__ACKNOWLEDGMENT__MAX_PER_SENDER_PER_DAY", "2");
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    let ack = nth(&office, CITIZEN, 1).await;
+    for n in 1..=2 {
+        let question = reply(CITIZEN, &ack, "STATUS", &format!("limit-{n}"));
+        office.deliver_and_run(CITIZEN, &question).await;
+    }
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'status'")
+            .await,
+        1,
+        "the acknowledgment and one answer reach the limit of two"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM messages WHERE kind = 'status_request'")
+            .await,
+        2,
+        "both questions are recorded"
+    );
+}
