@@ -11,7 +11,14 @@ pub async fn outbox(settings: &Settings, action: &OutboxAction) -> anyhow::Resul
     let store = Store::open(&settings.database.url).await?;
     match action {
         OutboxAction::List { status, json } => {
-            const STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "uncertain"];
+            const STATUSES: [&str; 6] = [
+                "pending",
+                "sending",
+                "sent",
+                "failed",
+                "uncertain",
+                "bounced",
+            ];
             if let Some(s) = status
                 && !STATUSES.contains(&s.as_str())
             {
@@ -36,8 +43,9 @@ pub async fn outbox(settings: &Settings, action: &OutboxAction) -> anyhow::Resul
                         o.attempts,
                         o.to,
                         o.subject,
-                        o.last_error
+                        o.bounce_reason
                             .as_deref()
+                            .or(o.last_error.as_deref())
                             .map(|e| format!("  — {e}"))
                             .unwrap_or_default()
                     );

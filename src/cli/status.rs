@@ -44,6 +44,7 @@ pub async fn status(settings: &Settings, json: bool) -> anyhow::Result<ExitCode>
                 "pending": Health::count(&health.outbox_by_status, "pending"),
                 "failed": Health::count(&health.outbox_by_status, "failed"),
                 "uncertain": Health::count(&health.outbox_by_status, "uncertain"),
+                "bounced": Health::count(&health.outbox_by_status, "bounced"),
             },
             "quarantined": health.quarantined,
             "received": health
@@ -97,10 +98,11 @@ fn print_status(health: &Health, age: Option<i64>, open: i64) {
         println!("last failed cycle:     {at}");
     }
     println!(
-        "outbox: {} pending, {} failed, {} uncertain",
+        "outbox: {} pending, {} failed, {} uncertain, {} bounced",
         Health::count(&health.outbox_by_status, "pending"),
         Health::count(&health.outbox_by_status, "failed"),
-        Health::count(&health.outbox_by_status, "uncertain")
+        Health::count(&health.outbox_by_status, "uncertain"),
+        Health::count(&health.outbox_by_status, "bounced")
     );
     println!("quarantined: {}", health.quarantined);
     println!("complaints: {open} open, {} overdue", health.overdue);

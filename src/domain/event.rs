@@ -46,6 +46,12 @@ pub enum EventAction {
     Closed,
     FollowUp,
     ThirdPartyMessage,
+    /// The reporter asked where the complaint stands.
+    StatusRequest,
+    /// The reporter rated how the complaint was handled.
+    Rated,
+    /// The citizen was told something (a closure's reason, a delay): the detail says what.
+    CitizenTold,
     ReplyNotUnderstood,
     StaleReply,
     UnauthorizedReply,
@@ -60,7 +66,7 @@ pub enum EventAction {
     FileForwarded,
     /// Machine mail (`auto_reply_recorded`, `bounce_recorded`).
     Recorded(InboundKind),
-    /// `<purpose>_sent`, `_failed`, `_uncertain`, `_requeued`.
+    /// `<purpose>_sent`, `_failed`, `_uncertain`, `_requeued`, `_bounced`.
     Delivery {
         purpose: String,
         outcome: DeliveryOutcome,
@@ -74,6 +80,8 @@ pub enum DeliveryOutcome {
     Uncertain,
     /// An operator queued it again.
     Requeued,
+    /// Accepted by SMTP, then returned by a bounce.
+    Bounced,
 }
 
 impl EventAction {
@@ -93,6 +101,9 @@ impl EventAction {
             EventAction::Closed => "closed",
             EventAction::FollowUp => "follow_up",
             EventAction::ThirdPartyMessage => "third_party_message",
+            EventAction::StatusRequest => "status_request",
+            EventAction::CitizenTold => "citizen_told",
+            EventAction::Rated => "rated",
             EventAction::ReplyNotUnderstood => "reply_not_understood",
             EventAction::StaleReply => "stale_reply",
             EventAction::UnauthorizedReply => "unauthorized_reply",
@@ -109,6 +120,7 @@ impl EventAction {
                     DeliveryOutcome::Failed => "failed",
                     DeliveryOutcome::Uncertain => "uncertain",
                     DeliveryOutcome::Requeued => "requeued",
+                    DeliveryOutcome::Bounced => "bounced",
                 };
                 return format!("{purpose}_{outcome}");
             }

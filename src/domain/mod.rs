@@ -196,6 +196,10 @@ pub enum InboundKind {
     /// A message in a complaint's thread from someone who is neither its reporter nor
     /// an official.
     ThirdParty,
+    /// A message that only asks where a complaint stands (see `office::inquiry`).
+    StatusRequest,
+    /// The reporter's satisfaction rating, by reply to the answer (see `office::survey`).
+    Rating,
 }
 
 impl InboundKind {
@@ -209,6 +213,8 @@ impl InboundKind {
             InboundKind::StaffReply => "staff_reply",
             InboundKind::Unauthorized => "unauthorized",
             InboundKind::ThirdParty => "third_party",
+            InboundKind::StatusRequest => "status_request",
+            InboundKind::Rating => "rating",
         }
     }
 }

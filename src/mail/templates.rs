@@ -64,6 +64,24 @@ const BUILT_IN: &[(&str, &str)] = &[
         "tindak_lanjut_selesai",
         include_str!("../../templates/tindak_lanjut_selesai.txt"),
     ),
+    (
+        "status_pengaduan",
+        include_str!("../../templates/status_pengaduan.txt"),
+    ),
+    (
+        "status_bukan_pelapor",
+        include_str!("../../templates/status_bukan_pelapor.txt"),
+    ),
+    ("ditutup", include_str!("../../templates/ditutup.txt")),
+    (
+        "masih_diproses",
+        include_str!("../../templates/masih_diproses.txt"),
+    ),
+    ("terpental", include_str!("../../templates/terpental.txt")),
+    (
+        "penilaian_diterima",
+        include_str!("../../templates/penilaian_diterima.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

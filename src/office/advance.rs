@@ -72,7 +72,7 @@ pub(crate) fn advance(
         Transition::Drafted { text } => advance.drafted(batch, &text)?,
         Transition::Approved { text } => advance.approved(batch, &text)?,
         Transition::Rejected { note } => advance.rejected(batch, &note)?,
-        Transition::Closed { reason } => advance.event(batch, EventAction::Closed, reason)?,
+        Transition::Closed { reason } => advance.closed(batch, &reason)?,
     }
     tracing::info!(number = %advance.brief.number, status = %next.status, "complaint advanced");
     Ok(())
@@ -87,6 +87,13 @@ impl Advance<'_> {
     ) -> anyhow::Result<()> {
         let (id, by) = (self.step.complaint_id, self.step.by.as_str());
         Ok(batch.add_event(&Event::by(by, Some(id), self.step.now, action, detail))?)
+    }
+
+    /// The citizen is told why (see `citizen::tell_closure`).
+    fn closed(&self, batch: &mut Batch<'_>, reason: &str) -> anyhow::Result<()> {
+        self.event(batch, EventAction::Closed, reason)?;
+        let (id, now) = (self.step.complaint_id, self.step.now);
+        super::citizen::tell_closure(batch, self.ctx, id, reason, now)
     }
 
     /// The division named by the Kepala Dinas gets the task, with the citizen's files.
@@ -151,7 +158,7 @@ impl Advance<'_> {
         let attachments = screening::forwardable(batch, self.ctx, &files, &raw_sha256)?;
         let composer = self.ctx.composer();
         let answer = composer.answer(&self.brief, text, &attachments, step.now)?;
-        batch.enqueue(Some(id), &answer, step.now)?;
+        super::citizen::queue(batch, Some(id), &answer, step.now)?;
         let detail = format!("message {}", answer.message_id);
         batch.add_event(&Event::worker(
             Some(id),

@@ -1,6 +1,6 @@
 //! The 3 × 24-hour service standard: reminders to whoever holds a complaint at the
 //! configured hours before its deadline, and one overdue notice to the Kepala Dinas and
-//! the admin when it passes. Each is sent once; [`due`] decides, [`sweep`] carries out.
+//! the admin when it passes (with one delay notice to the citizen). Each is sent once; [`due`] decides, [`sweep`] carries out.
 
 use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Duration, Utc};
@@ -187,6 +187,7 @@ fn notify_due(
                 EventAction::Overdue,
                 "deadline passed; Kepala Dinas and admin notified",
             ))?;
+            crate::office::citizen::tell_delay(batch, ctx, &brief, now)?;
         }
     }
     batch.mark_deadline_notices(complaint_id, &settles, now)?;

@@ -5,12 +5,16 @@
 //! network IO.
 
 mod advance;
+pub mod citizen;
 pub mod deadline;
 pub mod flood;
+pub mod inquiry;
 pub mod intake;
 pub mod procedure;
+pub mod returned;
 pub mod screening;
 pub mod security;
+pub mod survey;
 pub mod workflow;
 
 use crate::config::Settings;

@@ -233,7 +233,8 @@ impl Batch<'_> {
                     -- notifications).
                     (SELECT json_group_array(m.message_id ORDER BY m.id) FROM messages m
                       WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
-                        AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
+                        AND m.kind IN ('complaint', 'follow_up', 'status_request', 'rating',
+                                       'ack', 'jawab', 'status', 'tutup', 'lambat', 'nilai')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
                       ORDER BY d.id DESC LIMIT 1)
              FROM complaints c
@@ -449,7 +450,7 @@ const OPEN_DUE_BEFORE: &str = "FROM complaints c WHERE deadline_at <= ?
      AND status NOT IN ('selesai', 'ditutup') AND held_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM deadline_notices n WHERE n.complaint_id = c.id AND n.kind = 'overdue')";
 
-fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
+pub(super) fn complaint_ref(row: &rusqlite::Row<'_>) -> rusqlite::Result<ComplaintRef> {
     let status: String = row.get(2)?;
     Ok(ComplaintRef {
         id: row.get(0)?,

@@ -6,6 +6,7 @@
 mod archive;
 mod batch;
 mod blobs;
+mod bounces;
 mod complaints;
 mod db;
 mod error;
@@ -16,12 +17,15 @@ mod messages;
 mod migrate;
 mod operations;
 mod outbox;
+mod ratings;
 mod receipts;
 mod register;
 mod scans;
+mod standing;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};
+pub use bounces::{BounceView, BouncedRow};
 pub use complaints::{ComplaintRef, NewComplaint, Refusal, Reply};
 pub use error::{StoreError, is_corruption};
 pub use health::{FinishedCycle, Health};
@@ -30,10 +34,12 @@ pub use lock::{Acquired, LockHolder};
 pub use messages::{InboundRecord, KnownMessage};
 pub use operations::{OutboxView, QuarantinedView};
 pub use outbox::{Accepted, OutboxRow, ParkedAs};
+pub use ratings::{NewRating, RatingView};
 pub use receipts::Destination;
 pub use receipts::Receipt;
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
 pub use scans::HeldFile;
+pub use standing::Standing;
 
 use self::db::{Access, Db};
 use self::error::Result;

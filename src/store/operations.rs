@@ -35,6 +35,9 @@ pub struct OutboxView {
     pub next_attempt_at: String,
     pub sent_at: Option<String>,
     pub last_error: Option<String>,
+    /// When a bounce for it arrived (status `bounced`), and why it bounced.
+    pub bounced_at: Option<String>,
+    pub bounce_reason: Option<String>,
 }
 
 impl Store {
@@ -113,7 +116,7 @@ impl Store {
             .call(Access::Read, move |batch| {
                 let mut statement = batch.connection().prepare_cached(
                     "SELECT o.id, c.number, o.purpose, o.status, o.attempts, o.recipients_json, m.subject, o.created_at,
-                            o.next_attempt_at, o.sent_at, o.last_error
+                            o.next_attempt_at, o.sent_at, o.last_error, o.bounced_at, o.bounce_reason
                      FROM outbox o JOIN messages m ON m.id = o.message_row LEFT JOIN complaints c ON c.id = o.complaint_id
                      WHERE (?1 IS NULL OR o.status = ?1) ORDER BY o.id DESC",
                 )?;
@@ -132,6 +135,8 @@ impl Store {
                         next_attempt_at: r.get(8)?,
                         sent_at: r.get(9)?,
                         last_error: r.get(10)?,
+                        bounced_at: r.get(11)?,
+                        bounce_reason: r.get(12)?,
                     })
                 })?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -33,6 +33,10 @@ pub struct ComplaintDetail {
     /// Approvals and rejections, oldest first.
     pub decisions: Vec<DecisionView>,
     pub unauthorized: Vec<UnauthorizedView>,
+    /// Outgoing messages that bounced after the SMTP server accepted them.
+    pub bounced: Vec<super::BounceView>,
+    /// The citizen's satisfaction rating (`null` until they rate).
+    pub rating: Option<super::RatingView>,
     pub messages: Vec<MessageView>,
     pub events: Vec<EventView>,
 }
@@ -189,6 +193,8 @@ fn detail(connection: &Connection, number: &str) -> rusqlite::Result<Option<Comp
         drafts: drafts(connection, id)?,
         decisions: decisions(connection, id)?,
         unauthorized: unauthorized(connection, id)?,
+        bounced: super::bounces::of_complaint(connection, id)?,
+        rating: super::ratings::of_complaint(connection, id)?,
         messages: messages(connection, id)?,
         events: events(connection, id)?,
     }))

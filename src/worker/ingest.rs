@@ -185,10 +185,13 @@ fn count(report: &mut CycleReport, plan: &Plan) {
         Plan::Machine {
             kind: InboundKind::Bounce,
             ..
-        } => report.bounces += 1,
+        }
+        | Plan::Bounced { .. } => report.bounces += 1,
         Plan::Machine { .. } => report.auto_replies += 1,
         Plan::FollowUp(_) => report.follow_ups += 1,
+        Plan::Rating { .. } => report.ratings += 1,
         Plan::ThirdParty(_) => report.third_party += 1,
+        Plan::StatusRequest { .. } => report.status_requests += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
         Plan::StaffReply { .. } => report.staff_replies += 1,
     }

@@ -37,10 +37,12 @@ impl Exposition {
     }
 }
 
-const INGESTED_KINDS: [&str; 8] = [
+const INGESTED_KINDS: [&str; 10] = [
     "complaint",
     "follow_up",
     "third_party",
+    "status_request",
+    "rating",
     "staff_reply",
     "unauthorized",
     "auto_reply",
@@ -72,6 +74,11 @@ fn counters(text: &mut Exposition, health: &Health) {
             "pengaduan_mail_failed_total",
             "Outgoing messages rejected permanently (5xx).",
             Health::count(&health.outbox_by_status, "failed"),
+        ),
+        (
+            "pengaduan_mail_bounced_total",
+            "Outgoing messages accepted by SMTP and bounced later (a DSN came back).",
+            Health::count(&health.outbox_by_status, "bounced"),
         ),
         (
             "pengaduan_quarantined_total",

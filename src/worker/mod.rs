@@ -33,6 +33,10 @@ pub struct CycleReport {
     pub follow_ups: u64,
     /// Messages in a complaint's thread from neither its reporter nor an official.
     pub third_party: u64,
+    /// Messages that only asked where a complaint stands.
+    pub status_requests: u64,
+    /// Satisfaction ratings recorded.
+    pub ratings: u64,
     pub staff_replies: u64,
     pub auto_replies: u64,
     pub bounces: u64,

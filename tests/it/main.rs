@@ -4,6 +4,8 @@
 
 mod support;
 
+mod bounced;
+mod citizen;
 mod cli;
 mod deadline;
 mod exactly_once;

@@ -6,12 +6,14 @@ use rand::RngCore;
 use crate::domain::RegisterNumber;
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
-/// `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder), `lanjut` (a message in a
+/// `status` (the status on request), `tutup` (a closure's reason), `lambat` (the
+/// delay notice) and `nilai` (thanks for a rating) go to citizens. `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder), `lanjut` (a message in a
 /// complaint's thread) and `tahan` (the admin's digest of held complaints) are
 /// notifications an official acts on by replying; their Message-IDs carry a token (see
 /// `security`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
+    "status", "tutup", "lambat", "nilai",
 ];
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications

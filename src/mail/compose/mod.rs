@@ -7,8 +7,11 @@ use crate::config::Settings;
 use crate::domain::{EmailAddress, RegisterNumber};
 use crate::mail::templates::{self, TemplateError, Templates};
 
+mod citizen;
 mod message;
 mod message_id;
+
+pub use citizen::Letter;
 
 use message::Draft;
 pub use message::{Addressed, OutAttachment, Outgoing, Splice, expand};

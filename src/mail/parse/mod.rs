@@ -6,6 +6,7 @@ use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders,
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod returned;
 mod set_aside;
 
 use super::sanitize::{
@@ -13,6 +14,7 @@ use super::sanitize::{
     usable_message_id,
 };
 use crate::domain::EmailAddress;
+pub use returned::Returned;
 use set_aside::{SetAside, base64_text};
 
 /// A parsed inbound message. Owns its data: it outlives the raw bytes it came from.
@@ -47,6 +49,9 @@ pub struct Inbound {
     /// Why this message cannot be understood, if it cannot.
     #[serde(skip)]
     pub defect: Option<String>,
+    /// What a bounce returns (read only from messages that look like one).
+    #[serde(skip)]
+    pub returned: Option<Returned>,
 }
 
 /// One `Authentication-Results` header and how many `Received:` headers lie above it.
@@ -180,9 +185,13 @@ fn inbound_of(
         attachments: Vec::with_capacity(described.len()),
         authentication_results: authentication_results(&message),
         ambiguous_from: ambiguous_from(&message),
+        returned: None,
         signals,
         defect,
     };
+    if inbound.looks_like_a_bounce() {
+        inbound.returned = returned::read(raw);
+    }
     let mut message = message;
     for file in described {
         let part = &mut message.parts[file.id];
@@ -319,6 +328,15 @@ fn take_contents(body: &mut PartType<'_>) -> Vec<u8> {
 }
 
 impl Inbound {
+    /// A delivery report, a null return path, or a mailer daemon's message.
+    fn looks_like_a_bounce(&self) -> bool {
+        let daemon = self.sender().is_some_and(|a| {
+            let local = a.local_part().to_ascii_lowercase();
+            local == "mailer-daemon" || local == "postmaster"
+        });
+        self.signals.is_delivery_report || self.signals.null_return_path || daemon
+    }
+
     fn defective(reason: &str) -> Inbound {
         Inbound {
             message_id: None,
@@ -336,6 +354,7 @@ impl Inbound {
             authentication_results: Vec::new(),
             ambiguous_from: false,
             defect: Some(reason.to_string()),
+            returned: None,
         }
     }
 

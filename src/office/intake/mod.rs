@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 
 use super::Context;
 use crate::config::Settings;
-use crate::domain::{InboundKind, RegisterNumber};
+use crate::domain::{InboundKind, RegisterNumber, Status};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
-use crate::store::{Batch, ComplaintRef, Destination, Receipt};
+use crate::office::survey::Rating;
+use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, Receipt};
 use recording::Recording;
 
 /// A fetched and parsed message, ready to record.
@@ -64,6 +65,33 @@ pub enum Plan {
         referenced: Vec<Referenced>,
         named: Option<i64>,
     },
+    /// The reporter's satisfaction rating, by reply on an answered complaint.
+    Rating {
+        thread: ComplaintRef,
+        rating: Rating,
+    },
+    /// A bounce that names a message the worker sent (its outbox row, and why).
+    Bounced {
+        row: BouncedRow,
+        reason: String,
+    },
+    /// A message that only asks where a complaint stands: answered to its reporter,
+    /// politely declined to anyone else; never forwarded to officials.
+    StatusRequest {
+        asked: Asked,
+        answer: Acknowledgment,
+    },
+}
+
+/// The complaint a status question is about, and whether its sender reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// The complaint named (by number, by thread) or the sender's latest; `None` when
+    /// there is none.
+    pub about: Option<ComplaintRef>,
+    /// The number written in the question, when it names no complaint.
+    pub number: Option<RegisterNumber>,
+    pub from_reporter: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +118,12 @@ pub struct Known {
     pub official_on_complaint: bool,
     /// The complaint the message names by thread or by the number in its subject.
     pub named: Option<i64>,
+    /// The message is only a status question (`office::inquiry`).
+    pub inquiry: Option<Asked>,
+    /// A failure report names this message the worker sent, for this reason.
+    pub bounced: Option<(BouncedRow, String)>,
+    /// The reporter's reply on an answered complaint is a rating (`office::survey`).
+    pub rating: Option<Rating>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -103,10 +137,13 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
             note,
             thread: known.thread,
         },
-        Classification::Bounce(note) => Plan::Machine {
-            kind: InboundKind::Bounce,
-            note,
-            thread: known.thread,
+        Classification::Bounce(note) => match known.bounced {
+            Some((row, reason)) => Plan::Bounced { row, reason },
+            None => Plan::Machine {
+                kind: InboundKind::Bounce,
+                note,
+                thread: known.thread,
+            },
         },
         Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
             Plan::StaffReply {
@@ -114,19 +151,29 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
                 named: known.named,
             }
         }
-        Classification::Person => match known.thread {
-            Some(thread) if known.from_reporter => Plan::FollowUp(thread),
-            Some(thread) => Plan::ThirdParty(thread),
-            None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Suppressed {
-                    recent: known.recent_acknowledgments,
-                    limit: ack_limit,
+        Classification::Person => {
+            let acknowledge = rate_limited(known.recent_acknowledgments, ack_limit);
+            match (known.inquiry, known.thread) {
+                (Some(asked), _) => Plan::StatusRequest {
+                    asked,
+                    answer: acknowledge,
                 },
-            },
-            None => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Send,
-            },
-        },
+                (None, Some(thread)) if known.from_reporter => match known.rating {
+                    Some(rating) => Plan::Rating { thread, rating },
+                    None => Plan::FollowUp(thread),
+                },
+                (None, Some(thread)) => Plan::ThirdParty(thread),
+                (None, None) => Plan::NewComplaint { acknowledge },
+            }
+        }
+    }
+}
+
+fn rate_limited(recent: u32, limit: u32) -> Acknowledgment {
+    if recent >= limit {
+        Acknowledgment::Suppressed { recent, limit }
+    } else {
+        Acknowledgment::Send
     }
 }
 
@@ -228,6 +275,9 @@ pub fn record(
         Plan::FollowUp(thread) => recording.in_thread(batch, thread, false)?,
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
+        Plan::StatusRequest { asked, answer } => recording.status_request(batch, asked, answer)?,
+        Plan::Bounced { row, reason } => recording.bounced(batch, row, reason)?,
+        Plan::Rating { thread, rating } => recording.rating(batch, thread, rating)?,
     };
     if !matches!(plan, Plan::AlreadyRecorded(_)) {
         crate::office::screening::report_infected(batch, ctx, row, &item.screened, now)?;
@@ -286,6 +336,13 @@ fn lookup(
         return Ok(known);
     }
     let inbound = &item.inbound;
+    if let (Classification::Bounce(_), Some(returned)) = (&item.classification, &inbound.returned)
+        && returned.failed
+    {
+        known.bounced = batch
+            .outbox_by_message_ids(&returned.message_ids)?
+            .map(|row| (row, returned.reason.clone()));
+    }
     let thread_ids = inbound.thread_ids();
     known.referenced = batch.notifications(&thread_ids)?;
     known.thread = batch.complaint_by_message_ids(&thread_ids)?;
@@ -314,7 +371,18 @@ fn lookup(
         (Some(thread), Some(sender)) => batch.is_reporter(thread.id, sender)?,
         _ => false,
     };
-    if known.thread.is_none()
+    known.inquiry = inquiry(batch, item, settings, &known)?;
+    if known.from_reporter
+        && known
+            .thread
+            .as_ref()
+            .is_some_and(|t| t.status == Status::Selesai)
+        && known.referenced.is_empty()
+        && !known.official_on_complaint
+    {
+        known.rating = crate::office::survey::read(&crate::office::procedure::new_text(inbound));
+    }
+    if (known.thread.is_none() || known.inquiry.is_some())
         && item.classification == Classification::Person
         && let Some(sender) = inbound.sender()
     {
@@ -324,10 +392,50 @@ fn lookup(
     Ok(known)
 }
 
+/// Whether a citizen's message is only a status question, and about which complaint: the
+/// number written in it, else its thread, else the sender's latest complaint.
+fn inquiry(
+    batch: &mut Batch<'_>,
+    item: &Prepared,
+    settings: &Settings,
+    known: &Known,
+) -> anyhow::Result<Option<Asked>> {
+    let inbound = &item.inbound;
+    let (Some(sender), Classification::Person) = (inbound.sender(), &item.classification) else {
+        return Ok(None);
+    };
+    if !known.referenced.is_empty()
+        || known.official_on_complaint
+        || !inbound.attachments.is_empty()
+    {
+        return Ok(None);
+    }
+    let text = crate::office::procedure::new_text(inbound);
+    let prefix = &settings.office.number_prefix;
+    let Some(question) = crate::office::inquiry::read(prefix, &text, &inbound.subject) else {
+        return Ok(None);
+    };
+    let about = match &question.number {
+        Some(number) => batch.complaint_by_number(number)?,
+        None => match &known.thread {
+            Some(thread) => Some(thread.clone()),
+            None => batch.latest_complaint_of(sender)?,
+        },
+    };
+    let from_reporter = match &about {
+        Some(about) => batch.is_reporter(about.id, sender)?,
+        None => false,
+    };
+    Ok(Some(Asked {
+        about,
+        number: question.number,
+        from_reporter,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Status;
 
     fn thread() -> ComplaintRef {
         ComplaintRef {
@@ -425,6 +533,68 @@ mod tests {
         assert_eq!(
             decide(&Classification::Quarantine("x".into()), Known::default(), 5),
             Plan::Quarantine("x".into())
+        );
+    }
+
+    #[test]
+    fn status_questions_are_answered_within_the_acknowledgment_limit() {
+        let asked = Asked {
+            about: Some(thread()),
+            number: None,
+            from_reporter: true,
+        };
+        let known = |recent| Known {
+            thread: Some(thread()),
+            from_reporter: true,
+            inquiry: Some(asked.clone()),
+            recent_acknowledgments: recent,
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known(4), 5),
+            Plan::StatusRequest {
+                asked: asked.clone(),
+                answer: Acknowledgment::Send
+            }
+        );
+        assert_eq!(
+            decide(&Classification::Person, known(5), 5),
+            Plan::StatusRequest {
+                asked: asked.clone(),
+                answer: Acknowledgment::Suppressed {
+                    recent: 5,
+                    limit: 5
+                }
+            }
+        );
+        assert!(
+            matches!(
+                decide(&Classification::AutoReply("Auto-Submitted"), known(0), 5),
+                Plan::Machine { .. }
+            ),
+            "an auto-responder asking STATUS is never answered"
+        );
+    }
+
+    #[test]
+    fn only_the_reporter_rates() {
+        let rating = crate::office::survey::read("4").expect("a rating");
+        let known = |from_reporter| Known {
+            thread: Some(thread()),
+            from_reporter,
+            rating: Some(rating.clone()),
+            ..Known::default()
+        };
+        assert_eq!(
+            decide(&Classification::Person, known(true), 5),
+            Plan::Rating {
+                thread: thread(),
+                rating: rating.clone()
+            }
+        );
+        assert_eq!(
+            decide(&Classification::Person, known(false), 5),
+            Plan::ThirdParty(thread())
         );
     }
 }

@@ -2,13 +2,16 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::{Acknowledgment, Prepared};
+use super::{Acknowledgment, Asked, Prepared};
 use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::Acknowledge;
 use crate::office::security::{Referenced, Verdict};
-use crate::office::{Context, flood, procedure};
-use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
+use crate::office::survey::Rating;
+use crate::office::{Context, citizen, flood, procedure, returned};
+use crate::store::{
+    Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint, NewRating,
+};
 
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
@@ -246,7 +249,7 @@ impl Recording<'_> {
         match acknowledgment {
             Acknowledgment::Send => {
                 let outgoing = self.ctx.composer().acknowledgment(ack, now)?;
-                batch.enqueue(Some(complaint_id), &outgoing, now)?;
+                citizen::queue(batch, Some(complaint_id), &outgoing, now)?;
                 let detail = format!("message {}", outgoing.message_id);
                 batch.add_event(&Event::worker(
                     Some(complaint_id),
@@ -268,5 +271,124 @@ impl Recording<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A status question: recorded in the complaint's thread when its reporter asked
+    /// (outside any thread otherwise), answered within the acknowledgment limit.
+    pub(super) fn status_request(
+        &self,
+        batch: &mut Batch<'_>,
+        asked: &Asked,
+        answer: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let reporters = asked.about.as_ref().filter(|_| asked.from_reporter);
+        let complaint_id = reporters.map(|about| about.id);
+        let note = match (&asked.about, reporters) {
+            (_, Some(_)) => None,
+            (Some(about), None) => Some(format!(
+                "status of {} asked by someone else; nothing told",
+                about.number
+            )),
+            (None, None) => Some("status asked about no known complaint; nothing told".to_string()),
+        };
+        let kind = InboundKind::StatusRequest;
+        let row = self.record(batch, kind, complaint_id, (None, note.as_deref()))?;
+        if let Some(about) = reporters {
+            let detail = format!("message {}", self.key);
+            batch.add_event(&Event::by(
+                self.sender(),
+                Some(about.id),
+                self.now,
+                EventAction::StatusRequest,
+                detail,
+            ))?;
+        }
+        match answer {
+            Acknowledgment::Suppressed { recent, limit } => {
+                tracing::warn!(
+                    recent,
+                    limit,
+                    "status question not answered: acknowledgment limit reached"
+                );
+            }
+            Acknowledgment::Send => match reporters {
+                Some(about) => {
+                    citizen::answer_status(batch, self.ctx, about, self.inbound(), self.now)?
+                }
+                None => {
+                    let number = asked
+                        .about
+                        .as_ref()
+                        .map(|a| a.number.clone())
+                        .or_else(|| asked.number.clone());
+                    let prefix = &self.ctx.settings.office.number_prefix;
+                    let number =
+                        number.unwrap_or_else(|| RegisterNumber::new(prefix, self.now.year(), 0));
+                    citizen::answer_stranger(batch, self.ctx, &number, self.inbound(), self.now)?;
+                }
+            },
+        }
+        tracing::info!(reporter = asked.from_reporter, "status question recorded");
+        Ok((
+            row,
+            Destination::Processed,
+            reporters.map(|a| a.number.clone()),
+        ))
+    }
+
+    /// A bounce for a message the worker sent: recorded with its complaint, the outbox
+    /// row marked (see `office::returned`).
+    pub(super) fn bounced(
+        &self,
+        batch: &mut Batch<'_>,
+        row: &BouncedRow,
+        reason: &str,
+    ) -> anyhow::Result<Outcome> {
+        let note = format!("bounce of outbox #{}", row.outbox_id);
+        let kind = InboundKind::Bounce;
+        let recorded = self.record(batch, kind, row.complaint_id, (None, Some(&note)))?;
+        returned::bounced(batch, self.ctx, row, reason, self.now)?;
+        let number = match row.complaint_id {
+            Some(id) => Some(batch.brief(id)?.number),
+            None => None,
+        };
+        Ok((recorded, Destination::Processed, number))
+    }
+
+    /// The reporter's rating: recorded (replacing an earlier one) in the thread.
+    pub(super) fn rating(
+        &self,
+        batch: &mut Batch<'_>,
+        thread: &ComplaintRef,
+        rating: &Rating,
+    ) -> anyhow::Result<Outcome> {
+        let row = self.record(batch, InboundKind::Rating, Some(thread.id), (None, None))?;
+        let score = rating.score();
+        let earlier = batch.record_rating(&NewRating {
+            complaint_id: thread.id,
+            score,
+            elements: rating.elements.as_ref(),
+            comment: rating.comment.as_deref(),
+            message_row: row,
+            at: self.now,
+        })?;
+        let detail = match earlier {
+            Some(earlier) => format!(
+                "score {score:.2} (replaces {earlier:.2}); message {}",
+                self.key
+            ),
+            None => format!("score {score:.2}; message {}", self.key),
+        };
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(thread.id),
+            self.now,
+            EventAction::Rated,
+            detail,
+        ))?;
+        let thanks = (self.inbound(), score, earlier.is_some());
+        citizen::thank_for_rating(batch, self.ctx, thread.id, thanks, self.now)?;
+        tracing::info!(number = %thread.number, score, "rating recorded");
+        Ok((row, Destination::Processed, Some(thread.number.clone())))
     }
 }

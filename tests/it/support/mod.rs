@@ -25,7 +25,9 @@
 //!   [`PASSWORD`]. SMTPS (`smtps_port`): implicit TLS + the same AUTH.
 //! - TLS certificate for `localhost` / `127.0.0.1`, issued by the CA in [`MailStack::ca_file`].
 //! - Test hooks on all three SMTP listeners: a recipient starting with `reject-` gets
-//!   `554 5.7.1` (permanent), one starting with `tempfail-` gets `450 4.7.1` (transient).
+//!   `554 5.7.1` (permanent), one starting with `tempfail-` gets `450 4.7.1` (transient);
+//!   one starting with `bounce-` is accepted, then bounced by Postfix: a real delivery
+//!   status notification (`5.1.1`) goes to the envelope sender.
 //!
 //! Set `MAILSTACK_KEEP=1` to keep the stack's directory (configs, logs, Maildirs) after the
 //! test; its path is printed on stderr.
