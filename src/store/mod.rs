@@ -18,6 +18,7 @@ mod operations;
 mod outbox;
 mod receipts;
 mod register;
+mod report;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};
@@ -32,6 +33,7 @@ pub use outbox::{Accepted, OutboxRow, ParkedAs};
 pub use receipts::Destination;
 pub use receipts::Receipt;
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
+pub use report::{BookEntry, PeriodCounts};
 
 use self::db::{Access, Db};
 use self::error::Result;
