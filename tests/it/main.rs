@@ -5,6 +5,7 @@
 mod support;
 
 mod books;
+mod browser;
 mod cli;
 mod deadline;
 mod exactly_once;
