@@ -48,6 +48,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub security: SecuritySettings,
     pub acknowledgment: AcknowledgmentSettings,
+    pub report: ReportSettings,
     pub worker: WorkerSettings,
     pub roles: Roles,
 }
@@ -161,6 +162,12 @@ pub struct SecuritySettings {
     /// When set, a reply acts only if this server's Authentication-Results show DKIM or
     /// SPF pass for the sender's domain.
     pub trusted_authserv_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// Who gets the monthly report by email (default: the Kepala Dinas and the admin).
+    pub recipients: Vec<EmailAddress>,
 }
 
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ pub(super) struct Raw {
     pub(super) acknowledgment: RawAcknowledgment,
     pub(super) roles: RawRoles,
     pub(super) worker: RawWorker,
+    pub(super) report: RawReport,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +98,12 @@ pub(super) struct RawSecurity {
 #[serde(default)]
 pub(super) struct RawAcknowledgment {
     pub(super) max_per_sender_per_day: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RawReport {
+    pub(super) recipients: Option<Addresses>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -46,6 +46,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/laporan_tidak_sah.txt"),
     ),
     ("pengingat", include_str!("../../templates/pengingat.txt")),
+    (
+        "laporan_bulanan",
+        include_str!("../../templates/laporan_bulanan.txt"),
+    ),
     ("pihak_lain", include_str!("../../templates/pihak_lain.txt")),
     ("terlambat", include_str!("../../templates/terlambat.txt")),
     (

@@ -1,6 +1,9 @@
 //! The report's charts, drawn by plotters: SVG for the HTML report (inline, no script
-//! and no external asset). Each chart is drawn once, generically over the backend.
+//! and no external asset), PNG for the email (mail clients do not show SVG). Each chart
+//! is drawn once, generically over the backend. Labels are set in DejaVu Sans (Latin
+//! subset, `assets/`), built into the binary so that PNGs need no system font.
 
+use image::ImageEncoder;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -9,6 +12,18 @@ pub const SIZE: (u32, u32) = (640, 300);
 
 const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x99);
 const FONT: &str = "sans-serif";
+
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans-Latin.ttf");
+
+/// Registers the built-in font once; an error (a damaged font) is reported each time.
+fn fonts() -> Result<(), String> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok()
+    });
+    ok.then_some(())
+        .ok_or_else(|| "cannot draw a chart: the built-in font is unreadable".to_string())
+}
 
 /// A bar per labelled count.
 pub struct Bars<'a> {
@@ -28,6 +43,7 @@ pub trait Chart {
 
     /// The chart as one `<svg>` element.
     fn svg(&self) -> Result<String, String> {
+        fonts()?;
         let mut out = String::new();
         {
             let area = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
@@ -36,6 +52,23 @@ pub trait Chart {
                 .map_err(|e| format!("cannot draw a chart: {e}"))?;
         }
         Ok(out)
+    }
+
+    /// The chart as a PNG image.
+    fn png(&self) -> Result<Vec<u8>, String> {
+        fonts()?;
+        let (width, height) = SIZE;
+        let mut pixels = vec![0u8; width as usize * height as usize * 3];
+        {
+            let area = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+            self.draw(&area)?;
+            area.present().map_err(failed)?;
+        }
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&pixels, width, height, image::ColorType::Rgb8)
+            .map_err(failed)?;
+        Ok(png)
     }
 }
 
@@ -51,14 +84,15 @@ fn ceiling(max: u64) -> u64 {
 impl Chart for Bars<'_> {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
         area.fill(&WHITE).map_err(failed)?;
-        let n = self.bars.len().max(1) as u32;
+        // Segments 0..=last: one per bar.
+        let last = self.bars.len().saturating_sub(1) as u32;
         let top = ceiling(self.bars.iter().map(|(_, v)| *v).max().unwrap_or(0));
         let mut chart = ChartBuilder::on(area)
             .caption(self.title, (FONT, 18))
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(45)
-            .build_cartesian_2d((0..n).into_segmented(), 0..top)
+            .build_cartesian_2d((0..last).into_segmented(), 0..top)
             .map_err(failed)?;
         let label = |value: &SegmentValue<u32>| match value {
             SegmentValue::CenterOf(i) => self
@@ -158,6 +192,13 @@ mod tests {
             daily.contains(r##"<polyline fill="none" opacity="1" stroke="#1F5F99""##),
             "the line, in the bars' colour: {daily}"
         );
+        let png = Bars {
+            title: "Pengaduan per kanal",
+            bars: &bars,
+        }
+        .png()
+        .expect("png");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
         // Nothing at all is still a chart, not an error.
         let empty = Bars {
             title: "Kosong",

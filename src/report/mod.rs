@@ -6,6 +6,7 @@
 pub mod books;
 pub mod charts;
 pub mod ikm;
+pub mod mailing;
 pub mod month;
 pub mod monthly;
 pub mod pages;

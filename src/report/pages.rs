@@ -23,6 +23,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/laporan_bulanan.html"),
     ),
     (
+        "laporan_bulanan_surel.html",
+        include_str!("../../templates/laporan_bulanan_surel.html"),
+    ),
+    (
         "buku_agenda.html",
         include_str!("../../templates/buku_agenda.html"),
     ),

@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
 
-use super::Store;
 use super::db::Access;
 use super::error::Result;
+use super::{Batch, Store};
 use crate::clock::rfc3339;
+use crate::mail::compose::Outgoing;
 
 /// One complaint as the books show it: the register's row and when each stage ended.
 /// Times are RFC 3339 UTC text.
@@ -107,6 +108,52 @@ impl Store {
                 Ok(period_counts(batch.connection(), &from, &to)?)
             })
             .await
+    }
+}
+
+impl Store {
+    /// Whether the report of `month` (YYYY-MM), which ended at `ended`, is still to be
+    /// emailed: not queued yet, and the register was in use before the month ended (a
+    /// new installation does not mail a report of the months before it).
+    pub async fn monthly_report_due(&self, month: &str, ended: DateTime<Utc>) -> Result<bool> {
+        let (month, ended) = (month.to_owned(), rfc3339(ended));
+        self.db
+            .call(Access::Read, move |batch| {
+                Ok(batch
+                    .connection()
+                    .prepare_cached(
+                        "SELECT NOT EXISTS (SELECT 1 FROM monthly_reports WHERE month = ?1)
+                        AND EXISTS (SELECT 1 FROM complaints WHERE received_at < ?2)",
+                    )?
+                    .query_row(params![month, ended], |row| row.get(0))?)
+            })
+            .await
+    }
+}
+
+impl Batch<'_> {
+    /// Queues the report mail of `month` unless it was queued before: the mark and the
+    /// outbox row commit together. Returns whether it was queued now.
+    pub fn queue_monthly_report(
+        &mut self,
+        month: &str,
+        outgoing: &Outgoing,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let queued: bool = self
+            .connection
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM monthly_reports WHERE month = ?)")?
+            .query_row([month], |row| row.get(0))?;
+        if queued {
+            return Ok(false);
+        }
+        let outbox_id = self.enqueue(None, outgoing, now)?;
+        self.connection
+            .prepare_cached(
+                "INSERT INTO monthly_reports (month, outbox_id, queued_at) VALUES (?, ?, ?)",
+            )?
+            .execute(params![month, outbox_id, rfc3339(now)])?;
+        Ok(true)
     }
 }
 

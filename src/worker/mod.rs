@@ -6,6 +6,7 @@ pub mod delivery;
 mod ingest;
 pub mod lease;
 pub mod metrics;
+mod monthly;
 pub mod service;
 
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct CycleReport {
     pub left_in_inbox: u64,
     pub moved: u64,
     pub deadline_notices: u64,
+    /// Whether this cycle queued the monthly report of the month that ended.
+    pub monthly_report: bool,
     pub copied_to_sent: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
@@ -117,7 +120,12 @@ pub async fn run_once(
         if !idle || agenda.deadlines {
             report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
         }
-        if !idle || agenda.outbox || report.deadline_notices > 0 {
+        // A report that cannot be made (a broken template) is logged and tried again
+        // next cycle; it never stops the mail of the day.
+        report.monthly_report = monthly::queue_due_report(store, &ctx, clock.now())
+            .await
+            .unwrap_or(false);
+        if !idle || agenda.outbox || report.deadline_notices > 0 || report.monthly_report {
             report.delivery = delivery::deliver(store, settings, clock, stop).await?;
         }
         if let Some(imap) = keep.as_mut() {

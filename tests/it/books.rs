@@ -254,7 +254,7 @@ INSERT INTO messages (direction, kind, message_key, recorded_at, quarantine_reas
   ('in', 'quarantined', 'q3@example.net', '2026-10-31T15:00:00Z', 'unreadable');
 ";
 
-async fn seed(database: &Path) {
+pub async fn seed(database: &Path) {
     use sqlx::Connection;
     let url = format!("sqlite://{}", database.display());
     let mut connection = sqlx::SqliteConnection::connect(&url)

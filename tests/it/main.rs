@@ -14,6 +14,7 @@ mod hardening;
 mod hostile;
 mod ingest;
 mod mailstack;
+mod monthly;
 mod operations;
 mod procedure;
 mod replies;
