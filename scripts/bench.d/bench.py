@@ -24,6 +24,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import books  # noqa: E402  (P5)
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "scripts" / "bench.d"
 VAR = ROOT / "var" / "bench"
@@ -642,6 +645,8 @@ def fmt_table(bench, res):
         lines.append(f"| P4 sending, {p4['messages']} messages ({p4['complaints']} complaints) | {p4['pengaduan_msgs_s']:.0f} msg/s | "
                      f"smtplib {p4['smtplib_msgs_s']:.0f} msg/s | {p4['ratio_median']:.2f} × | ≥ 1.0 × | "
                      f"{'yes' if ok else 'NO'} |")
+    if res.get("P5"):
+        lines += books.rows(res["P5"])
     return "\n".join(lines)
 
 
@@ -667,8 +672,8 @@ def main():
     ap.add_argument("--n", type=int, default=10000, help="complaints in the P1 corpus (default: 10000)")
     ap.add_argument("--pairs", type=int, default=5,
                     help="alternating pengaduan/baseline pairs for P1 and P4 (default: 5)")
-    ap.add_argument("--only", default="P1,P2,P3,P4",
-                    help="comma-separated figures to measure (default: P1,P2,P3,P4); P2 at N needs P1's database")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5",
+                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P5); P2 at N needs P1's database")
     ap.add_argument("--scaling", action="store_true", help="also P1 at each --scaling-ns (keeps the 50k database for P2)")
     ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
@@ -678,6 +683,8 @@ def main():
     ap.add_argument("--p3-attachment", type=int, default=40 * MiB, help="P3 attachment size in bytes (default: 40 MiB)")
     ap.add_argument("--p4-n", type=int, default=None, help="complaints queued for P4 (default: min(N, 2000))")
     ap.add_argument("--p4-pairs", type=int, default=None, help="default: --pairs")
+    ap.add_argument("--p5-n", type=int, default=1_000_000, help="complaints in the P5 register (default: 1000000)")
+    ap.add_argument("--p5-runs", type=int, default=5, help="P5 runs per format (default: 5)")
     ap.add_argument("--seed", type=int, default=20261130, help="corpus seed: the same seed, the same bytes")
     ap.add_argument("--closed-port", type=int, default=16524, help="the unreachable SMTP port P1 points at (default: 16524)")
     ap.add_argument("--no-fsync-info", action="store_true", help="skip the extra mbsync FSync=yes run")
@@ -735,6 +742,8 @@ def main():
     if "P4" in only:
         n4 = args.p4_n or min(args.n, 2000)
         res["P4"] = bench.p4(n4, args.p4_pairs or args.pairs)
+    if "P5" in only:
+        res["P5"] = books.p5(BIN, bench.settings, DBS, args.p5_n, args.p5_runs, timed, log)
 
     res["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     res["total_seconds"] = round(time.time() - t_start)
