@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::charts::{Bars, Chart, Daily};
+use super::charts::{Chart, each_report_chart};
 use super::monthly::{MonthlyReport, STAGES};
 use super::pages::{BULAN, PageError, Pages, markup};
 use crate::store::{BookEntry, ComplaintDetail};
@@ -36,39 +36,11 @@ pub enum BookError {
     Chart(String),
 }
 
-/// The charts of a report, each an `<svg>` element.
-pub struct Charts {
-    pub daily: String,
-    pub channel: String,
-    pub status: String,
-    pub unit: String,
-}
-
-impl Charts {
-    pub fn svg(report: &MonthlyReport) -> Result<Charts, BookError> {
-        let pairs = |map: &std::collections::BTreeMap<String, u64>| -> Vec<(String, u64)> {
-            map.iter().map(|(k, v)| (k.replace('_', " "), *v)).collect()
-        };
-        let bars = |title: &str, map| {
-            Bars {
-                title,
-                bars: &pairs(map),
-            }
-            .svg()
-            .map_err(BookError::Chart)
-        };
-        Ok(Charts {
-            daily: Daily {
-                title: "Pengaduan diterima per hari",
-                counts: &report.received_by_day,
-            }
-            .svg()
-            .map_err(BookError::Chart)?,
-            channel: bars("Pengaduan per kanal", &report.by_channel)?,
-            status: bars("Pengaduan per status", &report.by_status)?,
-            unit: bars("Pengaduan per unit kerja", &report.by_unit)?,
-        })
-    }
+/// The report's charts as `<svg>` elements, keyed as [`each_report_chart`] names them.
+fn svg_charts(report: &MonthlyReport) -> Result<minijinja::Value, BookError> {
+    let charts = each_report_chart(report, |key, _, chart| Ok((key, markup(chart.svg()?))))
+        .map_err(BookError::Chart)?;
+    Ok(minijinja::Value::from_iter(charts))
 }
 
 #[derive(Serialize)]
@@ -103,7 +75,6 @@ pub fn report_html(
     entries: &[BookEntry],
 ) -> Result<String, BookError> {
     let month = super::month::Month::parse(&report.month).map_err(BookError::Chart)?;
-    let charts = Charts::svg(report)?;
     let late: std::collections::HashSet<&str> = report.overdue.iter().map(String::as_str).collect();
     let overdue: Vec<&BookEntry> = entries
         .iter()
@@ -116,12 +87,7 @@ pub fn report_html(
         ikm_meaning => report.ikm.grade.map(|g| g.meaning()),
         stages => stage_labels(),
         overdue => overdue,
-        charts => minijinja::context! {
-            daily => markup(charts.daily),
-            channel => markup(charts.channel),
-            status => markup(charts.status),
-            unit => markup(charts.unit),
-        },
+        charts => svg_charts(report)?,
     };
     Ok(pages.render("laporan_bulanan.html", context)?)
 }

@@ -72,6 +72,57 @@ pub trait Chart {
     }
 }
 
+/// One of the monthly report's charts.
+pub enum ReportChart<'a> {
+    Daily(Daily<'a>),
+    Bars(Bars<'a>),
+}
+
+impl Chart for ReportChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        match self {
+            ReportChart::Daily(chart) => chart.draw(area),
+            ReportChart::Bars(chart) => chart.draw(area),
+        }
+    }
+}
+
+/// Calls `each` with the key (for ids and file names), the title and the chart of each
+/// of the report's four charts, in order: received per day, per channel, per status,
+/// per unit.
+pub fn each_report_chart<T>(
+    report: &super::monthly::MonthlyReport,
+    mut each: impl FnMut(&'static str, &'static str, &ReportChart<'_>) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let pairs = |map: &std::collections::BTreeMap<String, u64>| -> Vec<(String, u64)> {
+        map.iter().map(|(k, v)| (k.replace('_', " "), *v)).collect()
+    };
+    let (channel, status, unit) = (
+        pairs(&report.by_channel),
+        pairs(&report.by_status),
+        pairs(&report.by_unit),
+    );
+    let charts = [
+        ("harian", "Pengaduan diterima per hari", None),
+        ("kanal", "Pengaduan per kanal", Some(&channel)),
+        ("status", "Pengaduan per status", Some(&status)),
+        ("unit", "Pengaduan per unit kerja", Some(&unit)),
+    ];
+    charts
+        .into_iter()
+        .map(|(key, title, bars)| {
+            let chart = match bars {
+                None => ReportChart::Daily(Daily {
+                    title,
+                    counts: &report.received_by_day,
+                }),
+                Some(bars) => ReportChart::Bars(Bars { title, bars }),
+            };
+            each(key, title, &chart)
+        })
+        .collect()
+}
+
 fn failed<E: std::fmt::Display>(e: E) -> String {
     format!("cannot draw a chart: {e}")
 }

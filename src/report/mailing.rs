@@ -5,7 +5,7 @@
 
 use super::Gathered;
 use super::books::{BookError, Office, month_label, register_csv, report_html};
-use super::charts::{Bars, Chart, Daily};
+use super::charts::{Chart, each_report_chart};
 use super::month::Month;
 use super::pages::Pages;
 use crate::mail::compose::{InlineImage, ReportFile};
@@ -17,11 +17,6 @@ pub struct MailParts {
     /// The variables of the text template `laporan_bulanan`.
     pub context: minijinja::Value,
 }
-
-const DAILY: &str = "Pengaduan diterima per hari";
-const CHANNEL: &str = "Pengaduan per kanal";
-const STATUS: &str = "Pengaduan per status";
-const UNIT: &str = "Pengaduan per unit kerja";
 
 #[derive(serde::Serialize)]
 struct ChartRef {
@@ -91,39 +86,14 @@ fn chart_images(
     month: Month,
     domain: &str,
 ) -> Result<(Vec<InlineImage>, Vec<ChartRef>), BookError> {
-    let report = &gathered.report;
-    let pairs = |map: &std::collections::BTreeMap<String, u64>| -> Vec<(String, u64)> {
-        map.iter().map(|(k, v)| (k.replace('_', " "), *v)).collect()
-    };
-    let (channel, status, unit) = (
-        pairs(&report.by_channel),
-        pairs(&report.by_status),
-        pairs(&report.by_unit),
-    );
-    let bars = |title, bars| Bars { title, bars }.png();
-    let charts = [
-        (
-            "harian",
-            DAILY,
-            Daily {
-                title: DAILY,
-                counts: &report.received_by_day,
-            }
-            .png(),
-        ),
-        ("kanal", CHANNEL, bars(CHANNEL, &channel)),
-        ("status", STATUS, bars(STATUS, &status)),
-        ("unit", UNIT, bars(UNIT, &unit)),
-    ];
-    let mut images = Vec::new();
-    let mut refs = Vec::new();
-    for (key, title, png) in charts {
+    let drawn = each_report_chart(&gathered.report, |key, title, chart| {
         let content_id = format!("grafik-{key}.{month}@{domain}");
-        images.push(InlineImage {
+        let image = InlineImage {
             content_id: content_id.clone(),
-            png: png.map_err(BookError::Chart)?,
-        });
-        refs.push(ChartRef { content_id, title });
-    }
-    Ok((images, refs))
+            png: chart.png()?,
+        };
+        Ok((image, ChartRef { content_id, title }))
+    })
+    .map_err(BookError::Chart)?;
+    Ok(drawn.into_iter().unzip())
 }
