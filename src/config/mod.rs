@@ -326,6 +326,33 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
     }
 
     #[test]
+    fn report_recipients_default_to_the_kepala_dinas_and_the_admin() {
+        let addresses = |s: &Settings| -> Vec<String> {
+            s.report
+                .recipients
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect()
+        };
+        let default = load(MINIMAL).expect("valid");
+        assert_eq!(
+            addresses(&default),
+            ["kadis@kaltaraprov.go.id", "admin@kaltaraprov.go.id"]
+        );
+        let listed = load(&format!(
+            "{MINIMAL}\n[report]\nrecipients = \"kadis@kaltaraprov.go.id, humas@kaltaraprov.go.id\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            addresses(&listed),
+            ["kadis@kaltaraprov.go.id", "humas@kaltaraprov.go.id"]
+        );
+        let bad = load(&format!("{MINIMAL}\n[report]\nrecipients = [\"kadis\"]\n"))
+            .expect_err("not an address");
+        assert_eq!(bad.key, "report.recipients", "{bad}");
+    }
+
+    #[test]
     fn roles_take_lists_and_comma_strings() {
         let s = load(&MINIMAL.replace(
             "kepala_dinas = \"kadis@kaltaraprov.go.id\"",
