@@ -57,6 +57,16 @@ async fn the_monthly_report_is_mailed_once_even_when_the_worker_is_killed() {
     assert_eq!(office.count(laporan).await, 2);
     let sent = "SELECT count(*) FROM outbox WHERE purpose = 'laporan' AND status = 'sent'";
     assert_eq!(office.count(sent).await, 2);
+    let listed = office.output(&["outbox", "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    let reports: Vec<&serde_json::Value> = rows
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|row| row["purpose"] == "laporan")
+        .collect();
+    assert_eq!(reports.len(), 2, "{rows}");
+    assert!(reports.iter().all(|row| row["status"] == "sent"), "{rows}");
 
     let wait = Duration::from_secs(20);
     for user in [KADIS, ADMIN] {
