@@ -38,23 +38,20 @@ pub async fn agenda(
     let zone = settings.office.timezone;
     let from = start_of(first, zone);
     let to = start_of(last.succ_opt().context("--to is too far ahead")?, zone);
-    let pages = match format {
-        AgendaFormat::Html => Some(Pages::load(&settings.office.templates_dir, zone)?),
-        AgendaFormat::Csv => None,
-    };
     let store = Store::open(&settings.database.url).await?;
     let entries = store
         .book_entries(from, to)
         .await
         .context("cannot read the register")?;
     let office = office(settings);
-    let text = match &pages {
-        Some(pages) => {
-            let last_instant = crate::clock::rfc3339(start_of(last, zone));
-            let heading = (crate::clock::rfc3339(from), last_instant);
-            agenda_html(pages, &office, (&heading.0, &heading.1), &entries)?
+    let text = match format {
+        AgendaFormat::Html => {
+            let pages = Pages::load(&settings.office.templates_dir, zone)?;
+            let first_day = crate::clock::rfc3339(from);
+            let last_day = crate::clock::rfc3339(start_of(last, zone));
+            agenda_html(&pages, &office, (&first_day, &last_day), &entries)?
         }
-        None => register_csv(&office, &entries),
+        AgendaFormat::Csv => register_csv(&office, &entries),
     };
     write_output(out, &text)?;
     Ok(ExitCode::SUCCESS)

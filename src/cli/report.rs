@@ -30,22 +30,19 @@ pub async fn report(
 ) -> anyhow::Result<ExitCode> {
     let month = Month::parse(month).map_err(anyhow::Error::msg)?;
     let zone = settings.office.timezone;
-    let pages = match format {
-        ReportFormat::Html => Some(Pages::load(&settings.office.templates_dir, zone)?),
-        _ => None,
-    };
     let store = Store::open(&settings.database.url).await?;
     let now = Clock::from_env()?.now();
     let gathered = crate::report::gather(&store, month, zone, now)
         .await
         .with_context(|| format!("cannot read the register for {month}"))?;
     let office = office(settings);
-    let text = match (format, &pages) {
-        (ReportFormat::Html, Some(pages)) => {
-            report_html(pages, &office, &gathered.report, &gathered.entries)?
+    let text = match format {
+        ReportFormat::Html => {
+            let pages = Pages::load(&settings.office.templates_dir, zone)?;
+            report_html(&pages, &office, &gathered.report, &gathered.entries)?
         }
-        (ReportFormat::Csv, _) => register_csv(&office, &gathered.entries),
-        _ => {
+        ReportFormat::Csv => register_csv(&office, &gathered.entries),
+        ReportFormat::Json => {
             serde_json::to_string_pretty(&gathered.report).context("cannot serialise JSON")? + "\n"
         }
     };
