@@ -122,9 +122,11 @@ pub async fn run_once(
         }
         // A report that cannot be made (a broken template) is logged and tried again
         // next cycle; it never stops the mail of the day.
-        report.monthly_report = monthly::queue_due_report(store, &ctx, clock.now())
-            .await
-            .unwrap_or(false);
+        if agenda.monthly_report {
+            report.monthly_report = monthly::queue_due_report(store, &ctx, clock.now())
+                .await
+                .unwrap_or(false);
+        }
         if !idle || agenda.outbox || report.deadline_notices > 0 || report.monthly_report {
             report.delivery = delivery::deliver(store, settings, clock, stop).await?;
         }
@@ -151,6 +153,8 @@ pub async fn run_once(
 struct Agenda {
     deadlines: bool,
     outbox: bool,
+    /// The report of the month that ended is still to be mailed.
+    monthly_report: bool,
 }
 
 impl Agenda {
@@ -163,7 +167,12 @@ impl Agenda {
             .await
             .unwrap_or(true);
         let outbox = store.outbox_pending(now).await.unwrap_or(true);
-        Agenda { deadlines, outbox }
+        let monthly_report = monthly::due(store, settings, now).await.unwrap_or(true);
+        Agenda {
+            deadlines,
+            outbox,
+            monthly_report,
+        }
     }
 }
 

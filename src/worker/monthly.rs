@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::config::Settings;
 use crate::mail::compose::ReportMail;
 use crate::office::Context;
 use crate::report::books::Office;
@@ -13,6 +14,14 @@ use crate::report::mailing::mail_parts;
 use crate::report::month::Month;
 use crate::report::pages::Pages;
 use crate::store::Store;
+
+/// Whether the report of the month before `now` is still to be mailed.
+pub async fn due(store: &Store, settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let zone = settings.office.timezone;
+    let month = Month::of(now, zone).previous();
+    let (_, ended) = month.bounds(zone);
+    Ok(store.monthly_report_due(&month.to_string(), ended).await?)
+}
 
 /// Queues the report of the month before `now` when it is due; returns whether it did.
 #[tracing::instrument(skip_all, err)]
@@ -24,11 +33,10 @@ pub async fn queue_due_report(
     let settings = &ctx.settings;
     let zone = settings.office.timezone;
     let month = Month::of(now, zone).previous();
-    let (_, ended) = month.bounds(zone);
-    let name = month.to_string();
-    if !store.monthly_report_due(&name, ended).await? {
+    if !due(store, settings, now).await? {
         return Ok(false);
     }
+    let name = month.to_string();
     let gathered = crate::report::gather(store, month, zone, now).await?;
     let pages = Pages::load(&settings.office.templates_dir, zone)?;
     let office = Office {
