@@ -11,6 +11,7 @@ pub mod failpoint;
 pub mod heap;
 pub mod mail;
 pub mod office;
+pub mod report;
 pub mod store;
 pub mod telemetry;
 pub mod transport;

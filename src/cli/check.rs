@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use super::name_damaged_database;
 use crate::config::Settings;
 use crate::mail::templates::Templates;
+use crate::report::books::{Office, agenda_html};
+use crate::report::mailing::mail_parts;
+use crate::report::month::Month;
+use crate::report::monthly::{MonthFacts, MonthlyReport};
+use crate::report::pages::Pages;
 use crate::store::Store;
 use crate::telemetry::one_line;
 use crate::transport::imap;
@@ -23,6 +28,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     smtp(settings, &mut report).await;
     clamd(settings, &mut report).await;
     templates(settings, &mut report);
+    pages(settings, &mut report);
     Ok(if report.failed {
         ExitCode::from(1)
     } else {
@@ -201,6 +207,50 @@ fn templates(settings: &Settings, report: &mut Report) {
                 report.line(false, "template", detail);
             }
         }
+    }
+}
+
+/// The page templates (`templates/*.html`), rendered with an empty month.
+fn pages(settings: &Settings, report: &mut Report) {
+    let dir = &settings.office.templates_dir;
+    let zone = settings.office.timezone;
+    let pages = match Pages::load(dir, zone) {
+        Ok(pages) => pages,
+        Err(e) => return report.line(false, "pages", e.to_string()),
+    };
+    let Ok(month) = Month::parse("2026-11") else {
+        return;
+    };
+    let (from, _) = month.bounds(zone);
+    let gathered = crate::report::Gathered {
+        report: MonthlyReport::build(&MonthFacts {
+            month,
+            zone,
+            now: from,
+            entries: &[],
+            counts: &Default::default(),
+        }),
+        entries: Vec::new(),
+    };
+    let office = Office {
+        name: &settings.office.name,
+        confidential_reporter: settings.office.confidential_reporter,
+    };
+    let sample = "2026-11-01T00:00:00Z";
+    let rendered = mail_parts(&pages, &office, &gathered, &settings.office.domain)
+        .map(|_| ())
+        .and_then(|()| agenda_html(&pages, &office, (sample, sample), &[]).map(|_| ()));
+    match rendered {
+        Ok(()) => report.line(
+            true,
+            "pages",
+            "the report, its mail and the agenda render".into(),
+        ),
+        Err(e) => report.line(
+            false,
+            "pages",
+            format!("{e}; fix the page in {}", dir.display()),
+        ),
     }
 }
 

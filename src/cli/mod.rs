@@ -8,12 +8,15 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+mod agenda;
 mod backup;
 mod check;
 mod inspect;
 mod list;
 mod outgoing;
 mod quarantine;
+mod report;
+mod sheet;
 mod show;
 mod status;
 
@@ -99,6 +102,43 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         action: OutboxAction,
+    },
+    /// The monthly report: received, answered, time to answer, overdue, satisfaction
+    /// (IKM), refused and bounced mail; one month in the office's time zone.
+    Report {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long, value_enum, default_value_t = report::ReportFormat::Html)]
+        format: report::ReportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The agenda book: the complaints received from one day to another (inclusive,
+    /// office time zone).
+    Agenda {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value_t = agenda::AgendaFormat::Csv)]
+        format: agenda::AgendaFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The complaint sheet and the disposition sheet of one complaint, for A4 printing.
+    Sheet {
+        /// Register number, e.g. ADU-2026-00042.
+        number: String,
+        #[arg(long, value_enum, default_value_t = sheet::SheetFormat::Html)]
+        format: sheet::SheetFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Show what the worker would make of one .eml file (touches no database or mailbox).
     Parse {
@@ -256,6 +296,23 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Backup { path } => backup::backup(&settings, path).await,
         Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,
         Command::Outbox { action } => outgoing::outbox(&settings, action).await,
+        Command::Report { month, format, out } => {
+            report::report(&settings, month, *format, out.as_deref()).await
+        }
+        Command::Agenda {
+            from,
+            to,
+            format,
+            out,
+        } => {
+            let period = agenda::Period { from, to };
+            agenda::agenda(&settings, period, *format, out.as_deref()).await
+        }
+        Command::Sheet {
+            number,
+            format,
+            out,
+        } => sheet::sheet(&settings, number, *format, out.as_deref()).await,
         Command::Parse { .. } => unreachable!("handled above"),
     }
 }

@@ -51,6 +51,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub security: SecuritySettings,
     pub acknowledgment: AcknowledgmentSettings,
+    pub report: ReportSettings,
     pub worker: WorkerSettings,
     pub roles: Roles,
     /// Attachments scanned by clamd before they are forwarded (`[scan]`).
@@ -166,6 +167,12 @@ pub struct SecuritySettings {
     /// When set, a reply acts only if this server's Authentication-Results show DKIM or
     /// SPF pass for the sender's domain.
     pub trusted_authserv_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// Who gets the monthly report by email (default: the Kepala Dinas and the admin).
+    pub recipients: Vec<EmailAddress>,
 }
 
 #[derive(Debug, Clone)]
@@ -321,6 +328,33 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         ))
         .unwrap_err();
         assert_eq!(metrics.key, "worker.metrics_addr", "{metrics}");
+    }
+
+    #[test]
+    fn report_recipients_default_to_the_kepala_dinas_and_the_admin() {
+        let addresses = |s: &Settings| -> Vec<String> {
+            s.report
+                .recipients
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect()
+        };
+        let default = load(MINIMAL).expect("valid");
+        assert_eq!(
+            addresses(&default),
+            ["kadis@kaltaraprov.go.id", "admin@kaltaraprov.go.id"]
+        );
+        let listed = load(&format!(
+            "{MINIMAL}\n[report]\nrecipients = \"kadis@kaltaraprov.go.id, humas@kaltaraprov.go.id\"\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            addresses(&listed),
+            ["kadis@kaltaraprov.go.id", "humas@kaltaraprov.go.id"]
+        );
+        let bad = load(&format!("{MINIMAL}\n[report]\nrecipients = [\"kadis\"]\n"))
+            .expect_err("not an address");
+        assert_eq!(bad.key, "report.recipients", "{bad}");
     }
 
     #[test]

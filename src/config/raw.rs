@@ -18,6 +18,7 @@ pub(super) struct Raw {
     pub(super) roles: RawRoles,
     pub(super) worker: RawWorker,
     pub(super) scan: RawScan,
+    pub(super) report: RawReport,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +99,12 @@ pub(super) struct RawSecurity {
 #[serde(default)]
 pub(super) struct RawAcknowledgment {
     pub(super) max_per_sender_per_day: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RawReport {
+    pub(super) recipients: Option<Addresses>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,8 +15,9 @@ use super::raw::{
     RawWorker,
 };
 use super::{
-    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings, Roles,
-    Security, SecuritySettings, Settings, SlaSettings, SmtpSettings, WorkerSettings,
+    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings,
+    ReportSettings, Roles, Security, SecuritySettings, Settings, SlaSettings, SmtpSettings,
+    WorkerSettings,
 };
 use crate::domain::EmailAddress;
 
@@ -72,6 +73,25 @@ impl Validator {
                     .ok_or_else(|| self.error(key, format!("{item:?} is not an email address")))
             })
             .collect()
+    }
+
+    /// `report.recipients`: the listed addresses, or the Kepala Dinas and the admin.
+    fn report(
+        &self,
+        recipients: Option<&Addresses>,
+        roles: &Roles,
+    ) -> Result<ReportSettings, ConfigError> {
+        let mut recipients = match recipients {
+            Some(listed) => self.addresses("report.recipients", Some(listed))?,
+            None => [&roles.kepala_dinas, &roles.admin]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        };
+        let mut seen = std::collections::HashSet::new();
+        recipients.retain(|address| seen.insert(address.clone()));
+        Ok(ReportSettings { recipients })
     }
 
     fn roles(&self, raw: &RawRoles, office: &EmailAddress) -> Result<Roles, ConfigError> {
@@ -199,6 +219,7 @@ impl Validator {
         let imap = self.imap(raw.imap)?;
         let smtp = self.smtp(raw.smtp, &imap)?;
         let roles = self.roles(&raw.roles, &smtp.from_address)?;
+        let report = self.report(raw.report.recipients.as_ref(), &roles)?;
         Ok(Settings {
             source: source.to_path_buf(),
             database: self.database(raw.database)?,
@@ -210,6 +231,7 @@ impl Validator {
             },
             worker: self.worker(raw.worker)?,
             scan: self.scan(raw.scan)?,
+            report,
             imap,
             smtp,
             roles,

@@ -54,6 +54,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/lampiran_susulan.txt"),
     ),
     ("pengingat", include_str!("../../templates/pengingat.txt")),
+    (
+        "laporan_bulanan",
+        include_str!("../../templates/laporan_bulanan.txt"),
+    ),
     ("pihak_lain", include_str!("../../templates/pihak_lain.txt")),
     ("terlambat", include_str!("../../templates/terlambat.txt")),
     (

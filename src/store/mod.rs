@@ -20,6 +20,7 @@ mod outbox;
 mod ratings;
 mod receipts;
 mod register;
+mod report;
 mod scans;
 mod standing;
 
@@ -38,6 +39,7 @@ pub use ratings::{NewRating, RatingView};
 pub use receipts::Destination;
 pub use receipts::Receipt;
 pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
+pub use report::{BookEntry, PeriodCounts};
 pub use scans::HeldFile;
 pub use standing::Standing;
 

@@ -6,6 +6,7 @@ pub mod delivery;
 mod ingest;
 pub mod lease;
 pub mod metrics;
+mod monthly;
 mod screening;
 pub mod service;
 
@@ -49,6 +50,8 @@ pub struct CycleReport {
     pub deadline_notices: u64,
     /// Held files clamd has now scanned (`scan.clamd`).
     pub files_rescanned: u64,
+    /// Whether this cycle queued the monthly report of the month that ended.
+    pub monthly_report: bool,
     pub copied_to_sent: u64,
     pub delivery: DeliveryReport,
     pub duration_ms: u64,
@@ -103,7 +106,19 @@ pub async fn run_once(
         if !idle || agenda.deadlines {
             report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
         }
-        if !idle || agenda.outbox || report.deadline_notices > 0 || report.files_rescanned > 0 {
+        // A report that cannot be made (a broken template) is logged and tried again
+        // next cycle; it never stops the mail of the day.
+        if agenda.monthly_report {
+            report.monthly_report = monthly::queue_due_report(store, &ctx, clock.now())
+                .await
+                .unwrap_or(false);
+        }
+        if !idle
+            || agenda.outbox
+            || report.deadline_notices > 0
+            || report.files_rescanned > 0
+            || report.monthly_report
+        {
             report.delivery = delivery::deliver(store, settings, clock, stop).await?;
         }
         if let Some(imap) = keep.as_mut() {
@@ -164,6 +179,8 @@ struct Agenda {
     outbox: bool,
     /// Files wait for clamd (`scan.clamd`).
     held_files: bool,
+    /// The report of the month that ended is still to be mailed.
+    monthly_report: bool,
 }
 
 impl Agenda {
@@ -177,10 +194,12 @@ impl Agenda {
             .unwrap_or(true);
         let outbox = store.outbox_pending(now).await.unwrap_or(true);
         let held_files = settings.scan.is_some() && store.has_held_files().await.unwrap_or(true);
+        let monthly_report = monthly::due(store, settings, now).await.unwrap_or(true);
         Agenda {
             deadlines,
             outbox,
             held_files,
+            monthly_report,
         }
     }
 }

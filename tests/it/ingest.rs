@@ -707,6 +707,7 @@ async fn check_reports_one_line_per_item() {
         "imap",
         "smtp",
         "template",
+        "pages",
     ] {
         assert!(
             stdout

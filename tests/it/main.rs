@@ -4,7 +4,9 @@
 
 mod support;
 
+mod books;
 mod bounced;
+mod browser;
 mod citizen;
 mod cli;
 mod deadline;
@@ -15,6 +17,7 @@ mod hardening;
 mod hostile;
 mod ingest;
 mod mailstack;
+mod monthly;
 mod operations;
 mod procedure;
 mod replies;

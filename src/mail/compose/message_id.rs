@@ -10,10 +10,10 @@ use crate::domain::RegisterNumber;
 /// delay notice) and `nilai` (thanks for a rating) go to citizens. `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder), `lanjut` (a message in a
 /// complaint's thread) and `tahan` (the admin's digest of held complaints) are
 /// notifications an official acts on by replying; their Message-IDs carry a token (see
-/// `security`).
+/// `security`). `laporan` is the monthly report (`laporan.<YYYY-MM>.<random>`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
-    "status", "tutup", "lambat", "nilai",
+    "status", "tutup", "lambat", "nilai", "laporan",
 ];
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications

@@ -10,12 +10,14 @@ use crate::mail::templates::{self, TemplateError, Templates};
 mod citizen;
 mod message;
 mod message_id;
+mod report;
 
 pub use citizen::Letter;
 
 use message::Draft;
 pub use message::{Addressed, OutAttachment, Outgoing, Splice, expand};
 pub use message_id::{PURPOSES, is_own_message_id, new_message_id, token_of};
+pub use report::{InlineImage, ReportFile, ReportMail};
 
 /// What notifications need to know about a complaint.
 #[derive(Debug, Clone)]
