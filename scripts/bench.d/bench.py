@@ -642,6 +642,9 @@ def fmt_table(bench, res):
         lines.append(f"| P4 sending, {p4['messages']} messages ({p4['complaints']} complaints) | {p4['pengaduan_msgs_s']:.0f} msg/s | "
                      f"smtplib {p4['smtplib_msgs_s']:.0f} msg/s | {p4['ratio_median']:.2f} × | ≥ 1.0 × | "
                      f"{'yes' if ok else 'NO'} |")
+    if res.get("P7"):
+        import register
+        lines += register.table_rows(res["P7"])
     return "\n".join(lines)
 
 
@@ -667,8 +670,8 @@ def main():
     ap.add_argument("--n", type=int, default=10000, help="complaints in the P1 corpus (default: 10000)")
     ap.add_argument("--pairs", type=int, default=5,
                     help="alternating pengaduan/baseline pairs for P1 and P4 (default: 5)")
-    ap.add_argument("--only", default="P1,P2,P3,P4",
-                    help="comma-separated figures to measure (default: P1,P2,P3,P4); P2 at N needs P1's database")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P7",
+                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P7); P2 at N needs P1's database")
     ap.add_argument("--scaling", action="store_true", help="also P1 at each --scaling-ns (keeps the 50k database for P2)")
     ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
@@ -678,6 +681,9 @@ def main():
     ap.add_argument("--p3-attachment", type=int, default=40 * MiB, help="P3 attachment size in bytes (default: 40 MiB)")
     ap.add_argument("--p4-n", type=int, default=None, help="complaints queued for P4 (default: min(N, 2000))")
     ap.add_argument("--p4-pairs", type=int, default=None, help="default: --pairs")
+    ap.add_argument("--p7-n", type=int, default=1_000_000, help="complaints in P7's large register (default: 1000000)")
+    ap.add_argument("--p7-small-n", type=int, default=10_000, help="complaints in P7's baseline register (default: 10000)")
+    ap.add_argument("--p7-runs", type=int, default=10, help="P7 rounds (default: 10)")
     ap.add_argument("--seed", type=int, default=20261130, help="corpus seed: the same seed, the same bytes")
     ap.add_argument("--closed-port", type=int, default=16524, help="the unreachable SMTP port P1 points at (default: 16524)")
     ap.add_argument("--no-fsync-info", action="store_true", help="skip the extra mbsync FSync=yes run")
@@ -736,6 +742,10 @@ def main():
         n4 = args.p4_n or min(args.n, 2000)
         res["P4"] = bench.p4(n4, args.p4_pairs or args.pairs)
 
+    if "P7" in only:
+        import register
+        res["P7"] = register.p7(bench, sys.modules[__name__], args.p7_small_n, args.p7_n, args.p7_runs)
+
     res["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     res["total_seconds"] = round(time.time() - t_start)
     res["host"]["loadavg_at_end"] = os.getloadavg()
@@ -768,6 +778,9 @@ def write_report(res):
         report += [f"P4: {p4['complaints']} complaints queued {p4['messages']} messages ({mb(p4['bytes']):.1f} MB; "
                    f"acknowledgment + Kepala Dinas notification each). smtplib's send loop alone (without "
                    f"interpreter start and the database read): {p4['smtplib_inner_msgs_s']:.0f} msg/s.", ""]
+    if "P7" in res:
+        import register
+        report += register.notes(res["P7"])
     report += ["Method: whole-process wall time (fork to exit); each pair starts both commands from the identical "
                "state (INBOX re-linked from the pristine Maildir with no Dovecot index, indexed by one untimed SELECT; "
                "fresh database / fresh local Maildir; `sync` before each; earlier runs' files are set aside and deleted only in bulk, followed by an 11 s pause, because ext4 scans past inodes freed in the last 5-10 s when it creates files); the order alternates; the figure is the "
