@@ -642,6 +642,9 @@ def fmt_table(bench, res):
         lines.append(f"| P4 sending, {p4['messages']} messages ({p4['complaints']} complaints) | {p4['pengaduan_msgs_s']:.0f} msg/s | "
                      f"smtplib {p4['smtplib_msgs_s']:.0f} msg/s | {p4['ratio_median']:.2f} × | ≥ 1.0 × | "
                      f"{'yes' if ok else 'NO'} |")
+    if res.get("P5"):
+        import latency
+        lines += latency.table_rows(res["P5"])
     if res.get("P6"):
         import replies
         lines += replies.table_rows(res["P6"])
@@ -673,8 +676,8 @@ def main():
     ap.add_argument("--n", type=int, default=10000, help="complaints in the P1 corpus (default: 10000)")
     ap.add_argument("--pairs", type=int, default=5,
                     help="alternating pengaduan/baseline pairs for P1 and P4 (default: 5)")
-    ap.add_argument("--only", default="P1,P2,P3,P4,P6,P7",
-                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P6,P7); P2 at N needs P1's database")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7",
+                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P5,P6,P7); P2 at N needs P1's database")
     ap.add_argument("--scaling", action="store_true", help="also P1 at each --scaling-ns (keeps the 50k database for P2)")
     ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
@@ -684,6 +687,8 @@ def main():
     ap.add_argument("--p3-attachment", type=int, default=40 * MiB, help="P3 attachment size in bytes (default: 40 MiB)")
     ap.add_argument("--p4-n", type=int, default=None, help="complaints queued for P4 (default: min(N, 2000))")
     ap.add_argument("--p4-pairs", type=int, default=None, help="default: --pairs")
+    ap.add_argument("--p5-n", type=int, default=1000, help="complaints submitted in P5 (default: 1000)")
+    ap.add_argument("--p5-rate", type=float, default=50, help="P5 submissions per second (default: 50)")
     ap.add_argument("--p6-n", type=int, default=2000, help="complaints answered in P6 (default: 2000)")
     ap.add_argument("--p6-pairs", type=int, default=3, help="P6 pairs (default: 3)")
     ap.add_argument("--p7-n", type=int, default=1_000_000, help="complaints in P7's large register (default: 1000000)")
@@ -747,6 +752,9 @@ def main():
         n4 = args.p4_n or min(args.n, 2000)
         res["P4"] = bench.p4(n4, args.p4_pairs or args.pairs)
 
+    if "P5" in only:
+        import latency
+        res["P5"] = latency.p5(bench, sys.modules[__name__], args.p5_n, args.p5_rate, args.seed)
     if "P6" in only:
         import replies
         res["P6"] = replies.p6(bench, sys.modules[__name__], args.p6_n, args.p6_pairs)
@@ -786,6 +794,9 @@ def write_report(res):
         report += [f"P4: {p4['complaints']} complaints queued {p4['messages']} messages ({mb(p4['bytes']):.1f} MB; "
                    f"acknowledgment + Kepala Dinas notification each). smtplib's send loop alone (without "
                    f"interpreter start and the database read): {p4['smtplib_inner_msgs_s']:.0f} msg/s.", ""]
+    if "P5" in res:
+        import latency
+        report += latency.notes(res["P5"])
     if "P7" in res:
         import register
         report += register.notes(res["P7"])
