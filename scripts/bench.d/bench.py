@@ -690,7 +690,7 @@ def main():
     ap.add_argument("--p5-n", type=int, default=1000, help="complaints submitted in P5 (default: 1000)")
     ap.add_argument("--p5-rate", type=float, default=50, help="P5 submissions per second (default: 50)")
     ap.add_argument("--p6-n", type=int, default=2000, help="complaints answered in P6 (default: 2000)")
-    ap.add_argument("--p6-pairs", type=int, default=3, help="P6 pairs (default: 3)")
+    ap.add_argument("--p6-pairs", type=int, default=3, help="P6 rounds (default: 3)")
     ap.add_argument("--p7-n", type=int, default=1_000_000, help="complaints in P7's large register (default: 1000000)")
     ap.add_argument("--p7-small-n", type=int, default=10_000, help="complaints in P7's baseline register (default: 10000)")
     ap.add_argument("--p7-runs", type=int, default=10, help="P7 rounds (default: 10)")
