@@ -647,6 +647,15 @@ def fmt_table(bench, res):
                      f"{'yes' if ok else 'NO'} |")
     if res.get("P8"):
         lines += books.rows(res["P8"])
+    if res.get("P5"):
+        import latency
+        lines += latency.table_rows(res["P5"])
+    if res.get("P6"):
+        import replies
+        lines += replies.table_rows(res["P6"])
+    if res.get("P7"):
+        import register
+        lines += register.table_rows(res["P7"])
     return "\n".join(lines)
 
 
@@ -672,8 +681,8 @@ def main():
     ap.add_argument("--n", type=int, default=10000, help="complaints in the P1 corpus (default: 10000)")
     ap.add_argument("--pairs", type=int, default=5,
                     help="alternating pengaduan/baseline pairs for P1 and P4 (default: 5)")
-    ap.add_argument("--only", default="P1,P2,P3,P4,P8",
-                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P8); P2 at N needs P1's database")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8",
+                    help="comma-separated figures to measure (default: P1,P2,P3,P4,P5,P6,P7,P8); P2 at N needs P1's database")
     ap.add_argument("--scaling", action="store_true", help="also P1 at each --scaling-ns (keeps the 50k database for P2)")
     ap.add_argument("--scaling-ns", default="1000,10000,50000", help="the Ns of --scaling (default: 1000,10000,50000)")
     ap.add_argument("--scaling-pairs-large", type=int, default=1, help="pairs for N > 10000 in --scaling")
@@ -685,6 +694,13 @@ def main():
     ap.add_argument("--p4-pairs", type=int, default=None, help="default: --pairs")
     ap.add_argument("--p8-n", type=int, default=1_000_000, help="complaints in the P8 register (default: 1000000)")
     ap.add_argument("--p8-runs", type=int, default=5, help="P8 runs per format (default: 5)")
+    ap.add_argument("--p5-n", type=int, default=1000, help="complaints submitted in P5 (default: 1000)")
+    ap.add_argument("--p5-rate", type=float, default=50, help="P5 submissions per second (default: 50)")
+    ap.add_argument("--p6-n", type=int, default=2000, help="complaints answered in P6 (default: 2000)")
+    ap.add_argument("--p6-pairs", type=int, default=3, help="P6 rounds (default: 3)")
+    ap.add_argument("--p7-n", type=int, default=1_000_000, help="complaints in P7's large register (default: 1000000)")
+    ap.add_argument("--p7-small-n", type=int, default=10_000, help="complaints in P7's baseline register (default: 10000)")
+    ap.add_argument("--p7-runs", type=int, default=10, help="P7 rounds (default: 10)")
     ap.add_argument("--seed", type=int, default=20261130, help="corpus seed: the same seed, the same bytes")
     ap.add_argument("--closed-port", type=int, default=16524, help="the unreachable SMTP port P1 points at (default: 16524)")
     ap.add_argument("--no-fsync-info", action="store_true", help="skip the extra mbsync FSync=yes run")
@@ -745,6 +761,16 @@ def main():
     if "P8" in only:
         res["P8"] = books.p8(BIN, bench.settings, DBS, args.p8_n, args.p8_runs, timed, log)
 
+    if "P5" in only:
+        import latency
+        res["P5"] = latency.p5(bench, sys.modules[__name__], args.p5_n, args.p5_rate, args.seed)
+    if "P6" in only:
+        import replies
+        res["P6"] = replies.p6(bench, sys.modules[__name__], args.p6_n, args.p6_pairs)
+    if "P7" in only:
+        import register
+        res["P7"] = register.p7(bench, sys.modules[__name__], args.p7_small_n, args.p7_n, args.p7_runs)
+
     res["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     res["total_seconds"] = round(time.time() - t_start)
     res["host"]["loadavg_at_end"] = os.getloadavg()
@@ -777,6 +803,12 @@ def write_report(res):
         report += [f"P4: {p4['complaints']} complaints queued {p4['messages']} messages ({mb(p4['bytes']):.1f} MB; "
                    f"acknowledgment + Kepala Dinas notification each). smtplib's send loop alone (without "
                    f"interpreter start and the database read): {p4['smtplib_inner_msgs_s']:.0f} msg/s.", ""]
+    if "P5" in res:
+        import latency
+        report += latency.notes(res["P5"])
+    if "P7" in res:
+        import register
+        report += register.notes(res["P7"])
     report += ["Method: whole-process wall time (fork to exit); each pair starts both commands from the identical "
                "state (INBOX re-linked from the pristine Maildir with no Dovecot index, indexed by one untimed SELECT; "
                "fresh database / fresh local Maildir; `sync` before each; earlier runs' files are set aside and deleted only in bulk, followed by an 11 s pause, because ext4 scans past inodes freed in the last 5-10 s when it creates files); the order alternates; the figure is the "

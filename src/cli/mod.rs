@@ -72,9 +72,15 @@ pub enum Command {
         /// menunggu_persetujuan, selesai, ditutup).
         #[arg(long)]
         status: Option<String>,
-        /// Only open complaints past their deadline.
+        /// Only open complaints past their deadline, most overdue first.
         #[arg(long)]
         overdue: bool,
+        /// Print at most N complaints (default: 50 in the table, all with --json).
+        #[arg(long, value_name = "N", conflicts_with = "all")]
+        limit: Option<u32>,
+        /// Print every matching complaint.
+        #[arg(long)]
+        all: bool,
         /// Print JSON (an array; see the README).
         #[arg(long)]
         json: bool,
@@ -289,8 +295,19 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::List {
             status,
             overdue,
+            limit,
+            all,
             json,
-        } => list::list(&settings, status.as_deref(), *overdue, *json).await,
+        } => {
+            let asked = list::Asked {
+                status: status.as_deref(),
+                overdue: *overdue,
+                limit: *limit,
+                all: *all,
+                json: *json,
+            };
+            list::list(&settings, asked).await
+        }
         Command::Show { number, json } => show::show(&settings, number, *json).await,
         Command::Check => check::check(&settings).await,
         Command::Backup { path } => backup::backup(&settings, path).await,

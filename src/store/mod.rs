@@ -38,7 +38,9 @@ pub use outbox::{Accepted, OutboxRow, ParkedAs};
 pub use ratings::{NewRating, RatingView};
 pub use receipts::Destination;
 pub use receipts::Receipt;
-pub use register::{AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView};
+pub use register::{
+    AttachmentView, ComplaintDetail, ComplaintSummary, EventView, MessageView, RegisterQuery,
+};
 pub use report::{BookEntry, PeriodCounts};
 pub use scans::HeldFile;
 pub use standing::Standing;

@@ -110,6 +110,17 @@ const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c
     (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
     (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id)";
 
+/// What `list` asks of the register.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RegisterQuery {
+    /// Only complaints with this status.
+    pub status: Option<Status>,
+    /// Only open complaints whose deadline passed before this instant.
+    pub overdue_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
 /// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
 fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
     Ok(ComplaintSummary {
@@ -128,25 +139,35 @@ fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
 
 impl Store {
     /// The register in number order, optionally only one status, optionally only the
-    /// open complaints whose deadline passed before `overdue_at`.
-    pub async fn complaints(
-        &self,
-        status: Option<Status>,
-        overdue_at: Option<chrono::DateTime<chrono::Utc>>,
-    ) -> Result<Vec<ComplaintSummary>> {
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM complaints c WHERE (?1 IS NULL OR c.status = ?1)
-             AND (?2 IS NULL OR (c.deadline_at < ?2 AND c.status NOT IN ('selesai', 'ditutup')))
-             ORDER BY c.year, c.seq"
-        );
+    /// open complaints whose deadline passed before `overdue_at` (then most overdue
+    /// first), at most `limit` of them. Each form reads an index in the order it prints
+    /// and stops at the limit, so its cost does not grow with the register.
+    pub async fn complaints(&self, query: RegisterQuery) -> Result<Vec<ComplaintSummary>> {
+        // `status NOT IN ('selesai', 'ditutup')` spelled as in complaints_open_deadline,
+        // whose rows are only the open complaints.
+        let filter = match (query.status.is_some(), query.overdue_at.is_some()) {
+            (false, false) => "TRUE ORDER BY c.year, c.seq",
+            (true, false) => "c.status = ?1 ORDER BY c.year, c.seq",
+            (false, true) => {
+                "c.deadline_at < ?2 AND c.status NOT IN ('selesai', 'ditutup')
+                 ORDER BY c.deadline_at, c.year, c.seq"
+            }
+            (true, true) => {
+                "c.deadline_at < ?2 AND c.status NOT IN ('selesai', 'ditutup') AND c.status = ?1
+                 ORDER BY c.deadline_at, c.year, c.seq"
+            }
+        };
+        let sql = format!("SELECT {SUMMARY_COLUMNS} FROM complaints c WHERE {filter} LIMIT ?3");
         let bound = (
-            status.map(Status::as_str),
-            overdue_at.map(crate::clock::rfc3339),
+            query.status.map(Status::as_str),
+            query.overdue_at.map(crate::clock::rfc3339),
+            query.limit.map_or(-1, i64::from),
         );
         self.db
             .call(Access::Read, move |batch| {
                 let mut statement = batch.connection().prepare_cached(&sql)?;
-                let rows = statement.query_map(params![bound.0, bound.1], |row| summary(row, 0))?;
+                let rows = statement
+                    .query_map(params![bound.0, bound.1, bound.2], |row| summary(row, 0))?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             })
             .await

@@ -1,7 +1,7 @@
-//! Delivers queued mail over `smtp.connections` SMTP sessions side by side, each
-//! claiming one message at a time. A claim (the row marked `sending`, and the session's
-//! previous message recorded as sent) is one short write; no database transaction is
-//! open while the network is used.
+//! Delivers queued mail over up to `smtp.connections` SMTP sessions side by side (one
+//! per `ROWS_PER_SESSION` due messages), each claiming one message at a time. A claim
+//! (the row marked `sending`, and the session's previous message recorded as sent) is one
+//! short write; no database transaction is open while the network is used.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,9 +27,10 @@ pub struct DeliveryReport {
     pub unreachable: Option<String>,
 }
 
-/// Delivers every due outbox row (up to `worker.send_limit`), over `smtp.connections`
-/// sessions side by side. Each session claims one message at a time, so after a crash
-/// at most that many rows are left `sending`, and each of them was really in flight.
+/// Delivers every due outbox row (up to `worker.send_limit`), over up to
+/// `smtp.connections` sessions side by side (fewer for a few messages). Each session
+/// claims one message at a time, so after a crash at most that many rows are left
+/// `sending`, and each of them was really in flight.
 #[tracing::instrument(skip_all, err)]
 pub async fn deliver(
     store: &Store,
@@ -44,9 +45,15 @@ pub async fn deliver(
             "outgoing mail interrupted mid-delivery by an earlier run is parked as uncertain"
         );
     }
-    if store.due_outbox(clock.now(), 0, 1).await?.is_empty() {
+    let connections = settings.smtp.connections.max(1);
+    let due = store
+        .due_outbox(clock.now(), 0, connections * ROWS_PER_SESSION)
+        .await?
+        .len();
+    if due == 0 {
         return Ok(DeliveryReport::default());
     }
+    let sessions = sessions_for(due, connections);
     // One connection first: when the server is unreachable, the pass tries once.
     let first = match Session::open(settings).await {
         Ok(session) => session,
@@ -62,14 +69,10 @@ pub async fn deliver(
         store,
         settings,
         clock,
-        queue: Queue::new(
-            settings.worker.send_limit as u64,
-            settings.smtp.connections,
-            stop,
-        ),
+        queue: Queue::new(settings.worker.send_limit as u64, sessions, stop),
     };
     let mut first = Some(first);
-    let lanes = (0..settings.smtp.connections).map(|index| {
+    let lanes = (0..sessions).map(|index| {
         let session = first.take();
         lane(&pass, index, session)
     });
@@ -83,6 +86,17 @@ pub async fn deliver(
         report.unreachable = report.unreachable.or(lane.unreachable);
     }
     Ok(report)
+}
+
+/// Due messages one SMTP session carries before opening another is worth its handshake:
+/// the few messages of a cycle in a burst (an acknowledgment and a notification per
+/// complaint) go over one session, a backlog over `smtp.connections`.
+const ROWS_PER_SESSION: usize = 32;
+
+/// How many sessions side by side for `due` messages (counted up to
+/// `connections * ROWS_PER_SESSION`).
+fn sessions_for(due: usize, connections: usize) -> usize {
+    due.div_ceil(ROWS_PER_SESSION).clamp(1, connections.max(1))
 }
 
 /// What the lanes of one delivery pass share.
@@ -351,7 +365,17 @@ pub fn backoff(attempt: i64) -> chrono::Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use super::{ROWS_PER_SESSION, backoff, sessions_for};
+
+    #[test]
+    fn a_few_messages_share_one_session_and_a_backlog_uses_them_all() {
+        assert_eq!(sessions_for(1, 4), 1);
+        assert_eq!(sessions_for(ROWS_PER_SESSION, 4), 1);
+        assert_eq!(sessions_for(ROWS_PER_SESSION + 1, 4), 2);
+        assert_eq!(sessions_for(4 * ROWS_PER_SESSION, 4), 4);
+        assert_eq!(sessions_for(100 * ROWS_PER_SESSION, 4), 4);
+        assert_eq!(sessions_for(100, 1), 1);
+    }
 
     #[test]
     fn backoff_doubles_and_caps_at_an_hour() {

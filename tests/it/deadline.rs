@@ -92,6 +92,13 @@ async fn reminders_and_the_overdue_notice_are_sent_once_each() {
             .iter()
             .any(|m| header(m, "Subject").is_some_and(|s| s.contains("TERLAMBAT")))
     );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM complaints WHERE overdue_notice_at IS NOT NULL")
+            .await,
+        1,
+        "the overdue notice takes the complaint out of the deadline sweep's index"
+    );
     let overdue = office.list_overdue();
     assert_eq!(overdue.len(), 1);
     assert_eq!(overdue[0]["number"], "ADU-2026-00001");
