@@ -19,9 +19,7 @@ pub(super) const ATTRIBUTION_VERBS: &[&str] = &[
     "scritto",
     "scrisse",
     "escreveu",
-    "escrito",
     "написал",
-    "написала",
     "пишет",
     "пише",
     "написав",
@@ -478,6 +476,17 @@ pub(super) const SENT_WORDS: &[&str] = &[
     "dapatkan",
     "получить",
     "pobierz",
+    "herunterladen",
+    "télécharger",
+    "descargar",
+    "baixar",
+    "downloaden",
+    "скачать",
+    "ladda ner",
+    "hent",
+    "indir",
+    "ipinadala",
+    "ارسال",
 ];
 
 /// How the footers mailing lists and notification services append begin (the start of a

@@ -37,7 +37,11 @@ fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)
         let last = lines[len - 1].trim();
         if len > 1 {
             let previous = lines[len - 2].trim();
-            let opens = has_date(first) || has_clock_time(first) || first.contains('@');
+            // Gmail breaks "Name <" / "address> wrote:".
+            let opens = has_date(first)
+                || has_clock_time(first)
+                || first.contains('@')
+                || first.ends_with('<');
             if !opens || last.is_empty() || is_quoted(last) || ends_sentence(previous) {
                 return None;
             }
@@ -49,6 +53,7 @@ fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)
         // it starts ("Salam" / "On 30 Nov 2026, … wrote:").
         let later = &lines[1..];
         if len > 1
+            && !first.ends_with('<')
             && later
                 .first()
                 .is_some_and(|l| has_date(l) || has_clock_time(l))
@@ -152,7 +157,11 @@ pub(super) fn starts_history(lines: &[&str]) -> bool {
     let Some(&line) = lines.first() else {
         return false;
     };
-    if line == "-- " || header_block_at(lines) || is_list_footer(lines) {
+    if line == "-- "
+        || header_block_at(lines)
+        || is_list_footer(lines)
+        || is_flattened_attribution(line)
+    {
         return true;
     }
     match dashed_title(line) {
@@ -163,6 +172,13 @@ pub(super) fn starts_history(lines: &[&str]) -> bool {
         _ => {}
     }
     is_rule(line) && header_block_at(after_blanks(&lines[1..]))
+}
+
+/// Yahoo Mail's text part puts the quoted message on the line of its attribution:
+/// "  On Mon, 30 Nov 2026 at 10:00, Name<a@b> wrote:   Yth. …".
+fn is_flattened_attribution(line: &str) -> bool {
+    line.find(":   ")
+        .is_some_and(|at| classify(line[..=at].trim()) == Some(Attribution::Certain))
 }
 
 fn after_blanks<'a, 'b>(lines: &'a [&'b str]) -> &'a [&'b str] {

@@ -102,14 +102,15 @@ fn is_mobile_signature(line: &str) -> bool {
         && SENT_WORDS.iter().any(|w| contains_word(&lower, w))
 }
 
-/// `word` occurs in `text` where no letter or digit comes just before it (so "sent"
-/// is not found in "present"; scripts without spaces match anywhere).
+/// `word` occurs in `text` where no letter of an alphabet written with spaces (Latin,
+/// Greek, Cyrillic) comes just before it: "sent" is not found in "present", but
+/// "iphone" is found in "发自我的iphone".
 fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {
         text[..at]
             .chars()
             .next_back()
-            .is_none_or(|c| !c.is_alphanumeric() || !word.starts_with(|w: char| w.is_ascii()))
+            .is_none_or(|c| !c.is_alphanumeric() || u32::from(c) >= 0x530)
     })
 }
 
