@@ -20,9 +20,6 @@ enum Cut {
     /// borderless `<blockquote>`) or a forwarded message (Apple Mail quotes it): becomes
     /// a `<div>`, so it does not turn into `>` lines.
     Unwrap,
-    /// Outlook's `border-top` box around its header block: an `<hr>` is put before it,
-    /// so the text rules see the rule and the header block below it.
-    Rule,
 }
 
 /// Removes quoted history from an HTML body. A tag scanner, not a DOM: what remains may
@@ -54,7 +51,7 @@ pub(super) fn cut_html(html: &str) -> String {
         let Some(cut) = quote_cut(tag) else {
             continue;
         };
-        let cut = if cut != Cut::Rule && forwards_a_message(&lower, tag) {
+        let cut = if forwards_a_message(&lower, tag) {
             Cut::Unwrap
         } else {
             cut
@@ -75,11 +72,6 @@ pub(super) fn cut_html(html: &str) -> String {
                 return out;
             }
             Cut::ElementIfLast => {}
-            Cut::Rule => {
-                out.push_str(&html[copied..tag.start]);
-                out.push_str("<hr>");
-                copied = tag.start;
-            }
             Cut::Unwrap => {
                 if let Some(c) = close {
                     unwrapped[c] = true;
@@ -102,7 +94,7 @@ const REST_IDS: &[&str] = &[
     "appendonsend",
     "mail-editor-reference-message-container",
     "zwchr",
-    "reply-intro",
+    "olk_src_body_section",
     "ms-outlook-mobile-signature",
     "composer_signature",
     "ymail_android_signature",
@@ -118,7 +110,18 @@ const REST_CLASSES: &[&str] = &[
     "yahoo_quoted",
     "protonmail_quote",
     "moz-signature",
+    "outlookmessageheader",
 ];
+
+/// The box Outlook (Windows and Mac) draws above the header block of the message it
+/// quotes: `<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm
+/// 0cm 0cm">`. `style` is without whitespace.
+fn is_outlook_header_box(name: &str, style: &str) -> bool {
+    name == "div"
+        && style.contains("border:none")
+        && style.contains("border-top:solid")
+        && style.contains("padding:3.0pt0")
+}
 
 fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
     let attrs = tag.attributes();
@@ -150,8 +153,8 @@ fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
         return Some(Cut::Element);
     }
     let style: String = value("style").split_ascii_whitespace().collect();
-    if matches!(tag.name, "div" | "p") && style.contains("border-top:") {
-        return Some(Cut::Rule);
+    if is_outlook_header_box(tag.name, &style) {
+        return Some(Cut::Rest);
     }
     if tag.name == "blockquote" {
         if value("type") == "cite" {

@@ -15,8 +15,8 @@ use super::{is_blank, is_quoted};
 pub(super) enum Attribution {
     /// An attribution verb with an address or a time: history follows, quoted or not.
     Certain,
-    /// A date or an address ending in ':' (Gmail in Japanese, Yandex, mail.ru): only
-    /// when a quote or nothing at all follows.
+    /// A date or an address ending in ':' (Gmail in Japanese, Yandex, mail.ru), or a
+    /// short "Name wrote:": only when a quote or nothing at all follows.
     Likely,
 }
 
@@ -107,7 +107,12 @@ fn classify(line: &str) -> Option<Attribution> {
     if verb && date || address && (time || date) {
         return Some(Attribution::Likely);
     }
-    None
+    let bare = lower
+        .trim_end_matches([':', '：', ' '])
+        .trim_end_matches("(a)");
+    let short = line.chars().count() <= 80;
+    (colon && short && ATTRIBUTION_VERBS.iter().any(|v| bare.ends_with(v)))
+        .then_some(Attribution::Likely)
 }
 
 /// Contains something like `10:00` or `10.00`.
@@ -224,12 +229,28 @@ fn is_rule(line: &str) -> bool {
 /// next line or the one after a wrapped address, another header label. One "Dari: …"
 /// line in prose is not a header block.
 fn header_block_at(lines: &[&str]) -> bool {
+    from_first(lines) || date_first(lines)
+}
+
+fn from_first(lines: &[&str]) -> bool {
     match lines {
         [first, second, rest @ ..] if has_label(first, FROM_LABELS) => {
             has_label(second, HEADER_LABELS)
                 || (!is_blank(second)
                     && label(second).is_none()
                     && rest.first().is_some_and(|l| has_label(l, HEADER_LABELS)))
+        }
+        _ => false,
+    }
+}
+
+/// "Date: …" / "From: …" / "To: …": some forwarding clients put the date first.
+fn date_first(lines: &[&str]) -> bool {
+    match lines {
+        [first, second, third, ..] => {
+            has_label(second, FROM_LABELS)
+                && has_label(first, HEADER_LABELS)
+                && has_label(third, HEADER_LABELS)
         }
         _ => false,
     }

@@ -238,6 +238,89 @@ mod tests {
     }
 
     #[test]
+    fn attributions_in_other_languages_and_forms() {
+        for attribution in [
+            "Le lun. 30 nov. 2026 à 10:00, X <x@y.fr> a écrit :",
+            "Am 30.11.2026 um 10:00 schrieb X <x@y.de>:",
+            "El 30/11/26 a las 10:00, X escribió:",
+            "X <x@y.cn> 于2026年11月30日周一 10:00写道：",
+            "2026年11月30日(月) 10:00 X <x@y.jp>:",
+            "2026-11-30 10:00 GMT+08:00 X <x@y.com>:",
+            "пн, 30 нояб. 2026 г. в 10:00, X <x@y.ru>:",
+            "* X <x@y.org> [2026-11-30 10:00:00 +0800]:",
+            "Bob wrote:",
+            "--- On Mon, 11/30/26, X <x@y.com> wrote:",
+        ] {
+            let quoted = format!("Setuju.\n\n{attribution}\n> lama\n");
+            assert_eq!(text(&quoted), "Setuju.", "{attribution:?}");
+            let at_end = format!("Setuju.\n\n{attribution}");
+            assert_eq!(text(&at_end), "Setuju.", "{attribution:?} at the end");
+        }
+        let flattened =
+            "Setuju.\n\n  On Mon, 30 Nov 2026 at 10:00, X<x@y.com> wrote:   Yth. Kepala";
+        assert_eq!(text(flattened), "Setuju.");
+        let gmail_wrapped =
+            "Setuju.\n\nX <\nx@y.com>, 30 Kas 2026 Pzt, 10:00 tarihinde şunu yazdı:\n\n> a";
+        assert_eq!(text(gmail_wrapped), "Setuju.");
+        let after_prose =
+            "Thanks for the 2 reports\nOn Mon, 30 Nov 2026 at 10:00, X <x@y.com> wrote:\n> a";
+        assert_eq!(text(after_prose), "Thanks for the 2 reports");
+    }
+
+    #[test]
+    fn translated_header_blocks_and_list_footers() {
+        for block in [
+            "Von: X <x@y.de>\nGesendet: Montag\nAn: Y\nBetreff: z",
+            "De : X\nEnvoyé : lundi\nÀ : Y\nObjet : z",
+            "发件人: X\n发送时间: 2026年11月30日\n收件人: Y\n主题: z",
+            "差出人: X\n送信日時: 2026年11月30日\n宛先: Y",
+            "От: X\nОтправлено: 30 ноября\nКому: Y",
+            "*From:* X\n*Sent:* Monday",
+            "Date: Mon, 30 Nov 2026\nFrom: X\nTo: Y",
+        ] {
+            let body = format!("Setuju.\n\n{block}\n\nlama");
+            assert_eq!(text(&body), "Setuju.", "{block:?}");
+        }
+        let groups =
+            "Setuju.\n\n-- \nYou received this message because you are subscribed to the group.";
+        assert_eq!(text(groups), "Setuju.");
+        let mailman = "Setuju.\n_______________________________________________\nWarga mailing list\nhttps://x/mailman/listinfo/warga";
+        assert_eq!(text(mailman), "Setuju.");
+        let dash = "Setuju.\n\n—\nReply to this email directly, view it on the portal.";
+        assert_eq!(text(dash), "Setuju.");
+    }
+
+    #[test]
+    fn mobile_signatures_in_other_languages() {
+        for sig in [
+            "Von meinem iPhone gesendet",
+            "Envoyé de mon iPhone",
+            "Enviado desde mi Galaxy",
+            "iPhoneから送信",
+            "发自我的iPhone",
+            "나의 iPhone에서 보냄",
+            "Отправлено с iPhone",
+            "iPhone'umdan gönderildi",
+            "Outlook für Android herunterladen<https://aka.ms/x>",
+        ] {
+            let body = format!("Setuju.\n\n{sig}\n");
+            assert_eq!(text(&body), "Setuju.", "signature {sig:?}");
+        }
+        let prose = "Setuju.\n\nPresented at the Samsung office.";
+        assert_eq!(text(prose), prose);
+    }
+
+    #[test]
+    fn outlook_header_box_and_zimbra_and_roundcube_html() {
+        let outlook = r#"<div class="WordSection1"><p>Setuju.</p><div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p><b>Feladó:</b> X<br><b>Elküldve:</b> y</p></div></div><p>lama</p></div>"#;
+        assert_eq!(html(outlook), "Setuju.");
+        let zimbra = r#"<div>Setuju.</div><hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__"><b>From: </b>x</div><div data-marker="__QUOTED_TEXT__">lama</div>"#;
+        assert_eq!(html(zimbra), "Setuju.");
+        let roundcube = r#"<p>Setuju.</p><p id="reply-intro">Am 2026-11-30 10:00, schrieb X:</p><blockquote type="cite">lama</blockquote>"#;
+        assert_eq!(html(roundcube), "Setuju.");
+    }
+
+    #[test]
     fn interleaved_answers_are_kept_and_quotes_dropped() {
         let body = "Pada 01/12/2026 08.15, Diskominfo Kaltara menulis:\n> Mohon lengkapi lokasi.\n\nLokasi: Jl. Sengkawit.\n\n> Dan foto?\n> Terima kasih.\n\nFoto terlampir.\n\n> -- \n> otomatis";
         assert_eq!(text(body), "Lokasi: Jl. Sengkawit.\n\nFoto terlampir.");
