@@ -223,7 +223,7 @@ fn auto_reply_wording(inbound: &Inbound) -> Option<&'static str> {
     if !(has_automatic_statement(&raw_opening) || has_absence(&raw_opening)) {
         return None;
     }
-    let new_text = crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref());
+    let new_text = crate::mail::reply::own_text(&inbound.body_text, inbound.body_html.as_deref());
     let opening = words(&new_text, OPENING_CHARS);
     if has_automatic_statement(&opening) {
         return Some("automatic-reply text");

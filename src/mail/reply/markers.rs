@@ -283,7 +283,15 @@ fn is_list_footer(lines: &[&str]) -> bool {
         return false;
     }
     let starts_footer = |line: &str| {
-        let lower = line.trim().to_lowercase();
+        let line = line.trim();
+        // Most lines start with a letter no footer starts with: no lowercasing for them.
+        let Some(initial) = line.chars().next().and_then(|c| c.to_lowercase().next()) else {
+            return false;
+        };
+        if !LIST_FOOTERS.iter().any(|f| f.starts_with(initial)) {
+            return false;
+        }
+        let lower = line.to_lowercase();
         LIST_FOOTERS.iter().any(|f| lower.starts_with(f))
     };
     if first.starts_with(|c: char| c.is_alphabetic()) {

@@ -29,11 +29,29 @@ use signature::strip_mobile_signature;
 /// (after [`normalize_text`]), unchanged. A reply that is nothing but quote gives the
 /// empty string. Never panics; linear in the size of the input.
 pub fn reply_text(body_text: &str, body_html: Option<&str>) -> String {
+    cut_text(&prepared(body_text, body_html), Forward::Keep)
+}
+
+/// The words the writer wrote themself: [`reply_text`] without a message they forward.
+/// For judging the writer (is this an out-of-office reply?), not for reading what
+/// they pass on.
+pub fn own_text(body_text: &str, body_html: Option<&str>) -> String {
+    cut_text(&prepared(body_text, body_html), Forward::Drop)
+}
+
+fn prepared(body_text: &str, body_html: Option<&str>) -> String {
     let text = match body_html {
         Some(html) => html_to_text(&cut_html(html)),
         None => body_text.to_string(),
     };
-    cut_text(&normalize_text(&unix_newlines(&text)))
+    normalize_text(&unix_newlines(&text))
+}
+
+/// What to do with a forwarded message below the writer's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forward {
+    Keep,
+    Drop,
 }
 
 /// CRLF and lone CR (old Mac mail) both become LF.
@@ -58,7 +76,7 @@ fn unix_newlines(text: &str) -> String {
 ///   from there on as it is: the writer passes that message on;
 /// - finally mobile signatures ("Sent from my iPhone", "Envoyé de mon iPhone", …) are
 ///   taken off the end.
-fn cut_text(text: &str) -> String {
+fn cut_text(text: &str, forwarded: Forward) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut kept: Vec<&str> = Vec::new();
     // Set when lines were dropped, so the blank lines around them collapse into one.
@@ -102,7 +120,7 @@ fn cut_text(text: &str) -> String {
         i += 1;
     }
     strip_mobile_signature(&mut kept);
-    if !forward.is_empty() {
+    if !forward.is_empty() && forwarded == Forward::Keep {
         let gap = lines.len() - forward.len();
         if gap > 0 && is_blank(lines[gap - 1]) {
             kept.push("");
