@@ -161,3 +161,37 @@ fn world_charsets_are_decoded() {
         vec![Some("foto lampu jalan Jl. Sengkawit–malam.jpg".to_string())]
     );
 }
+
+/// Non-delivery reports in the forms real servers send them, without the standard
+/// marks (qmail, Exchange text, Sendmail and Postfix from a bare "MAILER-DAEMON",
+/// Gmail, Exchange Online), are bounces; a citizen forwarding one is not.
+#[test]
+fn world_bounce_forms_are_bounces() {
+    use pengaduan::mail::{Classification, classify};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ingest/world");
+    let own = EmailAddress::parse("diskominfo@kaltaraprov.go.id").expect("valid address");
+    let kind = |name: &str| {
+        let raw = std::fs::read(dir.join(name)).expect("readable fixture");
+        classify(&pengaduan::mail::parse(&raw), &own, "kaltaraprov.go.id")
+    };
+    for name in [
+        "30-bounce-qmail.eml",
+        "31-bounce-exchange-text.eml",
+        "32-bounce-sendmail-no-domain.eml",
+        "33-bounce-postfix-old.eml",
+        "34-bounce-gmail-text.eml",
+        "35-bounce-exchange-online.eml",
+    ] {
+        assert!(
+            matches!(kind(name), Classification::Bounce(_)),
+            "{name}: {:?}",
+            kind(name)
+        );
+    }
+    for name in [
+        "36-forwarded-bounce-is-a-person.eml",
+        "37-returned-mail-subject-is-a-person.eml",
+    ] {
+        assert_eq!(kind(name), Classification::Person, "{name}");
+    }
+}
