@@ -262,6 +262,7 @@ pub(super) const HEADER_LABELS: &[&str] = &[
 /// reply: "-----Original Message-----" and its translations. Lowercase.
 pub(super) const ORIGINAL_MESSAGE: &[&str] = &[
     "original message",
+    "original",
     "pesan asli",
     "mesej asal",
     "ursprüngliche nachricht",

@@ -225,6 +225,8 @@ mod tests {
             "-----原始邮件-----",
             "-----元のメッセージ-----",
             "-----원본 메시지-----",
+            "------------------ Original ------------------",
+            "------------------ 原始邮件 ------------------",
         ] {
             let body = format!("Setuju.\n\n{sep}\nFrom: x\nIsi lama.");
             assert_eq!(text(&body), "Setuju.", "separator {sep:?}");
@@ -320,6 +322,7 @@ mod tests {
             "Отправлено с iPhone",
             "iPhone'umdan gönderildi",
             "Outlook für Android herunterladen<https://aka.ms/x>",
+            "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows",
         ] {
             let body = format!("Setuju.\n\n{sig}\n");
             assert_eq!(text(&body), "Setuju.", "signature {sig:?}");

@@ -114,14 +114,28 @@ fn contains_word(text: &str, word: &str) -> bool {
     })
 }
 
+/// "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows" → the
+/// line without its `<http…>` targets.
+fn without_link_targets(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("<http") {
+        out.push_str(&rest[..at]);
+        rest = match rest[at..].find('>') {
+            Some(end) => &rest[at + end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 /// "[Get Outlook for iOS][1]" or "Get [Outlook for iOS][1]" (links as html2text writes
 /// them) and "Get Outlook for Android<https://aka.ms/…>" (Outlook's text part) → the
 /// words only.
 fn undecorate_link(line: &str) -> String {
-    let line = match line.find("<http") {
-        Some(at) if line.ends_with('>') => &line[..at],
-        _ => line,
-    };
+    let line = without_link_targets(line);
+    let line = line.as_str();
     let mut words = String::with_capacity(line.len());
     let mut rest = line;
     while let Some(at) = rest.find('[') {
