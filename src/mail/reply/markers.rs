@@ -28,23 +28,19 @@ pub(super) fn attribution_at(lines: &[&str]) -> Option<(usize, Attribution)> {
     attribution_within(lines, MAX_ATTRIBUTION_LINES)
 }
 
+/// The attribution that starts at the first of `lines` and ends within `max` lines. A
+/// likely one ending in "<address>" is taken only if no longer one ends in a verb
+/// ("On …, Name" / "<address>" / "wrote:").
 fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)> {
     let first = lines.first()?.trim();
     if first.is_empty() || is_quoted(first) {
         return None;
     }
+    let mut likely = None;
     for len in 1..=max.min(lines.len()) {
         let last = lines[len - 1].trim();
-        if len > 1 {
-            let previous = lines[len - 2].trim();
-            // Gmail breaks "Name <" / "address> wrote:".
-            let opens = has_date(first)
-                || has_clock_time(first)
-                || first.contains('@')
-                || first.ends_with('<');
-            if !opens || last.is_empty() || is_quoted(last) || ends_sentence(previous) {
-                return None;
-            }
+        if len > 1 && !continues(first, lines[len - 2].trim(), last) {
+            break;
         }
         if !ends_like_attribution(last) {
             continue;
@@ -59,7 +55,7 @@ fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)
                 .is_some_and(|l| has_date(l) || has_clock_time(l))
             && attribution_within(later, len - 1).is_some()
         {
-            return None;
+            break;
         }
         let kind = if len == 1 {
             classify(first)
@@ -67,12 +63,23 @@ fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)
             let joined: Vec<&str> = lines[..len].iter().map(|l| l.trim()).collect();
             classify(&joined.join(" "))
         };
-        if let Some(kind) = kind {
-            return Some((len, kind));
+        match kind {
+            Some(Attribution::Certain) => return Some((len, Attribution::Certain)),
+            Some(Attribution::Likely) => {
+                likely = likely.or(Some((len, Attribution::Likely)));
+            }
+            None => break,
         }
-        return None;
     }
-    None
+    likely
+}
+
+/// Whether `last` can be the next line of an attribution that starts with `first` and
+/// has `previous` just before `last`. Gmail breaks "Name <" / "address> wrote:".
+fn continues(first: &str, previous: &str, last: &str) -> bool {
+    let opens =
+        has_date(first) || has_clock_time(first) || first.contains('@') || first.ends_with('<');
+    opens && !last.is_empty() && !is_quoted(last) && !ends_sentence(previous)
 }
 
 fn ends_sentence(line: &str) -> bool {
