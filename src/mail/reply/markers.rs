@@ -36,6 +36,14 @@ fn attribution_within(lines: &[&str], max: usize) -> Option<(usize, Attribution)
     if first.is_empty() || is_quoted(first) {
         return None;
     }
+    // Most lines: none of the next few ends like an attribution.
+    if !lines
+        .iter()
+        .take(max)
+        .any(|l| ends_like_attribution(l.trim()))
+    {
+        return None;
+    }
     let mut likely = None;
     for len in 1..=max.min(lines.len()) {
         let last = lines[len - 1].trim();
@@ -139,7 +147,8 @@ fn has_date(line: &str) -> bool {
         return true;
     }
     let bytes = line.as_bytes();
-    let mut runs: Vec<(usize, usize)> = Vec::new(); // digit runs: (start, len)
+    // The last two digit runs before the current one: (start, len).
+    let mut before: [Option<(usize, usize)>; 2] = [None, None];
     let mut i = 0;
     while i < bytes.len() {
         let len = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -148,19 +157,28 @@ fn has_date(line: &str) -> bool {
             if len == 4 && (run.starts_with(b"19") || run.starts_with(b"20")) {
                 return true;
             }
-            runs.push((i, len));
+            if let [Some(a), Some(b)] = before
+                && numeric_date(bytes, [a, b, (i, len)])
+            {
+                return true;
+            }
+            before = [before[1], Some((i, len))];
         }
         i += len.max(1);
     }
-    // Three digit runs joined by one '/', '.' or '-' each: d/m/y, m/d/y or y-m-d.
-    runs.windows(3).any(|w| {
-        let joined = |a: (usize, usize), b: (usize, usize)| {
-            b.0 == a.0 + a.1 + 1 && matches!(bytes[a.0 + a.1], b'/' | b'.' | b'-')
-        };
-        let lens = (w[0].1, w[1].1, w[2].1);
-        let shape = matches!(lens, (1..=2, 1..=2, 2 | 4) | (4, 1..=2, 1..=2));
-        shape && joined(w[0], w[1]) && joined(w[1], w[2])
-    })
+    false
+}
+
+/// Three digit runs joined by one '/', '.' or '-' each: d/m/y, m/d/y or y-m-d.
+fn numeric_date(bytes: &[u8], runs: [(usize, usize); 3]) -> bool {
+    let joined = |a: (usize, usize), b: (usize, usize)| {
+        b.0 == a.0 + a.1 + 1 && matches!(bytes[a.0 + a.1], b'/' | b'.' | b'-')
+    };
+    let shape = matches!(
+        (runs[0].1, runs[1].1, runs[2].1),
+        (1..=2, 1..=2, 2 | 4) | (4, 1..=2, 1..=2)
+    );
+    shape && joined(runs[0], runs[1]) && joined(runs[1], runs[2])
 }
 
 /// Whether the quoted history (or a signature, or a list footer) starts at the first
