@@ -116,10 +116,13 @@ fn classify(line: &str) -> Option<Attribution> {
     let date = has_date(&line);
     let colon = line.ends_with([':', '：']);
     let verb = colon && ATTRIBUTION_VERBS.iter().any(|v| lower.contains(v));
-    if verb && (address || time) {
+    // Clients write the address in brackets, and a date with the time; prose that
+    // mentions an address or a time ("… ke dinas@x.go.id, lalu mereka menulis:") is
+    // at most likely.
+    if verb && (bracketed_address(&line) || time && date) {
         return Some(Attribution::Certain);
     }
-    if verb && date || address && (time || date) {
+    if verb && (date || time || address) || address && (time || date) {
         return Some(Attribution::Likely);
     }
     let bare = lower
@@ -128,6 +131,19 @@ fn classify(line: &str) -> Option<Attribution> {
     let short = line.chars().count() <= 80;
     (colon && short && ATTRIBUTION_VERBS.iter().any(|v| bare.ends_with(v)))
         .then_some(Attribution::Likely)
+}
+
+/// An address as clients write it in an attribution: `<a@b>`, `(a@b)`, `[mailto:a@b]`.
+fn bracketed_address(line: &str) -> bool {
+    line.match_indices('@').any(|(at, _)| {
+        let before = line[..at].rfind(|c: char| c.is_whitespace() || "<([".contains(c));
+        let after = line[at..].find(|c: char| c.is_whitespace() || ">)]".contains(c));
+        let opens = before.is_some_and(|b| line[b..].starts_with(['<', '(', '[']))
+            || line[..at].ends_with("mailto:")
+            || before.is_some_and(|b| line[b + 1..at].starts_with("mailto:"));
+        let closes = after.is_some_and(|a| line[at + a..].starts_with(['>', ')', ']']));
+        opens && closes
+    })
 }
 
 /// Contains something like `10:00` or `10.00`.
