@@ -308,6 +308,8 @@ pub(super) const ORIGINAL_MESSAGE: &[&str] = &[
     "پیام اصلی",
     "reply message",
     "balasan pesan",
+    "ursprüngliche mail",
+    "original mail",
 ];
 
 /// The title between the dashes of a forward separator ("---------- Forwarded message
@@ -350,6 +352,12 @@ pub(super) const FORWARDED_MESSAGE: &[&str] = &[
     "الرسالة المعاد توجيهها",
     "अग्रेषित संदेश",
     "הודעה שהועברה",
+    "전달된 메일",
+    "yönlendirilmiş ileti",
+    "thư đã chuyển tiếp",
+    "الرسالة المُعاد توجيهها",
+    "пересланий лист",
+    "forwarded email",
 ];
 
 /// Apple Mail's forward introduction, a whole line ("Begin forwarded message:").
