@@ -2,6 +2,8 @@
 //! automatically (RFC 3834), a delivery report, the worker itself, or nothing we can
 //! understand. Pure: looks only at the parsed message.
 
+mod forms;
+
 use crate::domain::EmailAddress;
 use crate::mail::compose;
 use crate::mail::parse::Inbound;
@@ -40,6 +42,9 @@ pub fn classify(inbound: &Inbound, own_address: &EmailAddress, own_domain: &str)
         Some("mailer-daemon" | "postmaster")
     ) {
         return Classification::Bounce("sent by a mailer daemon");
+    }
+    if let Some(form) = forms::bounce_form(inbound) {
+        return Classification::Bounce(form);
     }
     if inbound.sender() == Some(own_address)
         || inbound
@@ -223,7 +228,7 @@ fn auto_reply_wording(inbound: &Inbound) -> Option<&'static str> {
     if !(has_automatic_statement(&raw_opening) || has_absence(&raw_opening)) {
         return None;
     }
-    let new_text = crate::mail::reply::reply_text(&inbound.body_text, inbound.body_html.as_deref());
+    let new_text = crate::mail::reply::own_text(&inbound.body_text, inbound.body_html.as_deref());
     let opening = words(&new_text, OPENING_CHARS);
     if has_automatic_statement(&opening) {
         return Some("automatic-reply text");

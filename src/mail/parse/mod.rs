@@ -6,6 +6,7 @@ use mail_parser::{Address, HeaderValue, MessageParser, MessagePart, MimeHeaders,
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+mod charset;
 mod returned;
 mod set_aside;
 
@@ -121,7 +122,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Parses one message. Never fails: what cannot be understood is reported in
 /// [`Inbound::defect`], so the caller can quarantine it with that reason.
 pub fn parse(raw: &[u8]) -> Inbound {
-    parse_setting_aside(raw, SET_ASIDE_FROM)
+    parse_setting_aside(charset::without_mbox_from_line(raw), SET_ASIDE_FROM)
 }
 
 /// Base64 text of a file at least this long is decoded here rather than by the MIME
@@ -176,7 +177,7 @@ fn inbound_of(
         from: message.from().and_then(first_party),
         to: parties(message.to()),
         cc: parties(message.cc()),
-        subject: one_line(message.subject().unwrap_or(""), MAX_SUBJECT_CHARS),
+        subject: one_line(&charset::subject(&message), MAX_SUBJECT_CHARS),
         date: message
             .date()
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
@@ -457,15 +458,17 @@ fn party(addr: &mail_parser::Addr<'_>) -> Party {
 /// no plain-text alternative. Also returns that HTML, when HTML was converted.
 fn body_text(message: &mail_parser::Message<'_>) -> (String, Option<String>) {
     let mut pieces: Vec<String> = Vec::new();
-    let mut html_pieces: Vec<&str> = Vec::new();
+    let mut html_pieces: Vec<String> = Vec::new();
     for &id in &message.text_body {
         let Some(part) = message.parts.get(id as usize) else {
             continue;
         };
+        let reread = charset::undeclared_text(message, part);
         match &part.body {
-            PartType::Text(text) => pieces.push(text.to_string()),
+            PartType::Text(text) => pieces.push(reread.unwrap_or_else(|| text.to_string())),
             PartType::Html(html) => {
-                pieces.push(html_to_text(html));
+                let html = reread.unwrap_or_else(|| html.to_string());
+                pieces.push(html_to_text(&html));
                 html_pieces.push(html);
             }
             _ => {}

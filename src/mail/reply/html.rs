@@ -2,6 +2,8 @@
 //! divRplyFwdMsg, Yahoo's yahoo_quoted, `<blockquote type="cite">`, …) are cut out of the
 //! HTML before it is converted to text.
 
+use super::lexicon::{FORWARD_INTROS, FORWARDED_MESSAGE};
+
 /// What to do with an element that marks quoted history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cut {
@@ -15,7 +17,8 @@ enum Cut {
     /// at the end).
     ElementIfLast,
     /// Not a quote but the writer's own indentation (Gmail's indent button makes a
-    /// borderless `<blockquote>`): becomes a `<div>`, so it does not turn into `>` lines.
+    /// borderless `<blockquote>`) or a forwarded message (Apple Mail quotes it): becomes
+    /// a `<div>`, so it does not turn into `>` lines.
     Unwrap,
 }
 
@@ -47,6 +50,11 @@ pub(super) fn cut_html(html: &str) -> String {
         }
         let Some(cut) = quote_cut(tag) else {
             continue;
+        };
+        let cut = if forwards_a_message(&lower, tag) {
+            Cut::Unwrap
+        } else {
+            cut
         };
         let close = closes[i];
         let end = close.map_or(lower.len(), |c| tags[c].end);
@@ -86,6 +94,7 @@ const REST_IDS: &[&str] = &[
     "appendonsend",
     "mail-editor-reference-message-container",
     "zwchr",
+    "olk_src_body_section",
     "ms-outlook-mobile-signature",
     "composer_signature",
     "ymail_android_signature",
@@ -101,7 +110,18 @@ const REST_CLASSES: &[&str] = &[
     "yahoo_quoted",
     "protonmail_quote",
     "moz-signature",
+    "outlookmessageheader",
 ];
+
+/// The box Outlook (Windows and Mac) draws above the header block of the message it
+/// quotes: `<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm
+/// 0cm 0cm">`. `style` is without whitespace.
+fn is_outlook_header_box(name: &str, style: &str) -> bool {
+    name == "div"
+        && style.contains("border:none")
+        && style.contains("border-top:solid")
+        && style.contains("padding:3.0pt0")
+}
 
 fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
     let attrs = tag.attributes();
@@ -113,24 +133,33 @@ fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
             .unwrap_or_default()
     };
     let id = value("id");
-    if REST_IDS.contains(&id) || id.starts_with("yahoo_quoted") {
+    if id == "reply-intro" {
+        return Some(Cut::Element);
+    }
+    if REST_IDS.contains(&id) || id.contains("yahoo_quoted") {
+        return Some(Cut::Rest);
+    }
+    if matches!(value("data-marker"), "__quoted_text__" | "__headers__") {
         return Some(Cut::Rest);
     }
     let mut classes = value("class").split_ascii_whitespace();
     if classes
         .clone()
-        .any(|c| REST_CLASSES.contains(&c) || c.starts_with("yahoo_quoted"))
+        .any(|c| REST_CLASSES.contains(&c) || c.contains("yahoo_quoted"))
     {
         return Some(Cut::Rest);
     }
     if classes.any(|c| c == "moz-cite-prefix") {
         return Some(Cut::Element);
     }
+    let style: String = value("style").split_ascii_whitespace().collect();
+    if is_outlook_header_box(tag.name, &style) {
+        return Some(Cut::Rest);
+    }
     if tag.name == "blockquote" {
         if value("type") == "cite" {
             return Some(Cut::Element);
         }
-        let style: String = value("style").split_ascii_whitespace().collect();
         return Some(if style.contains("border:none") {
             Cut::Unwrap
         } else {
@@ -138,6 +167,29 @@ fn quote_cut(tag: &Tag<'_>) -> Option<Cut> {
         });
     }
     None
+}
+
+/// How far before a blockquote "Begin forwarded message:" is looked for, and how far
+/// into a quote container its forward separator, in bytes. The separator is the first
+/// thing Gmail writes in its container; a reply's attribution comes before any quoted
+/// separator and is longer than this.
+const FORWARD_REACH_BEFORE: usize = 400;
+const FORWARD_REACH_INTO: usize = 150;
+
+/// Whether a quote container holds (or follows) a forward separator ("---------- Forwarded
+/// message ---------" in Gmail's gmail_quote, "Begin forwarded message:" before Apple
+/// Mail's blockquote): the message is passed on, not quoted.
+fn forwards_a_message(lower: &str, tag: &Tag<'_>) -> bool {
+    let floor = |mut at: usize| {
+        while !lower.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let before = &lower[floor(tag.start.saturating_sub(FORWARD_REACH_BEFORE))..tag.start];
+    let after = &lower[tag.end..floor((tag.end + FORWARD_REACH_INTO).min(lower.len()))];
+    let has = |text: &str, phrases: &[&str]| phrases.iter().any(|p| text.contains(p));
+    has(after, FORWARDED_MESSAGE) || (tag.name == "blockquote" && has(before, FORWARD_INTROS))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

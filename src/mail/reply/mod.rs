@@ -1,8 +1,9 @@
 //! The new text of a reply: what an official (or a citizen) typed, without the quoted
 //! history, attribution lines, forwarded blocks and signatures their mail client added.
-//! Knows the English and Indonesian output of Gmail, Outlook (desktop, web, mobile),
-//! Thunderbird, Apple Mail and iOS, Samsung Email, Yahoo and Zimbra. Pure: text in,
-//! text out; never fails.
+//! Knows what Gmail, Outlook (desktop, web, mobile), Thunderbird, Apple Mail and iOS,
+//! Samsung Email, Yahoo, Zimbra, Roundcube and mail.ru write around a quote, in the
+//! languages they ship in (the word lists are in `lexicon`). Pure: text in, text out;
+//! never fails.
 //!
 //! HTML-only replies are cut in the HTML first (the quote containers those clients
 //! mark), then converted by the single HTML → text path in
@@ -10,9 +11,14 @@
 //! rules as plain-text replies.
 
 mod html;
+mod lexicon;
+mod markers;
+mod signature;
 
 use crate::mail::parse::{html_to_text, normalize_text};
 use html::cut_html;
+use markers::{Attribution, attribution_at, is_forward_start, starts_history};
+use signature::strip_mobile_signature;
 
 /// The new text an official (or citizen) wrote in a reply: quoted history, attribution
 /// lines, forwarded/original-message blocks, `-- ` signatures and mobile signatures removed.
@@ -23,11 +29,29 @@ use html::cut_html;
 /// (after [`normalize_text`]), unchanged. A reply that is nothing but quote gives the
 /// empty string. Never panics; linear in the size of the input.
 pub fn reply_text(body_text: &str, body_html: Option<&str>) -> String {
+    cut_text(&prepared(body_text, body_html), Forward::Keep)
+}
+
+/// The words the writer wrote themself: [`reply_text`] without a message they forward.
+/// For judging the writer (is this an out-of-office reply?), not for reading what
+/// they pass on.
+pub fn own_text(body_text: &str, body_html: Option<&str>) -> String {
+    cut_text(&prepared(body_text, body_html), Forward::Drop)
+}
+
+fn prepared(body_text: &str, body_html: Option<&str>) -> String {
     let text = match body_html {
         Some(html) => html_to_text(&cut_html(html)),
         None => body_text.to_string(),
     };
-    cut_text(&normalize_text(&unix_newlines(&text)))
+    normalize_text(&unix_newlines(&text))
+}
+
+/// What to do with a forwarded message below the writer's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forward {
+    Keep,
+    Drop,
 }
 
 /// CRLF and lone CR (old Mac mail) both become LF.
@@ -42,18 +66,22 @@ fn unix_newlines(text: &str) -> String {
 /// Keeps the lines a person wrote. Walks the lines once:
 /// - `>` lines are dropped wherever they are, so answers written between quotes (or
 ///   below them) are kept;
-/// - an attribution ("On … wrote:", "Pada … menulis:") that introduces a `>` block is
-///   dropped with it; one that introduces unquoted history ends the reply;
-/// - a `-- ` signature delimiter, an "Original Message"/"Pesan Asli"/forwarded
-///   separator, or a header block ("From:/Sent:", "Dari:/Dikirim:", …, possibly after a
-///   rule of underscores) ends the reply;
-/// - finally mobile signatures ("Sent from my iPhone", "Dikirim dari …") are taken off
-///   the end.
-fn cut_text(text: &str) -> String {
+/// - an attribution ("On … wrote:", "Pada … menulis:", "Le … a écrit :", …) that
+///   introduces a `>` block is dropped with it; one that introduces unquoted history,
+///   or ends the text, ends the reply;
+/// - a `-- ` signature delimiter, an "Original Message" separator, a header block
+///   ("From:/Sent:", "Von:/Gesendet:", …, possibly after a rule) or a mailing-list
+///   footer ends the reply;
+/// - a forward separator ("---------- Forwarded message ---------") keeps everything
+///   from there on as it is: the writer passes that message on;
+/// - finally mobile signatures ("Sent from my iPhone", "Envoyé de mon iPhone", …) are
+///   taken off the end.
+fn cut_text(text: &str, forwarded: Forward) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut kept: Vec<&str> = Vec::new();
     // Set when lines were dropped, so the blank lines around them collapse into one.
     let mut after_gap = false;
+    let mut forward: &[&str] = &[];
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -62,12 +90,19 @@ fn cut_text(text: &str) -> String {
             i += 1;
             continue;
         }
-        if let Some(len) = attribution_len(&lines[i..]) {
-            if next_content_is_quoted(&lines[i + len..]) {
+        if let Some((len, kind)) = attribution_at(&lines[i..]) {
+            let rest = &lines[i + len..];
+            if next_content_is_quoted(rest) {
                 after_gap = true;
                 i += len;
                 continue;
             }
+            if kind == Attribution::Certain || rest.iter().all(|l| is_blank(l)) {
+                break;
+            }
+        }
+        if is_forward_start(line) {
+            forward = &lines[i..];
             break;
         }
         if starts_history(&lines[i..]) {
@@ -85,6 +120,13 @@ fn cut_text(text: &str) -> String {
         i += 1;
     }
     strip_mobile_signature(&mut kept);
+    if !forward.is_empty() && forwarded == Forward::Keep {
+        let gap = lines.len() - forward.len();
+        if gap > 0 && is_blank(lines[gap - 1]) {
+            kept.push("");
+        }
+        kept.extend(forward);
+    }
     kept.join("\n").trim().to_string()
 }
 
@@ -101,256 +143,6 @@ fn next_content_is_quoted(lines: &[&str]) -> bool {
         .iter()
         .find(|l| !is_blank(l))
         .is_some_and(|l| is_quoted(l))
-}
-
-/// How many lines (1 or 2: Gmail wraps long attributions) an attribution at the start of
-/// `lines` takes, if there is one there.
-fn attribution_len(lines: &[&str]) -> Option<usize> {
-    let first = lines.first()?.trim();
-    if !(first.starts_with("On ") || first.starts_with("Pada ")) {
-        return None;
-    }
-    if is_attribution(first) {
-        return Some(1);
-    }
-    let second = lines.get(1)?.trim();
-    if second.is_empty() || is_quoted(second) {
-        return None;
-    }
-    is_attribution(&format!("{first} {second}")).then_some(2)
-}
-
-/// "On 30 Nov 2026, at 10:00, Name <a@b> wrote:" / "Pada … menulis:". The line must
-/// name an address or a time, so "Pada 1 Desember Bapak menulis:" in prose is not one.
-fn is_attribution(line: &str) -> bool {
-    (line.ends_with("wrote:") || line.ends_with("menulis:"))
-        && line.len() <= 400
-        && (line.contains('@') || has_clock_time(line))
-}
-
-/// Contains something like `10:00` or `10.00`.
-fn has_clock_time(line: &str) -> bool {
-    line.as_bytes().windows(4).any(|w| {
-        w[0].is_ascii_digit()
-            && (w[1] == b':' || w[1] == b'.')
-            && w[2].is_ascii_digit()
-            && w[3].is_ascii_digit()
-    })
-}
-
-/// Whether the quoted history (or a signature) starts at the first of `lines`.
-fn starts_history(lines: &[&str]) -> bool {
-    let Some(&line) = lines.first() else {
-        return false;
-    };
-    if line == "-- " || is_separator(line) || header_block_at(lines) {
-        return true;
-    }
-    if is_rule(line) {
-        let rest = &lines[1..];
-        let skip = rest.iter().take_while(|l| is_blank(l)).count();
-        return header_block_at(&rest[skip..]);
-    }
-    false
-}
-
-const FORWARD_SEPARATORS: &[&str] = &[
-    "original message",
-    "pesan asli",
-    "forwarded message",
-    "pesan yang diteruskan",
-    "pesan terusan",
-];
-
-const FORWARD_INTROS: &[&str] = &["begin forwarded message:", "awal pesan yang diteruskan:"];
-
-/// "-----Original Message-----", "-------- Pesan asli --------",
-/// "---------- Forwarded message ---------", "Begin forwarded message:".
-fn is_separator(line: &str) -> bool {
-    let line = line.trim();
-    let lower = line.to_lowercase();
-    if FORWARD_INTROS.contains(&lower.as_str()) {
-        return true;
-    }
-    let inner = lower.trim_start_matches('-');
-    let leading = lower.len() - inner.len();
-    let title = inner.trim_end_matches('-');
-    let trailing = inner.len() - title.len();
-    leading >= 2 && trailing >= 2 && FORWARD_SEPARATORS.contains(&title.trim())
-}
-
-/// A line of underscores or dashes (Outlook's "______…" above its header block; an HTML
-/// `<hr>` turned into text).
-fn is_rule(line: &str) -> bool {
-    let line = line.trim();
-    line.chars().count() >= 8 && line.chars().all(|c| matches!(c, '_' | '-' | '─'))
-}
-
-const FROM_LABELS: &[&str] = &["From:", "Dari:"];
-
-const HEADER_LABELS: &[&str] = &[
-    "Sent:",
-    "Date:",
-    "To:",
-    "Cc:",
-    "Subject:",
-    "Dikirim:",
-    "Terkirim:",
-    "Tanggal:",
-    "Kepada:",
-    "Perihal:",
-    "Subjek:",
-];
-
-/// An Outlook/Samsung/forwarding header block: "From:"/"Dari:" and, on the very next
-/// line, another header label. One "Dari: …" line in prose is not a header block.
-fn header_block_at(lines: &[&str]) -> bool {
-    match lines {
-        [first, second, ..] => has_label(first, FROM_LABELS) && has_label(second, HEADER_LABELS),
-        _ => false,
-    }
-}
-
-/// Also when html2text made the label bold (`**From:** …`), as it does with Outlook's
-/// `<b>From:</b>`.
-fn has_label(line: &str, labels: &[&str]) -> bool {
-    let line = line.trim_start().trim_start_matches('*');
-    labels.iter().any(|label| {
-        line.get(..label.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(label))
-    })
-}
-
-/// Takes "Sent from my iPhone" and its kin off the end, with the blank lines around them.
-/// HTML replies end with html2text's link footnotes (`[1]: https://…`): they are set
-/// aside while looking, and the footnotes of removed lines go with them.
-fn strip_mobile_signature(lines: &mut Vec<&str>) {
-    trim_blank_end(lines);
-    let body_len = lines.len()
-        - lines
-            .iter()
-            .rev()
-            .take_while(|l| is_blank(l) || is_footnote(l))
-            .count();
-    let footnotes: Vec<&str> = lines.split_off(body_len);
-    let before = lines.len();
-    loop {
-        trim_blank_end(lines);
-        match lines.last() {
-            Some(last) if is_mobile_signature(last) => {
-                lines.pop();
-            }
-            _ => break,
-        }
-    }
-    if lines.len() == before {
-        lines.extend(footnotes);
-        return;
-    }
-    let referenced: std::collections::HashSet<&str> =
-        lines.iter().flat_map(|l| footnote_marks(l)).collect();
-    let still_referenced: Vec<&str> = footnotes
-        .into_iter()
-        .filter(|note| {
-            let mark = note.trim().split(':').next().unwrap_or_default();
-            referenced.contains(mark)
-        })
-        .collect();
-    if !still_referenced.is_empty() {
-        lines.push("");
-        lines.extend(still_referenced);
-    }
-}
-
-fn trim_blank_end(lines: &mut Vec<&str>) {
-    while lines.last().is_some_and(|l| is_blank(l)) {
-        lines.pop();
-    }
-}
-
-/// Just after a `[`: the length of the `1]` that completes html2text's footnote mark
-/// `[1]`, if that is what follows.
-fn footnote_mark_len(after_bracket: &str) -> Option<usize> {
-    let digits = after_bracket.bytes().take_while(u8::is_ascii_digit).count();
-    (digits > 0 && after_bracket[digits..].starts_with(']')).then_some(digits + 1)
-}
-
-/// The `[1]` marks html2text puts after link texts.
-fn footnote_marks(line: &str) -> impl Iterator<Item = &str> {
-    line.match_indices('[').filter_map(move |(at, _)| {
-        footnote_mark_len(&line[at + 1..]).map(|len| &line[at..at + 1 + len])
-    })
-}
-
-/// `[1]: https://…`, as html2text lists the targets of links.
-fn is_footnote(line: &str) -> bool {
-    line.trim().strip_prefix('[').is_some_and(|rest| {
-        footnote_mark_len(rest).is_some_and(|len| rest[len..].starts_with(": "))
-    })
-}
-
-/// Signatures phone and webmail apps add: "Sent from …", "Sent via …", "Get Outlook for
-/// …" ("Dapatkan Outlook untuk …"); "Dikirim dari …" only when it names a device or an
-/// app (or ends in "saya"), since "Dikirim dari kantor …" could be a sentence.
-fn is_mobile_signature(line: &str) -> bool {
-    let words = undecorate_link(line.trim());
-    let line = words.trim_end_matches('.').trim();
-    if line.is_empty() || line.chars().count() > 90 {
-        return false;
-    }
-    let lower = line.to_lowercase();
-    const PREFIXES: &[&str] = &[
-        "sent from ",
-        "sent via ",
-        "get outlook for ",
-        "dapatkan outlook untuk ",
-    ];
-    const DEVICES: &[&str] = &[
-        "iphone",
-        "ipad",
-        "ponsel",
-        "perangkat",
-        "hp ",
-        "telepon",
-        "smartphone",
-        "android",
-        "samsung",
-        "galaxy",
-        "huawei",
-        "xiaomi",
-        "oppo",
-        "vivo",
-        "realme",
-        "yahoo",
-        "outlook",
-        "gmail",
-        "mail ",
-    ];
-    if PREFIXES.iter().any(|p| lower.starts_with(p)) {
-        return true;
-    }
-    lower
-        .strip_prefix("dikirim dari ")
-        .is_some_and(|rest| DEVICES.iter().any(|d| rest.starts_with(d)) || rest.ends_with(" saya"))
-}
-
-/// "[Get Outlook for iOS][1]" or "Get [Outlook for iOS][1]" (links as html2text writes
-/// them) and "Get Outlook for Android<https://aka.ms/…>" (Outlook's text part) → the
-/// words only.
-fn undecorate_link(line: &str) -> String {
-    let line = match line.find("<http") {
-        Some(at) if line.ends_with('>') => &line[..at],
-        _ => line,
-    };
-    let mut words = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(at) = rest.find('[') {
-        words.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        rest = footnote_mark_len(after).map_or(after, |len| &after[len..]);
-    }
-    words.push_str(rest);
-    words.replace(']', "")
 }
 
 #[cfg(test)]
@@ -425,15 +217,128 @@ mod tests {
             "-----Pesan Asli-----",
             "-------- Original Message --------",
             "-------- Pesan asli --------",
-            "---------- Forwarded message ---------",
             "----- Original Message -----",
-            "Begin forwarded message:",
+            "-----Ursprüngliche Nachricht-----",
+            "-----Message d'origine-----",
+            "-----Mensaje original-----",
+            "-----Исходное сообщение-----",
+            "-----原始邮件-----",
+            "-----元のメッセージ-----",
+            "-----원본 메시지-----",
+            "------------------ Original ------------------",
+            "------------------ 原始邮件 ------------------",
         ] {
             let body = format!("Setuju.\n\n{sep}\nFrom: x\nIsi lama.");
             assert_eq!(text(&body), "Setuju.", "separator {sep:?}");
         }
-        let prose = "Hasil rapat - penting -\n-- catatan --";
+        let unknown_title = "Setuju.\n\n----- Alkuperäinen -----\nLähettäjä: x\nAihe: y\nIsi.";
+        assert_eq!(text(unknown_title), "Setuju.");
+        let prose = "Hasil rapat - penting -\n-- catatan --\nisi";
         assert_eq!(text(prose), prose);
+    }
+
+    #[test]
+    fn forwarded_messages_are_kept() {
+        for sep in [
+            "---------- Forwarded message ---------",
+            "-------- Weitergeleitete Nachricht --------",
+            "-------- Message transféré --------",
+            "Begin forwarded message:",
+            "Awal pesan yang diteruskan:",
+        ] {
+            let body = format!(
+                "Mohon ditindaklanjuti.\n\n{sep}\nFrom: Budi <b@x.id>\nDate: Mon\n\nLampu mati.\n\n> lama"
+            );
+            assert_eq!(text(&body), body, "separator {sep:?}");
+        }
+        let gmail = r#"<div dir="ltr">Mohon dicek.<br><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Forwarded message ---------<br>From: Budi<br></div><div>Lampu mati.</div></div></div>"#;
+        assert!(html(gmail).ends_with("Lampu mati."), "{}", html(gmail));
+        let apple = r#"<div>Mohon dicek.<br><div><br><blockquote type="cite"><div>Begin forwarded message:</div><div>From: Budi</div><div>Lampu mati.</div></blockquote></div></div>"#;
+        assert!(html(apple).contains("Lampu mati."), "{}", html(apple));
+    }
+
+    #[test]
+    fn attributions_in_other_languages_and_forms() {
+        for attribution in [
+            "Le lun. 30 nov. 2026 à 10:00, X <x@y.fr> a écrit :",
+            "Am 30.11.2026 um 10:00 schrieb X <x@y.de>:",
+            "El 30/11/26 a las 10:00, X escribió:",
+            "X <x@y.cn> 于2026年11月30日周一 10:00写道：",
+            "2026年11月30日(月) 10:00 X <x@y.jp>:",
+            "2026-11-30 10:00 GMT+08:00 X <x@y.com>:",
+            "пн, 30 нояб. 2026 г. в 10:00, X <x@y.ru>:",
+            "* X <x@y.org> [2026-11-30 10:00:00 +0800]:",
+            "Bob wrote:",
+            "--- On Mon, 11/30/26, X <x@y.com> wrote:",
+        ] {
+            let quoted = format!("Setuju.\n\n{attribution}\n> lama\n");
+            assert_eq!(text(&quoted), "Setuju.", "{attribution:?}");
+            let at_end = format!("Setuju.\n\n{attribution}");
+            assert_eq!(text(&at_end), "Setuju.", "{attribution:?} at the end");
+        }
+        let flattened =
+            "Setuju.\n\n  On Mon, 30 Nov 2026 at 10:00, X<x@y.com> wrote:   Yth. Kepala";
+        assert_eq!(text(flattened), "Setuju.");
+        let gmail_wrapped =
+            "Setuju.\n\nX <\nx@y.com>, 30 Kas 2026 Pzt, 10:00 tarihinde şunu yazdı:\n\n> a";
+        assert_eq!(text(gmail_wrapped), "Setuju.");
+        let after_prose =
+            "Thanks for the 2 reports\nOn Mon, 30 Nov 2026 at 10:00, X <x@y.com> wrote:\n> a";
+        assert_eq!(text(after_prose), "Thanks for the 2 reports");
+    }
+
+    #[test]
+    fn translated_header_blocks_and_list_footers() {
+        for block in [
+            "Von: X <x@y.de>\nGesendet: Montag\nAn: Y\nBetreff: z",
+            "De : X\nEnvoyé : lundi\nÀ : Y\nObjet : z",
+            "发件人: X\n发送时间: 2026年11月30日\n收件人: Y\n主题: z",
+            "差出人: X\n送信日時: 2026年11月30日\n宛先: Y",
+            "От: X\nОтправлено: 30 ноября\nКому: Y",
+            "*From:* X\n*Sent:* Monday",
+            "Date: Mon, 30 Nov 2026\nFrom: X\nTo: Y",
+        ] {
+            let body = format!("Setuju.\n\n{block}\n\nlama");
+            assert_eq!(text(&body), "Setuju.", "{block:?}");
+        }
+        let groups =
+            "Setuju.\n\n-- \nYou received this message because you are subscribed to the group.";
+        assert_eq!(text(groups), "Setuju.");
+        let mailman = "Setuju.\n_______________________________________________\nWarga mailing list\nhttps://x/mailman/listinfo/warga";
+        assert_eq!(text(mailman), "Setuju.");
+        let dash = "Setuju.\n\n—\nReply to this email directly, view it on the portal.";
+        assert_eq!(text(dash), "Setuju.");
+    }
+
+    #[test]
+    fn mobile_signatures_in_other_languages() {
+        for sig in [
+            "Von meinem iPhone gesendet",
+            "Envoyé de mon iPhone",
+            "Enviado desde mi Galaxy",
+            "iPhoneから送信",
+            "发自我的iPhone",
+            "나의 iPhone에서 보냄",
+            "Отправлено с iPhone",
+            "iPhone'umdan gönderildi",
+            "Outlook für Android herunterladen<https://aka.ms/x>",
+            "Sent from Mail<https://go.microsoft.com/fwlink/?LinkId=550986> for Windows",
+        ] {
+            let body = format!("Setuju.\n\n{sig}\n");
+            assert_eq!(text(&body), "Setuju.", "signature {sig:?}");
+        }
+        let prose = "Setuju.\n\nPresented at the Samsung office.";
+        assert_eq!(text(prose), prose);
+    }
+
+    #[test]
+    fn outlook_header_box_and_zimbra_and_roundcube_html() {
+        let outlook = r#"<div class="WordSection1"><p>Setuju.</p><div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p><b>Feladó:</b> X<br><b>Elküldve:</b> y</p></div></div><p>lama</p></div>"#;
+        assert_eq!(html(outlook), "Setuju.");
+        let zimbra = r#"<div>Setuju.</div><hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__"><b>From: </b>x</div><div data-marker="__QUOTED_TEXT__">lama</div>"#;
+        assert_eq!(html(zimbra), "Setuju.");
+        let roundcube = r#"<p>Setuju.</p><p id="reply-intro">Am 2026-11-30 10:00, schrieb X:</p><blockquote type="cite">lama</blockquote>"#;
+        assert_eq!(html(roundcube), "Setuju.");
     }
 
     #[test]
