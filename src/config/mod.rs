@@ -10,9 +10,11 @@ use secrecy::SecretString;
 use crate::domain::EmailAddress;
 pub use crate::domain::Role;
 
+mod channels;
 mod raw;
 mod validate;
 
+pub use channels::{ChannelSettings, SMS_PART_CHARS, SmsSettings};
 use raw::Raw;
 use validate::Validator;
 
@@ -50,6 +52,7 @@ pub struct Settings {
     pub acknowledgment: AcknowledgmentSettings,
     pub worker: WorkerSettings,
     pub roles: Roles,
+    pub channels: ChannelSettings,
 }
 
 /// Who may act on a complaint, by reply. Each role may have several addresses (deputies).
@@ -338,6 +341,46 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         ))
         .unwrap_err();
         assert_eq!(bad.key, "roles.bidang.aptika");
+    }
+
+    #[test]
+    fn the_sms_gateway_is_validated() {
+        let s = load(MINIMAL).expect("valid");
+        assert!(s.channels.sms.is_none(), "no gateway unless configured");
+        let gateway = "[channels.sms]\ngateway_from = \"sms-gateway@kaltaraprov.go.id\"\nreply_to = \"{msisdn}@sms-gateway.kaltaraprov.go.id\"\n";
+        let s = load(&format!("{MINIMAL}{gateway}")).expect("valid");
+        let sms = s.channels.sms.expect("configured");
+        assert_eq!(sms.number_header, "X-SMS-Sender");
+        assert_eq!(sms.keyword, "LAPORKALTARA");
+        assert_eq!(sms.max_chars(), 3 * 153);
+        let phone = crate::domain::Phone::parse("081254310987").expect("valid");
+        assert_eq!(
+            sms.address_of(&phone).map(|a| a.to_string()).as_deref(),
+            Some("6281254310987@sms-gateway.kaltaraprov.go.id")
+        );
+        for (extra, key) in [
+            ("max_parts = 0\n", "channels.sms.max_parts"),
+            ("keyword = \"LAPOR KALTARA\"\n", "channels.sms.keyword"),
+            (
+                "number_pattern = \"dari [0-9]+\"\n",
+                "channels.sms.number_pattern",
+            ),
+            (
+                "number_pattern = \"(unclosed\"\n",
+                "channels.sms.number_pattern",
+            ),
+            ("number_header = \"X SMS\"\n", "channels.sms.number_header"),
+        ] {
+            let error = load(&format!("{MINIMAL}{gateway}{extra}")).unwrap_err();
+            assert_eq!(error.key, key, "{extra}: {error}");
+        }
+        let no_placeholder = gateway.replace("{msisdn}@", "sms@");
+        let error = load(&format!("{MINIMAL}{no_placeholder}")).unwrap_err();
+        assert_eq!(error.key, "channels.sms.reply_to");
+        assert!(error.problem.contains("{msisdn}"), "{error}");
+        let no_sender =
+            load(&format!("{MINIMAL}[channels.sms]\nkeyword = \"LAPOR\"\n")).unwrap_err();
+        assert_eq!(no_sender.key, "channels.sms.gateway_from", "{no_sender}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub(super) struct Raw {
     pub(super) acknowledgment: RawAcknowledgment,
     pub(super) roles: RawRoles,
     pub(super) worker: RawWorker,
+    pub(super) channels: super::channels::RawChannels,
 }
 
 #[derive(Debug, Default, Deserialize)]

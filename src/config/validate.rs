@@ -18,6 +18,9 @@ use super::{
 };
 use crate::domain::EmailAddress;
 
+/// What a role's setting must hold.
+const ROLE: &str = "the address of this role, or a list";
+
 pub(super) struct Validator {
     pub(super) file: String,
 }
@@ -48,16 +51,14 @@ impl Validator {
         Ok(hours)
     }
 
-    fn addresses(
+    pub(super) fn addresses(
         &self,
         key: &str,
         value: Option<&Addresses>,
+        what: &str,
     ) -> Result<Vec<EmailAddress>, ConfigError> {
         let Some(value) = value else {
-            return Err(self.error(
-                key,
-                "missing (required: the address of this role, or a list)",
-            ));
+            return Err(self.error(key, format!("missing (required: {what})")));
         };
         let items = value.items();
         if items.is_empty() {
@@ -83,7 +84,7 @@ impl Validator {
             if !valid_key {
                 return Err(self.error(&name, "a division key must be lower-case letters, digits or _ (it is what officials type)"));
             }
-            bidang.insert(key.clone(), self.addresses(&name, Some(addresses))?);
+            bidang.insert(key.clone(), self.addresses(&name, Some(addresses), ROLE)?);
         }
         if bidang.is_empty() {
             return Err(self.error(
@@ -92,9 +93,13 @@ impl Validator {
             ));
         }
         let roles = Roles {
-            admin: self.addresses("roles.admin", raw.admin.as_ref())?,
-            kepala_dinas: self.addresses("roles.kepala_dinas", raw.kepala_dinas.as_ref())?,
-            kasubbag_umum: self.addresses("roles.kasubbag_umum", raw.kasubbag_umum.as_ref())?,
+            admin: self.addresses("roles.admin", raw.admin.as_ref(), ROLE)?,
+            kepala_dinas: self.addresses("roles.kepala_dinas", raw.kepala_dinas.as_ref(), ROLE)?,
+            kasubbag_umum: self.addresses(
+                "roles.kasubbag_umum",
+                raw.kasubbag_umum.as_ref(),
+                ROLE,
+            )?,
             bidang,
         };
         let all = [&roles.admin, &roles.kepala_dinas, &roles.kasubbag_umum]
@@ -109,7 +114,7 @@ impl Validator {
         Ok(roles)
     }
 
-    fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+    pub(super) fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
             key: key.into(),
@@ -117,7 +122,7 @@ impl Validator {
         }
     }
 
-    fn required(&self, key: &str, value: Option<String>) -> Result<String, ConfigError> {
+    pub(super) fn required(&self, key: &str, value: Option<String>) -> Result<String, ConfigError> {
         match value {
             Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
             Some(_) => Err(self.error(key, "must not be empty")),
@@ -207,6 +212,7 @@ impl Validator {
                 max_per_sender_per_day: raw.acknowledgment.max_per_sender_per_day.unwrap_or(5),
             },
             worker: self.worker(raw.worker)?,
+            channels: self.channels(raw.channels)?,
             imap,
             smtp,
             roles,

@@ -52,6 +52,8 @@ pub enum EventAction {
     Reminder,
     Overdue,
     Quarantined,
+    /// A message that is no complaint by its channel's rules (an SMS without keyword).
+    Declined,
     /// An operator put a quarantined message back in the inbox.
     QuarantineRetry,
     /// Machine mail (`auto_reply_recorded`, `bounce_recorded`).
@@ -95,6 +97,7 @@ impl EventAction {
             EventAction::Reminder => "reminder",
             EventAction::Overdue => "overdue",
             EventAction::Quarantined => "quarantined",
+            EventAction::Declined => "declined",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {

@@ -1,8 +1,10 @@
 //! Domain values that are parsed once at the edge and trusted afterwards.
 
+pub mod channel;
 pub mod event;
 pub mod lifecycle;
 
+pub use channel::{Channel, Phone};
 pub use event::{Actor, DeliveryOutcome, Event, EventAction};
 pub use lifecycle::{Decision, Referenced, Role, Stage, State};
 
@@ -196,6 +198,9 @@ pub enum InboundKind {
     /// A message in a complaint's thread from someone who is neither its reporter nor
     /// an official.
     ThirdParty,
+    /// Not a complaint by its channel's rules (an SMS without the keyword or without
+    /// text): answered with how to write one, nothing registered.
+    Declined,
 }
 
 impl InboundKind {
@@ -209,6 +214,7 @@ impl InboundKind {
             InboundKind::StaffReply => "staff_reply",
             InboundKind::Unauthorized => "unauthorized",
             InboundKind::ThirdParty => "third_party",
+            InboundKind::Declined => "declined",
         }
     }
 }

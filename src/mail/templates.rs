@@ -56,6 +56,19 @@ const BUILT_IN: &[(&str, &str)] = &[
         "tindak_lanjut_selesai",
         include_str!("../../templates/tindak_lanjut_selesai.txt"),
     ),
+    (
+        "sms_acknowledgment",
+        include_str!("../../templates/sms_acknowledgment.txt"),
+    ),
+    (
+        "sms_jawaban",
+        include_str!("../../templates/sms_jawaban.txt"),
+    ),
+    (
+        "sms_jawaban_panjang",
+        include_str!("../../templates/sms_jawaban_panjang.txt"),
+    ),
+    ("sms_format", include_str!("../../templates/sms_format.txt")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,8 @@ use super::batch::Batch;
 use super::db::Access;
 use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::domain::{Channel, EmailAddress, Phone, RegisterNumber, Status};
 use crate::domain::{Decision, Referenced, State};
-use crate::domain::{EmailAddress, RegisterNumber, Status};
 use crate::mail::compose::Brief;
 
 /// A complaint as threading sees it.
@@ -26,9 +26,10 @@ pub struct ComplaintRef {
 pub struct NewComplaint<'a> {
     pub prefix: &'a str,
     pub year: i32,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub reporter_name: Option<&'a str>,
     pub reporter_email: &'a EmailAddress,
+    pub reporter_phone: Option<&'a Phone>,
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
@@ -72,8 +73,8 @@ impl Batch<'_> {
             .connection
             .prepare_cached(
                 "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
-                                         received_at, deadline_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                         received_at, deadline_at, created_at, updated_at, reporter_phone)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )?
             .query_row(
                 params![
@@ -81,7 +82,7 @@ impl Batch<'_> {
                     new.year,
                     seq,
                     status.as_str(),
-                    new.channel,
+                    new.channel.as_str(),
                     new.reporter_name,
                     new.reporter_email.as_str(),
                     new.subject,
@@ -89,6 +90,7 @@ impl Batch<'_> {
                     rfc3339(new.deadline_at),
                     rfc3339(new.now),
                     rfc3339(new.now),
+                    new.reporter_phone.map(Phone::as_str),
                 ],
                 |row| row.get(0),
             )?;
@@ -224,7 +226,8 @@ impl Batch<'_> {
                       WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
                         AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
-                      ORDER BY d.id DESC LIMIT 1)
+                      ORDER BY d.id DESC LIMIT 1),
+                    c.channel, c.reporter_phone
              FROM complaints c
              LEFT JOIN messages first ON first.id = (
                  SELECT m.id FROM messages m WHERE m.complaint_id = c.id AND m.direction = 'in'
@@ -238,6 +241,7 @@ impl Batch<'_> {
         let received: String = row.get(4)?;
         let deadline: String = row.get(5)?;
         let email: String = row.get(3)?;
+        let channel: String = row.get(11)?;
         Ok(Brief {
             id: complaint_id,
             number: RegisterNumber::from_stored(row.get(0)?),
@@ -245,6 +249,9 @@ impl Batch<'_> {
             reporter_name: row.get(2)?,
             reporter_email: EmailAddress::parse(&email)
                 .ok_or_else(|| StoreError::Decode(format!("invalid reporter address {email:?}")))?,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| StoreError::Decode(format!("unknown channel {channel:?}")))?,
+            reporter_phone: row.get::<_, Option<String>>(12)?.map(Phone::from_stored),
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
             body_text: row.get::<_, Option<String>>(7)?.unwrap_or_default(),

@@ -317,9 +317,10 @@ mod tests {
                     let complaint = batch.register_complaint(&NewComplaint {
                         prefix: "ADU",
                         year: 2026,
-                        channel: "email",
+                        channel: crate::domain::Channel::Email,
                         reporter_name: None,
                         reporter_email: &reporter,
+                        reporter_phone: None,
                         subject: "Jalan rusak",
                         received_at,
                         deadline_at: received_at + chrono::Duration::hours(72),
@@ -357,9 +358,10 @@ mod tests {
             batch.register_complaint(&NewComplaint {
                 prefix: "ADU",
                 year: 2026,
-                channel: "email",
+                channel: crate::domain::Channel::Email,
                 reporter_name: None,
                 reporter_email: &reporter,
+                reporter_phone: None,
                 subject: "Jalan rusak",
                 received_at: now,
                 deadline_at: now,

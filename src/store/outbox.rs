@@ -336,7 +336,8 @@ impl Batch<'_> {
         Ok(id)
     }
 
-    /// How many acknowledgments were queued to this address since `since`.
+    /// How many acknowledgments (and explanations of the SMS format) were queued to this
+    /// address since `since`.
     pub fn acknowledgments_since(
         &mut self,
         to: &EmailAddress,
@@ -345,7 +346,7 @@ impl Batch<'_> {
         let count: i64 = self
             .connection
             .prepare_cached(
-                "SELECT count(*) FROM outbox WHERE purpose = 'ack' AND first_recipient = ? AND created_at > ?",
+                "SELECT count(*) FROM outbox WHERE purpose IN ('ack', 'format') AND first_recipient = ? AND created_at > ?",
             )?
             .query_row(params![to.as_str(), rfc3339(since)], |row| row.get(0))?;
         Ok(count as u32)

@@ -16,6 +16,8 @@ pub struct ComplaintSummary {
     pub channel: String,
     pub reporter_name: Option<String>,
     pub reporter_email: String,
+    /// The reporter's phone number (`+62…`), when known.
+    pub reporter_phone: Option<String>,
     pub subject: String,
     pub received_at: String,
     pub deadline_at: String,
@@ -104,7 +106,8 @@ pub struct EventView {
 const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c.reporter_email, c.subject,
     c.received_at, c.deadline_at,
     (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
-    (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id)";
+    (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id),
+    c.reporter_phone";
 
 /// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
 fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
@@ -119,6 +122,7 @@ fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
         deadline_at: row.get(at + 7)?,
         message_count: row.get(at + 8)?,
         attachment_count: row.get(at + 9)?,
+        reporter_phone: row.get(at + 10)?,
     })
 }
 

@@ -187,6 +187,7 @@ fn count(report: &mut CycleReport, plan: &Plan) {
         Plan::FollowUp(_) => report.follow_ups += 1,
         Plan::ThirdParty(_) => report.third_party += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
+        Plan::Declined { .. } => report.declined += 1,
         Plan::StaffReply { .. } => report.staff_replies += 1,
     }
 }

@@ -37,7 +37,7 @@ impl Exposition {
     }
 }
 
-const INGESTED_KINDS: [&str; 8] = [
+const INGESTED_KINDS: [&str; 9] = [
     "complaint",
     "follow_up",
     "third_party",
@@ -46,6 +46,7 @@ const INGESTED_KINDS: [&str; 8] = [
     "auto_reply",
     "bounce",
     "quarantined",
+    "declined",
 ];
 
 fn counters(text: &mut Exposition, health: &Health) {

@@ -32,6 +32,8 @@ pub struct CycleReport {
     pub follow_ups: u64,
     /// Messages in a complaint's thread from neither its reporter nor an official.
     pub third_party: u64,
+    /// Messages that are no complaint by their channel's rules (an SMS without keyword).
+    pub declined: u64,
     pub staff_replies: u64,
     pub auto_replies: u64,
     pub bounces: u64,

@@ -4,6 +4,7 @@
 //! knows (its thread, earlier copies, recent acknowledgments), it returns a [`Plan`].
 //! [`record`] carries the plan out inside the caller's [`Batch`].
 
+pub mod gateway;
 mod recording;
 
 use chrono::{DateTime, Utc};
@@ -14,6 +15,7 @@ use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
 use crate::store::{Batch, ComplaintRef, Destination, Receipt};
+use gateway::Arrival;
 use recording::Recording;
 
 /// A fetched and parsed message, ready to record.
@@ -56,6 +58,12 @@ pub enum Plan {
     NewComplaint {
         acknowledge: Acknowledgment,
     },
+    /// Not a complaint by its channel's rules (an SMS without the keyword or text):
+    /// recorded, answered with the format (rate-limited as acknowledgments are), nothing
+    /// registered.
+    Declined {
+        answer: Acknowledgment,
+    },
     /// A reply that tries to act on a complaint (it answers a notification, or comes from
     /// an official and names a complaint): judged by `security`, never a follow-up.
     StaffReply {
@@ -88,6 +96,8 @@ pub struct Known {
     pub official_on_complaint: bool,
     /// The complaint the message names by thread or by the number in its subject.
     pub named: Option<i64>,
+    /// An SMS that is no complaint if it is not a follow-up (no keyword, or no text).
+    pub sms_declined: bool,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -115,15 +125,23 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
         Classification::Person => match known.thread {
             Some(thread) if known.from_reporter => Plan::FollowUp(thread),
             Some(thread) => Plan::ThirdParty(thread),
-            None if known.recent_acknowledgments >= ack_limit => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Suppressed {
-                    recent: known.recent_acknowledgments,
-                    limit: ack_limit,
-                },
-            },
-            None => Plan::NewComplaint {
-                acknowledge: Acknowledgment::Send,
-            },
+            None => {
+                let answer = if known.recent_acknowledgments >= ack_limit {
+                    Acknowledgment::Suppressed {
+                        recent: known.recent_acknowledgments,
+                        limit: ack_limit,
+                    }
+                } else {
+                    Acknowledgment::Send
+                };
+                if known.sms_declined {
+                    Plan::Declined { answer }
+                } else {
+                    Plan::NewComplaint {
+                        acknowledge: answer,
+                    }
+                }
+            }
         },
     }
 }
@@ -158,6 +176,8 @@ pub fn record_or_quarantine(
         let key = identity(batch, item)?.0;
         let recording = Recording {
             item,
+            inbound: &item.inbound,
+            citizen: None,
             ctx,
             key: &key,
             now,
@@ -191,20 +211,37 @@ pub fn record(
 ) -> anyhow::Result<Recorded> {
     crate::failpoint::panic_on(crate::failpoint::RECORD_PANIC, &item.inbound.subject);
     let (key, already_recorded) = identity(batch, item)?;
+    let arrival = gateway::arrival(ctx, &item.inbound, &item.classification);
+    let unreadable;
+    let classification = match &arrival {
+        Arrival::Unreadable(reason) => {
+            unreadable = Classification::Quarantine(reason.clone());
+            &unreadable
+        }
+        _ => &item.classification,
+    };
     let known = match already_recorded {
         Some(destination) => Known {
             already_recorded: Some(destination),
             ..Known::default()
         },
-        None => lookup(batch, item, &ctx.settings, now)?,
+        None => lookup(batch, (item, classification, &arrival), &ctx.settings, now)?,
     };
     let plan = decide(
-        &item.classification,
+        classification,
         known,
         ctx.settings.acknowledgment.max_per_sender_per_day,
     );
+    let sms_recorded = arrival
+        .sms()
+        .map(|text| gateway::as_recorded(&item.inbound, text));
     let recording = Recording {
         item,
+        inbound: sms_recorded.as_ref().unwrap_or(&item.inbound),
+        citizen: match &arrival {
+            Arrival::Sms(text, address) => Some((address, Some(text))),
+            _ => None,
+        },
         ctx,
         key: &key,
         now,
@@ -225,6 +262,7 @@ pub fn record(
         Plan::FollowUp(thread) => recording.in_thread(batch, thread, false)?,
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
+        Plan::Declined { answer } => recording.declined(batch, answer)?,
     };
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
@@ -269,23 +307,35 @@ fn identity(
     }
 }
 
+/// What the register knows about `item` (classified as `classification`, arrived as
+/// `arrival`). An SMS speaks for the gateway address of its number, and names a
+/// complaint by the number anywhere in its text.
 fn lookup(
     batch: &mut Batch<'_>,
-    item: &Prepared,
+    (item, classification, arrival): (&Prepared, &Classification, &Arrival),
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Known> {
     let mut known = Known::default();
-    if matches!(item.classification, Classification::Quarantine(_)) {
+    if matches!(classification, Classification::Quarantine(_)) {
         return Ok(known);
     }
     let inbound = &item.inbound;
+    let prefix = &settings.office.number_prefix;
+    let (sender, subject_number) = match arrival {
+        Arrival::Sms(text, address) => {
+            known.sms_declined = !text.keyword || text.text.is_empty();
+            (Some(address), gateway::number_in(prefix, &text.text))
+        }
+        _ => (
+            inbound.sender(),
+            RegisterNumber::find_in_subject(prefix, &inbound.subject),
+        ),
+    };
     let thread_ids = inbound.thread_ids();
     known.referenced = batch.notifications(&thread_ids)?;
     known.thread = batch.complaint_by_message_ids(&thread_ids)?;
-    let subject_number =
-        RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject);
-    if let Some(sender) = inbound.sender()
+    if let Some(sender) = sender
         && !settings.roles.roles_of(sender).is_empty()
     {
         let by_subject = match &subject_number {
@@ -300,17 +350,17 @@ fn lookup(
         };
     }
     if known.thread.is_none()
-        && let (Some(number), Some(sender)) = (subject_number, inbound.sender())
+        && let (Some(number), Some(sender)) = (subject_number, sender)
     {
         known.thread = batch.complaint_by_number_from(&number, sender)?;
     }
-    known.from_reporter = match (&known.thread, inbound.sender()) {
+    known.from_reporter = match (&known.thread, sender) {
         (Some(thread), Some(sender)) => batch.is_reporter(thread.id, sender)?,
         _ => false,
     };
     if known.thread.is_none()
-        && item.classification == Classification::Person
-        && let Some(sender) = inbound.sender()
+        && *classification == Classification::Person
+        && let Some(sender) = sender
     {
         known.recent_acknowledgments =
             batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;

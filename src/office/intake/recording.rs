@@ -3,9 +3,10 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use super::{Acknowledgment, Prepared};
-use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
-use crate::mail::compose::Acknowledge;
+use crate::mail::compose::{Acknowledge, Citizen, SmsFormat};
+use crate::mail::sms::SmsText;
 use crate::office::security::{Referenced, Verdict};
 use crate::office::{Context, flood, procedure};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
@@ -16,6 +17,11 @@ pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
 /// One message being recorded: what each plan's step needs besides the batch.
 pub(super) struct Recording<'a> {
     pub item: &'a Prepared,
+    /// The message as the register keeps it (an SMS: the text without the keyword).
+    pub inbound: &'a Inbound,
+    /// Who the message speaks for when it is not its From: the gateway address of an
+    /// SMS's number, and the SMS.
+    pub citizen: Option<(&'a EmailAddress, Option<&'a SmsText>)>,
     pub ctx: &'a Context,
     pub key: &'a str,
     pub now: DateTime<Utc>,
@@ -23,12 +29,19 @@ pub(super) struct Recording<'a> {
 
 impl Recording<'_> {
     fn inbound(&self) -> &Inbound {
-        &self.item.inbound
+        self.inbound
+    }
+
+    /// The citizen's address in the register: an SMS's gateway address, else the From.
+    fn reporter(&self) -> Option<&EmailAddress> {
+        match self.citizen {
+            Some((address, _)) => Some(address),
+            None => self.inbound().sender(),
+        }
     }
 
     fn sender(&self) -> String {
-        self.inbound()
-            .sender()
+        self.reporter()
             .map(|a| a.as_str().to_string())
             .unwrap_or_else(|| "unknown".into())
     }
@@ -144,7 +157,7 @@ impl Recording<'_> {
         thread: &ComplaintRef,
         third_party: bool,
     ) -> anyhow::Result<Outcome> {
-        let (kind, action, author) = match (third_party, self.inbound().sender()) {
+        let (kind, action, author) = match (third_party, self.reporter()) {
             (true, Some(sender)) => (
                 InboundKind::ThirdParty,
                 EventAction::ThirdPartyMessage,
@@ -177,13 +190,26 @@ impl Recording<'_> {
         acknowledge: &Acknowledgment,
     ) -> anyhow::Result<Outcome> {
         let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
-        let reporter = inbound
-            .sender()
+        let reporter = self
+            .reporter()
             .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
+        let sms = self.citizen.and_then(|(_, sms)| sms);
+        let citizen = Citizen {
+            channel: if sms.is_some() {
+                Channel::Sms
+            } else {
+                Channel::Email
+            },
+            email: reporter,
+            phone: sms.map(|sms| &sms.phone),
+            name: match sms {
+                Some(_) => None,
+                None => inbound.from.as_ref().and_then(|p| p.name.as_deref()),
+            },
+        };
         let received_at = self.item.internal_date.unwrap_or(now);
         let deadline_at =
             received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
-        let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
         let subject = match inbound.subject.as_str() {
             "" => "(tanpa subjek)",
             subject => subject,
@@ -191,9 +217,10 @@ impl Recording<'_> {
         let complaint = batch.register_complaint(&NewComplaint {
             prefix: &settings.office.number_prefix,
             year: received_at.with_timezone(&settings.office.timezone).year(),
-            channel: "email",
-            reporter_name,
+            channel: citizen.channel,
+            reporter_name: citizen.name,
             reporter_email: reporter,
+            reporter_phone: citizen.phone,
             subject,
             received_at,
             deadline_at,
@@ -206,9 +233,10 @@ impl Recording<'_> {
             (None, None),
         )?;
         let detail = format!(
-            "message {}; {} attachment(s)",
+            "message {}; {} attachment(s); channel {}",
             self.key,
-            inbound.attachments.len()
+            inbound.attachments.len(),
+            citizen.channel
         );
         batch.add_event(&Event::by(
             reporter.as_str(),
@@ -219,8 +247,7 @@ impl Recording<'_> {
         ))?;
         let ack = Acknowledge {
             number: &complaint.number,
-            reporter_name,
-            reporter_email: reporter,
+            citizen,
             parent_message_id: inbound.message_id.as_deref(),
             parent_references: &inbound.references,
             subject: &inbound.subject,
@@ -231,8 +258,53 @@ impl Recording<'_> {
         let evidence = (inbound, self.item.raw_sha256.as_str());
         let reporter_at = (reporter, received_at);
         flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
-        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
+        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), channel = %citizen.channel, "complaint registered");
         Ok((row, Destination::Processed, Some(complaint.number)))
+    }
+
+    /// Not a complaint by its channel's rules: recorded, answered with the format unless
+    /// the sender had enough automatic answers today, nothing registered.
+    pub(super) fn declined(
+        &self,
+        batch: &mut Batch<'_>,
+        answer: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let now = self.now;
+        let row = self.record(
+            batch,
+            InboundKind::Declined,
+            None,
+            (None, Some("sms format")),
+        )?;
+        let to = self
+            .reporter()
+            .ok_or_else(|| anyhow::anyhow!("a declined message without sender"))?;
+        let detail = match answer {
+            Acknowledgment::Send => {
+                let settings = &self.ctx.settings;
+                let year = now.with_timezone(&settings.office.timezone).year();
+                // No complaint: the Message-ID names number 0 of the year.
+                let number = RegisterNumber::new(&settings.office.number_prefix, year, 0);
+                let message = SmsFormat {
+                    to,
+                    in_reply_to: self.inbound().message_id.clone(),
+                    number: &number,
+                };
+                let outgoing = self.ctx.composer().sms_format(&message, now)?;
+                batch.enqueue(None, &outgoing, now)?;
+                format!(
+                    "message {}: not a complaint by SMS; format explained",
+                    self.key
+                )
+            }
+            Acknowledgment::Suppressed { recent, limit } => format!(
+                "message {}: not a complaint by SMS; {recent} automatic answers in 24 hours (limit {limit}), not answered",
+                self.key
+            ),
+        };
+        batch.add_event(&Event::worker(None, now, EventAction::Declined, detail))?;
+        tracing::info!("declined: not a complaint by its channel's rules");
+        Ok((row, Destination::Processed, None))
     }
 
     fn acknowledge(
