@@ -159,7 +159,7 @@ impl Validator {
 
 /// An extension header (`X-…`): the only headers the parser keeps for channels.
 fn is_header_name(name: &str) -> bool {
-    name.len() > 2
+    name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && name.len() > 2
         && name[..2].eq_ignore_ascii_case("x-")
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }

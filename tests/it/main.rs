@@ -4,6 +4,7 @@
 
 mod support;
 
+mod channels;
 mod cli;
 mod deadline;
 mod exactly_once;
