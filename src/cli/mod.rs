@@ -10,6 +10,7 @@ use serde::Serialize;
 
 mod backup;
 mod check;
+mod form;
 mod inspect;
 mod list;
 mod outgoing;
@@ -100,6 +101,9 @@ pub enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Print the blank form the administrator emails to register a letter, a walk-in or
+    /// a phone call (see the README); needs no configuration.
+    Form,
     /// Show what the worker would make of one .eml file (touches no database or mailbox).
     Parse {
         file: PathBuf,
@@ -210,6 +214,9 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Command::Parse { file, json } = &cli.command {
         return inspect::parse_file(cli, file, *json);
     }
+    if let Command::Form = &cli.command {
+        return Ok(form::print_blank());
+    }
     let settings = Settings::load(&cli.config)?;
     let database = settings.database.url.clone();
     dispatch(cli, settings)
@@ -256,7 +263,7 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Backup { path } => backup::backup(&settings, path).await,
         Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,
         Command::Outbox { action } => outgoing::outbox(&settings, action).await,
-        Command::Parse { .. } => unreachable!("handled above"),
+        Command::Parse { .. } | Command::Form => unreachable!("handled above"),
     }
 }
 

@@ -54,6 +54,8 @@ pub enum EventAction {
     Quarantined,
     /// A message that is no complaint by its channel's rules (an SMS without keyword).
     Declined,
+    /// The administrator's form answered without registering (blank, or what is wrong).
+    FormAnswered,
     /// An operator put a quarantined message back in the inbox.
     QuarantineRetry,
     /// Machine mail (`auto_reply_recorded`, `bounce_recorded`).
@@ -98,6 +100,7 @@ impl EventAction {
             EventAction::Overdue => "overdue",
             EventAction::Quarantined => "quarantined",
             EventAction::Declined => "declined",
+            EventAction::FormAnswered => "form_answered",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {

@@ -3,10 +3,12 @@
 pub mod channel;
 pub mod event;
 pub mod lifecycle;
+pub mod nik;
 
 pub use channel::{Channel, Phone};
 pub use event::{Actor, DeliveryOutcome, Event, EventAction};
 pub use lifecycle::{Decision, Referenced, Role, Stage, State};
+pub use nik::{Nik, NikProblem};
 
 use std::fmt;
 
@@ -95,6 +97,17 @@ impl EmailAddress {
 
     pub fn local_part(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(local, _)| local)
+    }
+
+    /// The register's stand-in for a citizen who gave no email address: in the reserved
+    /// `.invalid` domain (RFC 6761), so no message is ever sent to or taken from it.
+    pub fn none_given() -> EmailAddress {
+        EmailAddress("tanpa-email@pengaduan.invalid".into())
+    }
+
+    /// An address in the reserved `.invalid` domain: nobody's.
+    pub fn is_reserved(&self) -> bool {
+        self.0.ends_with(".invalid")
     }
 
     /// `w***@gmail.com`: what logs may say about a citizen.

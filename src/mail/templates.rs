@@ -69,6 +69,23 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../templates/sms_jawaban_panjang.txt"),
     ),
     ("sms_format", include_str!("../../templates/sms_format.txt")),
+    ("formulir", include_str!("../../templates/formulir.txt")),
+    (
+        "formulir_salah",
+        include_str!("../../templates/formulir_salah.txt"),
+    ),
+    (
+        "daftar_diterima",
+        include_str!("../../templates/daftar_diterima.txt"),
+    ),
+    (
+        "cetak_acknowledgment",
+        include_str!("../../templates/cetak_acknowledgment.txt"),
+    ),
+    (
+        "cetak_jawaban",
+        include_str!("../../templates/cetak_jawaban.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use super::batch::Batch;
 use super::db::Access;
 use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
-use crate::domain::{Channel, EmailAddress, Phone, RegisterNumber, Status};
+use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, Status};
 use crate::domain::{Decision, Referenced, State};
 use crate::mail::compose::Brief;
 
@@ -30,6 +30,9 @@ pub struct NewComplaint<'a> {
     pub reporter_name: Option<&'a str>,
     pub reporter_email: &'a EmailAddress,
     pub reporter_phone: Option<&'a Phone>,
+    /// Only a NIK whose structure is valid.
+    pub reporter_nik: Option<&'a Nik>,
+    pub reporter_address: Option<&'a str>,
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
@@ -73,8 +76,9 @@ impl Batch<'_> {
             .connection
             .prepare_cached(
                 "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
-                                         received_at, deadline_at, created_at, updated_at, reporter_phone)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                         received_at, deadline_at, created_at, updated_at, reporter_phone,
+                                         reporter_nik, reporter_address, identity_provided)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )?
             .query_row(
                 params![
@@ -91,6 +95,9 @@ impl Batch<'_> {
                     rfc3339(new.now),
                     rfc3339(new.now),
                     new.reporter_phone.map(Phone::as_str),
+                    new.reporter_nik.map(Nik::expose),
+                    new.reporter_address,
+                    new.reporter_nik.is_some(),
                 ],
                 |row| row.get(0),
             )?;
@@ -227,7 +234,7 @@ impl Batch<'_> {
                         AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
                       ORDER BY d.id DESC LIMIT 1),
-                    c.channel, c.reporter_phone
+                    c.channel, c.reporter_phone, c.reporter_address, c.reporter_nik
              FROM complaints c
              LEFT JOIN messages first ON first.id = (
                  SELECT m.id FROM messages m WHERE m.complaint_id = c.id AND m.direction = 'in'
@@ -252,6 +259,8 @@ impl Batch<'_> {
             channel: Channel::parse(&channel)
                 .ok_or_else(|| StoreError::Decode(format!("unknown channel {channel:?}")))?,
             reporter_phone: row.get::<_, Option<String>>(12)?.map(Phone::from_stored),
+            reporter_address: row.get(13)?,
+            reporter_nik: row.get::<_, Option<String>>(14)?.map(Nik::from_stored),
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
             body_text: row.get::<_, Option<String>>(7)?.unwrap_or_default(),

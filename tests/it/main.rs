@@ -8,6 +8,7 @@ mod channels;
 mod cli;
 mod deadline;
 mod exactly_once;
+mod forms;
 mod golden;
 mod hardening;
 mod hostile;

@@ -1,11 +1,13 @@
 //! Messages to the citizen, and the one decision of how they travel: [`Route::of`].
 //!
 //! Every message a citizen receives (acknowledgment, answer, and any later one) is
-//! built by [`Composer::to_citizen`], which asks [`Route::of`] whether it goes by email
-//! or as an SMS through the office's gateway. An SMS is rendered from the SMS twin of the
-//! email template (`sms_<name>.txt`), made GSM-7, and never cut: a text that does not fit
-//! the configured parts is replaced by its `too_long` template, which says how to get it
-//! in full, or fails to compose.
+//! built by [`Composer::to_citizen`], which asks [`Route::of`] whether it goes by email,
+//! as an SMS through the office's gateway, or on paper (a printable copy to the
+//! administrator, for a citizen registered at the counter with neither). An SMS is
+//! rendered from the SMS twin of the email template (`sms_<name>.txt`), made GSM-7, and
+//! never cut: a text that does not fit the configured parts is replaced by its
+//! `too_long` template, which says how to get it in full, or fails to compose. A paper
+//! copy is rendered from the printable twin (`cetak_<name>.txt`).
 
 use chrono::{DateTime, Utc};
 
@@ -23,6 +25,8 @@ pub struct Citizen<'a> {
     pub email: &'a EmailAddress,
     pub phone: Option<&'a Phone>,
     pub name: Option<&'a str>,
+    /// The postal address the administrator's form gave.
+    pub postal: Option<&'a str>,
 }
 
 /// How a message to the citizen travels.
@@ -35,23 +39,38 @@ pub enum Route {
         to: EmailAddress,
         max_chars: usize,
     },
+    /// A printable copy to the administrators, who hand it over or post it: the citizen
+    /// has no email address and no SMS can reach them.
+    Paper {
+        to: Vec<EmailAddress>,
+    },
 }
 
 impl Route {
     /// The one decision: an SMS complaint is answered by SMS while the gateway is set
-    /// up; everything else goes to the citizen's email address.
+    /// up; otherwise the citizen's email address, else an SMS to their number, else
+    /// paper through the administrators.
     pub fn of(settings: &Settings, citizen: &Citizen<'_>) -> Route {
-        let sms = settings.channels.sms.as_ref();
-        match (citizen.channel, citizen.phone, sms) {
-            (Channel::Sms, Some(phone), Some(sms)) => match sms.address_of(phone) {
-                Some(to) => Route::Sms {
-                    to,
-                    max_chars: sms.max_chars(),
-                },
-                None => Route::Email(citizen.email.clone()),
-            },
-            _ => Route::Email(citizen.email.clone()),
-        }
+        let sms = |phone: Option<&Phone>| {
+            let gateway = settings.channels.sms.as_ref()?;
+            Some(Route::Sms {
+                to: gateway.address_of(phone?)?,
+                max_chars: gateway.max_chars(),
+            })
+        };
+        let by_sms = sms(citizen.phone);
+        // A citizen without email is registered under the gateway address of their
+        // number: that address is their SMS, not an email address.
+        let gateway_address = matches!(&by_sms, Some(Route::Sms { to, .. }) if to == citizen.email);
+        let email = (!citizen.email.is_reserved() && !gateway_address)
+            .then(|| Route::Email(citizen.email.clone()));
+        let preferred = match citizen.channel {
+            Channel::Sms => by_sms.or(email),
+            _ => email.or(by_sms),
+        };
+        preferred.unwrap_or_else(|| Route::Paper {
+            to: settings.roles.admin.clone(),
+        })
     }
 }
 
@@ -89,6 +108,23 @@ impl Composer<'_> {
             Route::Sms { to, max_chars } => {
                 (to, None, self.sms_text(message, *max_chars)?, &[][..])
             }
+            Route::Paper { to } => {
+                let Some(first) = to.first() else {
+                    return Err(ComposeError::Build("roles.admin names nobody".into()));
+                };
+                let context = minijinja::context! {
+                    reporter_address => message.citizen.postal.unwrap_or("-"),
+                    reporter_phone => message.citizen.phone.map(Phone::as_str).unwrap_or("-"),
+                    ..message.context.clone()
+                };
+                let name = format!("cetak_{}", message.template);
+                let rendered = self.templates.render(&name, context)?;
+                (first, None, rendered, message.attachments)
+            }
+        };
+        let bcc = match &route {
+            Route::Paper { to } => to,
+            _ => message.bcc,
         };
         message::build(
             self.settings,
@@ -100,7 +136,7 @@ impl Composer<'_> {
                 to,
                 to_name,
                 cc: &[],
-                bcc: message.bcc,
+                bcc,
                 subject: rendered.subject,
                 body: rendered.body,
                 in_reply_to: message.in_reply_to.clone(),
@@ -148,60 +184,5 @@ impl Composer<'_> {
                 septets(&rendered.body)
             )))
         }
-    }
-}
-
-/// The text of the SMS that explains how to write a complaint by SMS, to `to` (the
-/// gateway address of the sender's number).
-pub struct SmsFormat<'a> {
-    pub to: &'a EmailAddress,
-    pub in_reply_to: Option<String>,
-    /// Stands in for a register number in the Message-ID (there is no complaint).
-    pub number: &'a RegisterNumber,
-}
-
-impl Composer<'_> {
-    /// One SMS explaining the format (`sms_format`): nothing was registered.
-    pub fn sms_format(
-        &self,
-        message: &SmsFormat<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Outgoing, ComposeError> {
-        let Some(sms) = self.settings.channels.sms.as_ref() else {
-            return Err(ComposeError::Build("channels.sms is not set up".into()));
-        };
-        let context = minijinja::context! {
-            keyword => &sms.keyword,
-            office_name => &self.settings.office.name,
-        };
-        let mut rendered = self.templates.render("sms_format", context)?;
-        rendered.body = gsm7(&rendered.body);
-        if septets(&rendered.body) > sms.max_chars() {
-            return Err(ComposeError::Build(format!(
-                "template sms_format makes an SMS of {} characters; channels.sms.max_parts allows {}",
-                septets(&rendered.body),
-                sms.max_chars()
-            )));
-        }
-        message::build(
-            self.settings,
-            Draft {
-                purpose: "format",
-                number: message.number,
-                token: None,
-                addressed: None,
-                to: message.to,
-                to_name: None,
-                cc: &[],
-                bcc: &[],
-                subject: rendered.subject,
-                body: rendered.body,
-                in_reply_to: message.in_reply_to.clone(),
-                references: Vec::new(),
-                auto_submitted: Some("auto-replied"),
-                attachments: &[],
-                now,
-            },
-        )
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::RegisterNumber;
 /// `security`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
-    "format",
+    "format", "daftar",
 ];
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications

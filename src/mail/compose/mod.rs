@@ -4,17 +4,19 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::domain::{Channel, EmailAddress, Phone, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 mod citizen;
 mod message;
 mod message_id;
+mod unregistered;
 
-pub use citizen::{Citizen, Route, SmsFormat, ToCitizen};
+pub use citizen::{Citizen, Route, ToCitizen};
 use message::Draft;
 pub use message::{Addressed, OutAttachment, Outgoing, Splice, expand};
 pub use message_id::{PURPOSES, is_own_message_id, new_message_id, token_of};
+pub use unregistered::{SmsFormat, Unregistered};
 
 /// What notifications need to know about a complaint.
 #[derive(Debug, Clone)]
@@ -26,6 +28,9 @@ pub struct Brief {
     pub reporter_email: EmailAddress,
     pub channel: Channel,
     pub reporter_phone: Option<Phone>,
+    /// The postal address the administrator's form gave.
+    pub reporter_address: Option<String>,
+    pub reporter_nik: Option<Nik>,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     /// The text of the citizen's first message.
@@ -46,6 +51,7 @@ impl Brief {
             email: &self.reporter_email,
             phone: self.reporter_phone.as_ref(),
             name: self.reporter_name.as_deref(),
+            postal: self.reporter_address.as_deref(),
         }
     }
 

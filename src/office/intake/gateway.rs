@@ -70,7 +70,7 @@ pub fn number_in(prefix: &str, text: &str) -> Option<RegisterNumber> {
 /// keyword stripped) and a subject that names no number.
 pub fn as_recorded(inbound: &Inbound, text: &SmsText) -> Inbound {
     let mut recorded = inbound.clone();
-    let preview: String = text.text.chars().take(60).collect();
+    let preview = crate::mail::sanitize::one_line(&text.text, 60);
     recorded.subject = format!("SMS 1708: {preview}");
     recorded.body_text = text.text.clone();
     recorded

@@ -4,8 +4,10 @@
 //! knows (its thread, earlier copies, recent acknowledgments), it returns a [`Plan`].
 //! [`record`] carries the plan out inside the caller's [`Batch`].
 
+pub mod form;
 pub mod gateway;
 mod recording;
+mod registration;
 
 use chrono::{DateTime, Utc};
 
@@ -15,6 +17,7 @@ use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
 use crate::store::{Batch, ComplaintRef, Destination, Receipt};
+use form::FormReading;
 use gateway::Arrival;
 use recording::Recording;
 
@@ -58,6 +61,12 @@ pub enum Plan {
     NewComplaint {
         acknowledge: Acknowledgment,
     },
+    /// The administrator's form (`DAFTAR …`) from an address of `roles.admin`; acted on
+    /// only when `verified` (one From, and DKIM/SPF when configured).
+    AdminForm {
+        reading: FormReading,
+        verified: bool,
+    },
     /// Not a complaint by its channel's rules (an SMS without the keyword or text):
     /// recorded, answered with the format (rate-limited as acknowledgments are), nothing
     /// registered.
@@ -98,6 +107,9 @@ pub struct Known {
     pub named: Option<i64>,
     /// An SMS that is no complaint if it is not a follow-up (no keyword, or no text).
     pub sms_declined: bool,
+    /// A new message from the administrator that starts with `DAFTAR`, and whether its
+    /// sender passed the check.
+    pub form: Option<(FormReading, bool)>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -116,6 +128,10 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
             note,
             thread: known.thread,
         },
+        Classification::Person if known.form.is_some() => {
+            let (reading, verified) = known.form.unwrap_or((FormReading::NotAForm, false));
+            Plan::AdminForm { reading, verified }
+        }
         Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
             Plan::StaffReply {
                 referenced: known.referenced,
@@ -263,6 +279,7 @@ pub fn record(
         Plan::ThirdParty(thread) => recording.in_thread(batch, thread, true)?,
         Plan::NewComplaint { acknowledge } => recording.new_complaint(batch, acknowledge)?,
         Plan::Declined { answer } => recording.declined(batch, answer)?,
+        Plan::AdminForm { reading, verified } => recording.admin_form(batch, reading, *verified)?,
     };
     batch.record_receipt(receipt(source, item), (row, destination), now)?;
     Ok(Recorded {
@@ -332,9 +349,16 @@ fn lookup(
             RegisterNumber::find_in_subject(prefix, &inbound.subject),
         ),
     };
+    let sender = sender.filter(|s| !s.is_reserved());
     let thread_ids = inbound.thread_ids();
     known.referenced = batch.notifications(&thread_ids)?;
     known.thread = batch.complaint_by_message_ids(&thread_ids)?;
+    if *arrival == Arrival::Mail && known.referenced.is_empty() {
+        known.form = form_of(inbound, settings);
+        if known.form.is_some() {
+            return Ok(known);
+        }
+    }
     if let Some(sender) = sender
         && !settings.roles.roles_of(sender).is_empty()
     {
@@ -366,6 +390,27 @@ fn lookup(
             batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;
     }
     Ok(known)
+}
+
+/// The administrator's form in `inbound`, if it is one from an address of
+/// `roles.admin`, and whether the sender passes the check officials' replies pass (one
+/// From; DKIM or SPF when `security.trusted_authserv_id` is set).
+fn form_of(inbound: &Inbound, settings: &Settings) -> Option<(FormReading, bool)> {
+    let sender = inbound.sender()?;
+    if !settings.roles.admin.contains(sender) {
+        return None;
+    }
+    let reading = form::read(&crate::office::procedure::new_text(inbound));
+    if reading == FormReading::NotAForm {
+        return None;
+    }
+    let authenticated = match &settings.security.trusted_authserv_id {
+        Some(id) => {
+            crate::office::security::authenticated(&inbound.authentication_results, id, sender)
+        }
+        None => true,
+    };
+    Some((reading, authenticated && !inbound.ambiguous_from))
 }
 
 #[cfg(test)]

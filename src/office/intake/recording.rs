@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use super::{Acknowledgment, Prepared};
-use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, Nik, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::{Acknowledge, Citizen, SmsFormat};
 use crate::mail::sms::SmsText;
@@ -11,10 +11,19 @@ use crate::office::security::{Referenced, Verdict};
 use crate::office::{Context, flood, procedure};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
+/// A complaint to register: the citizen as the register will know them.
+pub(super) struct Registration<'a> {
+    pub citizen: Citizen<'a>,
+    pub nik: Option<&'a Nik>,
+    /// The administrator who registered it by the form (no flood limit applies).
+    pub by_admin: Option<&'a EmailAddress>,
+}
+
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
 
 /// One message being recorded: what each plan's step needs besides the batch.
+#[derive(Clone, Copy)]
 pub(super) struct Recording<'a> {
     pub item: &'a Prepared,
     /// The message as the register keeps it (an SMS: the text without the keyword).
@@ -28,7 +37,7 @@ pub(super) struct Recording<'a> {
 }
 
 impl Recording<'_> {
-    fn inbound(&self) -> &Inbound {
+    pub(super) fn inbound(&self) -> &Inbound {
         self.inbound
     }
 
@@ -46,7 +55,7 @@ impl Recording<'_> {
             .unwrap_or_else(|| "unknown".into())
     }
 
-    fn record(
+    pub(super) fn record(
         &self,
         batch: &mut Batch<'_>,
         kind: InboundKind,
@@ -189,7 +198,6 @@ impl Recording<'_> {
         batch: &mut Batch<'_>,
         acknowledge: &Acknowledgment,
     ) -> anyhow::Result<Outcome> {
-        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
         let reporter = self
             .reporter()
             .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
@@ -204,9 +212,30 @@ impl Recording<'_> {
             phone: sms.map(|sms| &sms.phone),
             name: match sms {
                 Some(_) => None,
-                None => inbound.from.as_ref().and_then(|p| p.name.as_deref()),
+                None => self.inbound().from.as_ref().and_then(|p| p.name.as_deref()),
             },
+            postal: None,
         };
+        let registration = Registration {
+            citizen,
+            nik: None,
+            by_admin: None,
+        };
+        self.register(batch, &registration, acknowledge)
+    }
+
+    /// Registers a complaint, acknowledges it on the citizen's route, and asks the Kepala
+    /// Dinas for a disposition (held by the flood limit unless the administrator
+    /// registered it).
+    pub(super) fn register(
+        &self,
+        batch: &mut Batch<'_>,
+        registration: &Registration<'_>,
+        acknowledge: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
+        let citizen = registration.citizen;
+        let reporter = citizen.email;
         let received_at = self.item.internal_date.unwrap_or(now);
         let deadline_at =
             received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
@@ -221,6 +250,8 @@ impl Recording<'_> {
             reporter_name: citizen.name,
             reporter_email: reporter,
             reporter_phone: citizen.phone,
+            reporter_nik: registration.nik,
+            reporter_address: citizen.postal,
             subject,
             received_at,
             deadline_at,
@@ -238,8 +269,9 @@ impl Recording<'_> {
             inbound.attachments.len(),
             citizen.channel
         );
+        let actor = registration.by_admin.unwrap_or(reporter);
         batch.add_event(&Event::by(
-            reporter.as_str(),
+            actor.as_str(),
             Some(complaint.id),
             now,
             EventAction::Registered,
@@ -256,8 +288,15 @@ impl Recording<'_> {
         };
         self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
         let evidence = (inbound, self.item.raw_sha256.as_str());
-        let reporter_at = (reporter, received_at);
-        flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
+        match registration.by_admin {
+            None => {
+                let reporter_at = (reporter, received_at);
+                flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
+            }
+            Some(_) => {
+                procedure::request_disposition(batch, self.ctx, complaint.id, evidence, now)?
+            }
+        }
         tracing::info!(number = %complaint.number, reporter = %reporter.masked(), channel = %citizen.channel, "complaint registered");
         Ok((row, Destination::Processed, Some(complaint.number)))
     }
