@@ -55,11 +55,19 @@ impl Brief {
         }
     }
 
-    /// How officials may reach the reporter: the number of an SMS reporter, else the
-    /// address.
+    /// How officials may reach the reporter: `SMS +62…` for a reporter reached through
+    /// the gateway, else the address (or the phone of a citizen without email).
     fn contact(&self) -> String {
-        match (&self.reporter_phone, self.channel) {
-            (Some(phone), Channel::Sms) => format!("SMS {phone}"),
+        let phone = self.reporter_phone.as_ref();
+        match phone {
+            Some(phone)
+                if self.channel == Channel::Sms
+                    || self.reporter_email.local_part() == phone.msisdn() =>
+            {
+                format!("SMS {phone}")
+            }
+            Some(phone) if self.reporter_email.is_reserved() => format!("telepon {phone}"),
+            None if self.reporter_email.is_reserved() => "tanpa email".into(),
             _ => self.reporter_email.to_string(),
         }
     }
