@@ -76,6 +76,9 @@ pub enum Command {
         /// Print JSON (an array; see the README).
         #[arg(long)]
         json: bool,
+        /// Print reporters' NIKs in full (personal data; masked otherwise).
+        #[arg(long)]
+        reveal_nik: bool,
     },
     /// Show one complaint with its messages and audit events.
     Show {
@@ -83,6 +86,10 @@ pub enum Command {
         number: String,
         #[arg(long)]
         json: bool,
+        /// Print the reporter's NIK in full, and any NIK in the messages (personal data;
+        /// masked otherwise).
+        #[arg(long)]
+        reveal_nik: bool,
     },
     /// Validate the configuration and reach the database, IMAP and SMTP.
     Check,
@@ -257,8 +264,13 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             status,
             overdue,
             json,
-        } => list::list(&settings, status.as_deref(), *overdue, *json).await,
-        Command::Show { number, json } => show::show(&settings, number, *json).await,
+            reveal_nik,
+        } => list::list(&settings, status.as_deref(), *overdue, (*json, *reveal_nik)).await,
+        Command::Show {
+            number,
+            json,
+            reveal_nik,
+        } => show::show(&settings, number, (*json, *reveal_nik)).await,
         Command::Check => check::check(&settings).await,
         Command::Backup { path } => backup::backup(&settings, path).await,
         Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,

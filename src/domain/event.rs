@@ -54,6 +54,8 @@ pub enum EventAction {
     Quarantined,
     /// A message that is no complaint by its channel's rules (an SMS without keyword).
     Declined,
+    /// A follow-up brought an identity or supporting documents.
+    RequirementsAdded,
     /// The administrator's form answered without registering (blank, or what is wrong).
     FormAnswered,
     /// An operator put a quarantined message back in the inbox.
@@ -101,6 +103,7 @@ impl EventAction {
             EventAction::Quarantined => "quarantined",
             EventAction::Declined => "declined",
             EventAction::FormAnswered => "form_answered",
+            EventAction::RequirementsAdded => "requirements_added",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {

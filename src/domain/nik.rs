@@ -89,6 +89,49 @@ impl Nik {
     }
 }
 
+/// Runs of exactly 16 digits in `text` (not part of a longer number), with their range.
+fn sixteen_digit_runs(text: &str) -> impl Iterator<Item = (std::ops::Range<usize>, &str)> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            if !bytes[at].is_ascii_digit() {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < bytes.len() && bytes[at].is_ascii_digit() {
+                at += 1;
+            }
+            if at - start == 16 {
+                return Some((start..at, &text[start..at]));
+            }
+        }
+        None
+    })
+}
+
+/// The first valid NIK written in `text` (16 digits in a row).
+pub fn find_in(text: &str) -> Option<Nik> {
+    sixteen_digit_runs(text).find_map(|(_, digits)| Nik::parse(digits).ok())
+}
+
+/// `text` with every valid NIK in it masked (what officials and JSON see of a citizen's
+/// message).
+pub fn mask_in(text: &str) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut from = 0;
+    for (range, digits) in sixteen_digit_runs(text) {
+        if let Ok(nik) = Nik::parse(digits) {
+            masked.push_str(&text[from..range.start]);
+            masked.push_str(&nik.masked());
+            from = range.end;
+        }
+    }
+    masked.push_str(&text[from..]);
+    masked
+}
+
 /// Masked, so that a NIK never reaches a log by accident.
 impl fmt::Debug for Nik {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,6 +148,21 @@ impl fmt::Display for Nik {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn niks_are_found_and_masked_in_text() {
+        let text = "NIK saya 6504015208900003, HP 081254310987, rek 65040152089000031.";
+        assert_eq!(
+            find_in(text).map(|n| n.expose().to_string()).as_deref(),
+            Some("6504015208900003")
+        );
+        assert_eq!(
+            mask_in(text),
+            "NIK saya 6504********0003, HP 081254310987, rek 65040152089000031."
+        );
+        assert_eq!(find_in("9904011208900003 only an invalid one"), None);
+        assert_eq!(mask_in("tanpa nomor"), "tanpa nomor");
+    }
 
     #[test]
     fn a_nik_has_a_province_a_birth_date_and_a_serial() {

@@ -33,6 +33,10 @@ pub struct NewComplaint<'a> {
     /// Only a NIK whose structure is valid.
     pub reporter_nik: Option<&'a Nik>,
     pub reporter_address: Option<&'a str>,
+    /// An identity was given: a valid NIK, or a file named as KTP.
+    pub identity_provided: bool,
+    /// Supporting documents that came with it.
+    pub documents: u32,
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
@@ -77,8 +81,8 @@ impl Batch<'_> {
             .prepare_cached(
                 "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
                                          received_at, deadline_at, created_at, updated_at, reporter_phone,
-                                         reporter_nik, reporter_address, identity_provided)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                         reporter_nik, reporter_address, identity_provided, documents)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )?
             .query_row(
                 params![
@@ -97,11 +101,38 @@ impl Batch<'_> {
                     new.reporter_phone.map(Phone::as_str),
                     new.reporter_nik.map(Nik::expose),
                     new.reporter_address,
-                    new.reporter_nik.is_some(),
+                    new.identity_provided || new.reporter_nik.is_some(),
+                    new.documents,
                 ],
                 |row| row.get(0),
             )?;
         Ok(ComplaintRef { id, number, status })
+    }
+
+    /// What a follow-up brought toward the requirements: an identity (and the NIK, kept
+    /// when none was known) and more supporting documents.
+    pub fn add_requirements(
+        &mut self,
+        complaint_id: i64,
+        (identity, nik): (bool, Option<&Nik>),
+        documents: u32,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "UPDATE complaints SET identity_provided = max(identity_provided, ?),
+                        reporter_nik = coalesce(reporter_nik, ?), documents = documents + ?,
+                        updated_at = ?
+                 WHERE id = ?",
+            )?
+            .execute(params![
+                identity,
+                nik.map(Nik::expose),
+                documents,
+                rfc3339(now),
+                complaint_id
+            ])?;
+        Ok(())
     }
 
     /// The complaint that any of these Message-IDs belongs to (nearest first).
@@ -234,7 +265,8 @@ impl Batch<'_> {
                         AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
                       ORDER BY d.id DESC LIMIT 1),
-                    c.channel, c.reporter_phone, c.reporter_address, c.reporter_nik
+                    c.channel, c.reporter_phone, c.reporter_address, c.reporter_nik,
+                    c.identity_provided, c.documents
              FROM complaints c
              LEFT JOIN messages first ON first.id = (
                  SELECT m.id FROM messages m WHERE m.complaint_id = c.id AND m.direction = 'in'
@@ -261,6 +293,8 @@ impl Batch<'_> {
             reporter_phone: row.get::<_, Option<String>>(12)?.map(Phone::from_stored),
             reporter_address: row.get(13)?,
             reporter_nik: row.get::<_, Option<String>>(14)?.map(Nik::from_stored),
+            identity_provided: row.get(15)?,
+            documents: row.get(16)?,
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
             body_text: row.get::<_, Option<String>>(7)?.unwrap_or_default(),

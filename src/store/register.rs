@@ -18,6 +18,12 @@ pub struct ComplaintSummary {
     pub reporter_email: String,
     /// The reporter's phone number (`+62…`), when known.
     pub reporter_phone: Option<String>,
+    /// The reporter's NIK: masked unless revealed (see [`ComplaintSummary::mask_nik`]).
+    pub reporter_nik: Option<String>,
+    /// An identity was given (a valid NIK, or a file named as KTP).
+    pub identity_provided: bool,
+    /// Supporting documents received.
+    pub documents: i64,
     pub subject: String,
     pub received_at: String,
     pub deadline_at: String,
@@ -107,7 +113,7 @@ const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c
     c.received_at, c.deadline_at,
     (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
     (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id),
-    c.reporter_phone";
+    c.reporter_phone, c.reporter_nik, c.identity_provided, c.documents";
 
 /// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
 fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
@@ -123,7 +129,29 @@ fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
         message_count: row.get(at + 8)?,
         attachment_count: row.get(at + 9)?,
         reporter_phone: row.get(at + 10)?,
+        reporter_nik: row.get(at + 11)?,
+        identity_provided: row.get(at + 12)?,
+        documents: row.get(at + 13)?,
     })
+}
+
+impl ComplaintSummary {
+    /// The NIK masked (personal data, UU 27/2022): what is printed unless asked for.
+    pub fn mask_nik(&mut self) {
+        if let Some(nik) = &self.reporter_nik {
+            self.reporter_nik = Some(crate::domain::nik::mask_in(nik));
+        }
+    }
+}
+
+impl ComplaintDetail {
+    /// Every NIK masked: the reporter's, and any written in a message's text.
+    pub fn mask_nik(&mut self) {
+        self.summary.mask_nik();
+        for message in &mut self.messages {
+            message.body_text = crate::domain::nik::mask_in(&message.body_text);
+        }
+    }
 }
 
 impl Store {

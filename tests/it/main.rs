@@ -17,5 +17,6 @@ mod mailstack;
 mod operations;
 mod procedure;
 mod replies;
+mod requirements;
 mod safeguards;
 mod upgrade;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, nik};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 mod citizen;
@@ -31,6 +31,9 @@ pub struct Brief {
     /// The postal address the administrator's form gave.
     pub reporter_address: Option<String>,
     pub reporter_nik: Option<Nik>,
+    /// The requirements: an identity given, and how many supporting documents.
+    pub identity_provided: bool,
+    pub documents: u32,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     /// The text of the citizen's first message.
@@ -107,6 +110,8 @@ pub struct Acknowledge<'a> {
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
+    /// The requirements so far: an identity given, and how many supporting documents.
+    pub requirements: (bool, u32),
 }
 
 pub struct Composer<'a> {
@@ -136,6 +141,8 @@ impl<'a> Composer<'a> {
             received => templates::tanggal(ack.received_at, zone),
             deadline => templates::tanggal(ack.deadline_at, zone),
             answer_within_hours => self.settings.sla.answer_within_hours,
+            identity_provided => ack.requirements.0,
+            documents => ack.requirements.1,
         };
         let mut references: Vec<String> = ack.parent_references.to_vec();
         if let Some(parent) = ack.parent_message_id
@@ -160,7 +167,8 @@ impl<'a> Composer<'a> {
     }
 
     /// The common template variables describing a complaint. The reporter's address is
-    /// shown only when `show_address` (confidentiality: officials see the name).
+    /// shown only when `show_address` (confidentiality: officials see the name), and a
+    /// NIK in full only then too (UU 27/2022: officials see it masked).
     fn brief_context(&self, brief: &Brief, show_address: bool) -> minijinja::Value {
         let zone = self.settings.office.timezone;
         let name = brief
@@ -190,7 +198,14 @@ impl<'a> Composer<'a> {
             reporter_name => brief.reporter_name.as_deref().unwrap_or("Bapak/Ibu"),
             received => templates::tanggal(brief.received_at, zone),
             deadline => templates::tanggal(brief.deadline_at, zone),
-            body => &brief.body_text,
+            body => if show_address { brief.body_text.clone() } else { nik::mask_in(&brief.body_text) },
+            nik => match (&brief.reporter_nik, show_address) {
+                (None, _) => "-".to_string(),
+                (Some(nik), true) => nik.expose().to_string(),
+                (Some(nik), false) => nik.masked(),
+            },
+            identity_provided => brief.identity_provided,
+            documents => brief.documents,
             division => brief.division.as_deref().unwrap_or("-"),
             instruction => brief.instruction.as_deref().unwrap_or(""),
             divisions => divisions,

@@ -8,6 +8,7 @@ pub mod form;
 pub mod gateway;
 mod recording;
 mod registration;
+pub mod requirements;
 
 use chrono::{DateTime, Utc};
 

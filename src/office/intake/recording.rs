@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use super::requirements::{self, Requirements};
 use super::{Acknowledgment, Prepared};
-use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, Nik, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::{Acknowledge, Citizen, SmsFormat};
 use crate::mail::sms::SmsText;
@@ -14,7 +15,8 @@ use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint
 /// A complaint to register: the citizen as the register will know them.
 pub(super) struct Registration<'a> {
     pub citizen: Citizen<'a>,
-    pub nik: Option<&'a Nik>,
+    /// What the complaint brings toward the requirements (identity, documents).
+    pub requirements: Requirements,
     /// The administrator who registered it by the form (no flood limit applies).
     pub by_admin: Option<&'a EmailAddress>,
 }
@@ -187,6 +189,9 @@ impl Recording<'_> {
             action,
             detail,
         ))?;
+        if !third_party {
+            self.complete_requirements(batch, thread.id)?;
+        }
         let message = (self.inbound(), self.item.raw_sha256.as_str());
         procedure::forward_follow_up(batch, self.ctx, thread.id, author, message, self.now)?;
         tracing::info!(number = %thread.number, kind = kind.as_str(), "recorded in the thread");
@@ -216,12 +221,47 @@ impl Recording<'_> {
             },
             postal: None,
         };
+        let inbound = self.inbound();
         let registration = Registration {
             citizen,
-            nik: None,
+            requirements: requirements::of(inbound, &inbound.body_text),
             by_admin: None,
         };
         self.register(batch, &registration, acknowledge)
+    }
+
+    /// What the reporter's follow-up brings toward the requirements (an identity, more
+    /// documents) is added to the complaint.
+    fn complete_requirements(
+        &self,
+        batch: &mut Batch<'_>,
+        complaint_id: i64,
+    ) -> anyhow::Result<()> {
+        let text = procedure::new_text(self.inbound());
+        let found = requirements::of(self.inbound(), &text);
+        if !found.identity() && found.documents == 0 {
+            return Ok(());
+        }
+        let identity = (found.identity(), found.nik.as_ref());
+        batch.add_requirements(complaint_id, identity, found.documents, self.now)?;
+        let detail = format!(
+            "message {}: identity {}; {} more document(s)",
+            self.key,
+            if found.identity() {
+                "given"
+            } else {
+                "not given"
+            },
+            found.documents
+        );
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(complaint_id),
+            self.now,
+            EventAction::RequirementsAdded,
+            detail,
+        ))?;
+        Ok(())
     }
 
     /// Registers a complaint, acknowledges it on the citizen's route, and asks the Kepala
@@ -250,8 +290,10 @@ impl Recording<'_> {
             reporter_name: citizen.name,
             reporter_email: reporter,
             reporter_phone: citizen.phone,
-            reporter_nik: registration.nik,
+            reporter_nik: registration.requirements.nik.as_ref(),
             reporter_address: citizen.postal,
+            identity_provided: registration.requirements.identity(),
+            documents: registration.requirements.documents,
             subject,
             received_at,
             deadline_at,
@@ -285,6 +327,10 @@ impl Recording<'_> {
             subject: &inbound.subject,
             received_at,
             deadline_at,
+            requirements: (
+                registration.requirements.identity(),
+                registration.requirements.documents,
+            ),
         };
         self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
         let evidence = (inbound, self.item.raw_sha256.as_str());

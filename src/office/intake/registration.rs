@@ -8,6 +8,7 @@ use chrono::Datelike;
 use super::Acknowledgment;
 use super::form::{BLANK, Form, FormReading};
 use super::recording::{Outcome, Recording, Registration};
+use super::requirements::{self, Requirements};
 use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
 use crate::mail::compose::{Citizen, Route, Unregistered};
@@ -72,7 +73,10 @@ impl Recording<'_> {
         };
         let registration = Registration {
             citizen,
-            nik: form.nik.as_ref(),
+            requirements: Requirements {
+                nik: form.nik.clone(),
+                ..requirements::of(self.inbound(), "")
+            },
             by_admin: Some(admin),
         };
         let recorded = as_recorded(self.inbound(), form);
