@@ -156,6 +156,31 @@ pub struct SlaSettings {
     pub answer_within_hours: u32,
     /// Hours before the deadline at which the current holder is reminded.
     pub reminders_hours: Vec<u32>,
+    /// The deadline, in hours from receipt, for each priority the Kepala Dinas may give
+    /// (each at most [`MAX_PRIORITY_HOURS`]).
+    pub priority_hours: PriorityHours,
+}
+
+/// The service standard's ceiling: 3 x 24 hours from receipt, whatever the priority.
+pub const MAX_PRIORITY_HOURS: u32 = 72;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorityHours {
+    pub sangat_segera: u32,
+    pub segera: u32,
+    pub biasa: u32,
+}
+
+impl PriorityHours {
+    pub fn of(&self, priority: crate::domain::Priority) -> u32 {
+        use crate::domain::Priority;
+        let hours = match priority {
+            Priority::SangatSegera => self.sangat_segera,
+            Priority::Segera => self.segera,
+            Priority::Biasa => self.biasa,
+        };
+        hours.min(MAX_PRIORITY_HOURS)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -381,6 +406,26 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         let no_sender =
             load(&format!("{MINIMAL}[channels.sms]\nkeyword = \"LAPOR\"\n")).unwrap_err();
         assert_eq!(no_sender.key, "channels.sms.gateway_from", "{no_sender}");
+    }
+
+    #[test]
+    fn priorities_never_go_beyond_72_hours() {
+        let s = load(MINIMAL).expect("valid");
+        let hours = s.sla.priority_hours;
+        assert_eq!(
+            (hours.sangat_segera, hours.segera, hours.biasa),
+            (24, 48, 72)
+        );
+        let s = load(&format!("{MINIMAL}[sla.priority_hours]\nsegera = 36\n")).expect("valid");
+        assert_eq!(s.sla.priority_hours.of(crate::domain::Priority::Segera), 36);
+        for (extra, key) in [
+            ("biasa = 96", "sla.priority_hours.biasa"),
+            ("segera = 0", "sla.priority_hours.segera"),
+            ("penting = 10", "sla.priority_hours.penting"),
+        ] {
+            let error = load(&format!("{MINIMAL}[sla.priority_hours]\n{extra}\n")).unwrap_err();
+            assert_eq!(error.key, key, "{error}");
+        }
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub(super) struct RawOffice {
 pub(super) struct RawSla {
     pub(super) answer_within_hours: Option<u32>,
     pub(super) reminders_hours: Option<Hours>,
+    pub(super) priority_hours: std::collections::BTreeMap<String, u32>,
 }
 
 /// A list of hours, or a comma-separated string (how the environment gives lists).

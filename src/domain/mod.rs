@@ -7,7 +7,7 @@ pub mod nik;
 
 pub use channel::{Channel, Phone};
 pub use event::{Actor, DeliveryOutcome, Event, EventAction};
-pub use lifecycle::{Decision, Referenced, Role, Stage, State};
+pub use lifecycle::{Decision, Priority, Referenced, Role, Stage, State};
 pub use nik::{Nik, NikProblem};
 
 use std::fmt;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Context;
 use super::procedure::{Notification, complaint_files, files_of, notify};
-use crate::domain::{Decision, EmailAddress, Event, EventAction, Role, Stage, State};
+use crate::domain::{Decision, EmailAddress, Event, EventAction, Priority, Role, Stage, State};
 use crate::mail::compose::{Brief, OutAttachment};
 use crate::mail::{Inbound, parse::sha256_hex};
 use crate::office::workflow::Transition;
@@ -67,7 +67,13 @@ pub(crate) fn advance(
         Transition::Disposed {
             division,
             instruction,
-        } => advance.disposed(batch, division, &instruction)?,
+            priority,
+        } => {
+            if let Some(priority) = priority {
+                advance.prioritised(batch, priority)?;
+            }
+            advance.disposed(batch, division, &instruction)?
+        }
         Transition::Drafted { text } => advance.drafted(batch, &text)?,
         Transition::Approved { text } => advance.approved(batch, &text)?,
         Transition::Rejected { note } => advance.rejected(batch, &note)?,
@@ -86,6 +92,20 @@ impl Advance<'_> {
     ) -> anyhow::Result<()> {
         let (id, by) = (self.step.complaint_id, self.step.by.as_str());
         Ok(batch.add_event(&Event::by(by, Some(id), self.step.now, action, detail))?)
+    }
+
+    /// The priority sets the deadline: `sla.priority_hours` from receipt, never later
+    /// than 72 hours; reminders and the overdue notice follow it.
+    fn prioritised(&self, batch: &mut Batch<'_>, priority: Priority) -> anyhow::Result<()> {
+        let hours = self.ctx.settings.sla.priority_hours.of(priority);
+        let deadline_at = self.brief.received_at + chrono::Duration::hours(i64::from(hours));
+        batch.set_priority(self.step.complaint_id, priority, deadline_at, self.step.now)?;
+        let detail = format!(
+            "{}: deadline {} hours from receipt",
+            priority.as_str(),
+            hours
+        );
+        self.event(batch, EventAction::Prioritised, detail)
     }
 
     /// The division named by the Kepala Dinas gets the task, with the citizen's files.

@@ -9,7 +9,7 @@
 //! ```
 
 pub use crate::domain::lifecycle::{Stage, State};
-use crate::domain::{Role, Status};
+use crate::domain::{Priority, Role, Status};
 
 /// What a verified reply asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,7 @@ pub enum Command {
     Disposition {
         division: String,
         instruction: String,
+        priority: Option<Priority>,
     },
     Draft {
         text: String,
@@ -83,10 +84,14 @@ pub fn read(
                 .map(|(key, _)| *key)
                 .collect();
             match matches.as_slice() {
-                [division] => Ok(Command::Disposition {
-                    division: division.to_string(),
-                    instruction: rest.to_string(),
-                }),
+                [division] => {
+                    let (priority, instruction) = Priority::strip(rest);
+                    Ok(Command::Disposition {
+                        division: division.to_string(),
+                        instruction: instruction.to_string(),
+                        priority,
+                    })
+                }
                 _ => Err(Misread::UnknownDivision {
                     said: first.to_string(),
                 }),
@@ -190,10 +195,11 @@ fn is_inner(text: &str, at: usize) -> bool {
 /// What an accepted command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// → ask the division for a draft.
+    /// → ask the division for a draft (by the priority's deadline, when given).
     Disposed {
         division: String,
         instruction: String,
+        priority: Option<Priority>,
     },
     /// → ask the Kasubbag to approve it.
     Drafted {
@@ -229,6 +235,7 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
             Command::Disposition {
                 division,
                 instruction,
+                priority,
             },
         ) => {
             next.status = Status::MenungguJawaban;
@@ -237,6 +244,7 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
             Transition::Disposed {
                 division,
                 instruction,
+                priority,
             }
         }
         (Status::MenungguJawaban, Command::Draft { text }) => {
@@ -294,22 +302,26 @@ mod tests {
             read("aptika - mohon ditindaklanjuti"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "mohon ditindaklanjuti".into()
+                instruction: "mohon ditindaklanjuti".into(),
+                priority: None,
             })
         );
         assert_eq!(
             read("Aptika."),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: String::new()
+                instruction: String::new(),
+                priority: None,
             })
         );
         assert_eq!(
             read("kabid.aptika@kaltaraprov.go.id: segera"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "segera".into()
-            })
+                instruction: String::new(),
+                priority: Some(Priority::Segera),
+            }),
+            "a priority, not an instruction"
         );
         assert_eq!(
             read("humas tolong"),
@@ -322,7 +334,8 @@ mod tests {
             read("**sekretariat** - koordinasikan"),
             Ok(Command::Disposition {
                 division: "sekretariat".into(),
-                instruction: "koordinasikan".into()
+                instruction: "koordinasikan".into(),
+                priority: None,
             }),
             "bold from an HTML reply"
         );
@@ -330,7 +343,8 @@ mod tests {
             read("aptika – mohon dicek"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "mohon dicek".into()
+                instruction: "mohon dicek".into(),
+                priority: None,
             }),
             "Outlook's AutoCorrect dash"
         );
@@ -421,6 +435,7 @@ mod tests {
             Command::Disposition {
                 division: "aptika".into(),
                 instruction: "cek".into(),
+                priority: None,
             },
         )
         .expect("dispose");
@@ -506,7 +521,8 @@ mod tests {
                 &state(Status::MenungguJawaban),
                 Command::Disposition {
                     division: "a".into(),
-                    instruction: String::new()
+                    instruction: String::new(),
+                    priority: None,
                 }
             )
             .is_err()

@@ -11,7 +11,7 @@ use super::db::Access;
 use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, Status};
-use crate::domain::{Decision, Referenced, State};
+use crate::domain::{Decision, Priority, Referenced, State};
 use crate::mail::compose::Brief;
 
 /// A complaint as threading sees it.
@@ -129,6 +129,27 @@ impl Batch<'_> {
                 identity,
                 nik.map(Nik::expose),
                 documents,
+                rfc3339(now),
+                complaint_id
+            ])?;
+        Ok(())
+    }
+
+    /// The priority the Kepala Dinas gave, and the deadline it sets.
+    pub fn set_priority(
+        &mut self,
+        complaint_id: i64,
+        priority: Priority,
+        deadline_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.connection
+            .prepare_cached(
+                "UPDATE complaints SET priority = ?, deadline_at = ?, updated_at = ? WHERE id = ?",
+            )?
+            .execute(params![
+                priority.as_str(),
+                rfc3339(deadline_at),
                 rfc3339(now),
                 complaint_id
             ])?;

@@ -24,6 +24,8 @@ pub struct ComplaintSummary {
     pub identity_provided: bool,
     /// Supporting documents received.
     pub documents: i64,
+    /// The Kepala Dinas's priority (`sangat_segera`, `segera`, `biasa`), once given.
+    pub priority: Option<String>,
     pub subject: String,
     pub received_at: String,
     pub deadline_at: String,
@@ -113,7 +115,7 @@ const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c
     c.received_at, c.deadline_at,
     (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
     (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id),
-    c.reporter_phone, c.reporter_nik, c.identity_provided, c.documents";
+    c.reporter_phone, c.reporter_nik, c.identity_provided, c.documents, c.priority";
 
 /// Reads [`SUMMARY_COLUMNS`] starting at column `at`.
 fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
@@ -132,6 +134,7 @@ fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
         reporter_nik: row.get(at + 11)?,
         identity_provided: row.get(at + 12)?,
         documents: row.get(at + 13)?,
+        priority: row.get(at + 14)?,
     })
 }
 

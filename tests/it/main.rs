@@ -15,6 +15,7 @@ mod hostile;
 mod ingest;
 mod mailstack;
 mod operations;
+mod priority;
 mod procedure;
 mod replies;
 mod requirements;
