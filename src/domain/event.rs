@@ -54,6 +54,8 @@ pub enum EventAction {
     Quarantined,
     /// A message that is no complaint by its channel's rules (an SMS without keyword).
     Declined,
+    /// The holder asked the citizen a question (`TANYA`).
+    Asked,
     /// The Kepala Dinas gave a priority with the disposition: a new deadline.
     Prioritised,
     /// A follow-up brought an identity or supporting documents.
@@ -107,6 +109,7 @@ impl EventAction {
             EventAction::FormAnswered => "form_answered",
             EventAction::RequirementsAdded => "requirements_added",
             EventAction::Prioritised => "priority",
+            EventAction::Asked => "question",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {

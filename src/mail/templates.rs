@@ -86,6 +86,19 @@ const BUILT_IN: &[(&str, &str)] = &[
         "cetak_jawaban",
         include_str!("../../templates/cetak_jawaban.txt"),
     ),
+    ("pertanyaan", include_str!("../../templates/pertanyaan.txt")),
+    (
+        "sms_pertanyaan",
+        include_str!("../../templates/sms_pertanyaan.txt"),
+    ),
+    (
+        "sms_pertanyaan_panjang",
+        include_str!("../../templates/sms_pertanyaan_panjang.txt"),
+    ),
+    (
+        "cetak_pertanyaan",
+        include_str!("../../templates/cetak_pertanyaan.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -258,6 +271,16 @@ mod tests {
         let mut built_in: Vec<String> = Templates::names().map(str::to_string).collect();
         built_in.sort();
         assert_eq!(files, built_in);
+    }
+
+    #[test]
+    fn every_message_to_the_citizen_has_an_sms_and_a_printable_twin() {
+        let names: Vec<&str> = Templates::names().collect();
+        for name in ["acknowledgment", "jawaban", "pertanyaan"] {
+            for twin in [format!("sms_{name}"), format!("cetak_{name}")] {
+                assert!(names.contains(&twin.as_str()), "{twin}");
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Context;
 use super::procedure::{Notification, complaint_files, files_of, notify};
 use crate::domain::{Decision, EmailAddress, Event, EventAction, Priority, Role, Stage, State};
-use crate::mail::compose::{Brief, OutAttachment};
+use crate::mail::compose::{Brief, OutAttachment, ToCitizen, reply_subject};
 use crate::mail::{Inbound, parse::sha256_hex};
 use crate::office::workflow::Transition;
 use crate::store::{Batch, Reply};
@@ -78,6 +78,7 @@ pub(crate) fn advance(
         Transition::Approved { text } => advance.approved(batch, &text)?,
         Transition::Rejected { note } => advance.rejected(batch, &note)?,
         Transition::Closed { reason } => advance.event(batch, EventAction::Closed, reason)?,
+        Transition::Asked { question } => advance.asked(batch, &question)?,
     }
     tracing::info!(number = %advance.brief.number, status = %next.status, "complaint advanced");
     Ok(())
@@ -92,6 +93,38 @@ impl Advance<'_> {
     ) -> anyhow::Result<()> {
         let (id, by) = (self.step.complaint_id, self.step.by.as_str());
         Ok(batch.add_event(&Event::by(by, Some(id), self.step.now, action, detail))?)
+    }
+
+    /// The holder's question goes to the citizen on their route (email, SMS, paper), in
+    /// their thread; the citizen's reply is a follow-up, forwarded to the holder.
+    fn asked(&self, batch: &mut Batch<'_>, question: &str) -> anyhow::Result<()> {
+        let (id, step, brief) = (self.step.complaint_id, self.step, &self.brief);
+        let message = ToCitizen {
+            purpose: "tanya",
+            template: "pertanyaan",
+            too_long: Some("pertanyaan_panjang"),
+            number: &brief.number,
+            citizen: brief.citizen(),
+            context: minijinja::context! {
+                question => question,
+                number => brief.number.as_str(),
+                reply_subject => reply_subject(&brief.subject, &brief.number),
+                reporter_name => brief.reporter_name.as_deref().unwrap_or("Bapak/Ibu"),
+                office_name => &self.ctx.settings.office.name,
+            },
+            in_reply_to: brief.thread.last().cloned(),
+            references: brief.thread.clone(),
+            bcc: &[],
+            attachments: &[],
+            auto_submitted: None,
+        };
+        let outgoing = self.ctx.composer().to_citizen(&message, step.now)?;
+        batch.enqueue(Some(id), &outgoing, step.now)?;
+        self.event(
+            batch,
+            EventAction::Asked,
+            format!("message {}", outgoing.message_id),
+        )
     }
 
     /// The priority sets the deadline: `sla.priority_hours` from receipt, never later

@@ -31,6 +31,10 @@ pub enum Command {
     Close {
         reason: String,
     },
+    /// The holder asks the citizen a question (`TANYA <pertanyaan>`).
+    Ask {
+        question: String,
+    },
 }
 
 /// Why a reply from the right person could not be read as a command.
@@ -59,6 +63,16 @@ pub fn read(
         return Err(Misread::Empty);
     }
     let (first, rest) = first_word(text);
+    if first.eq_ignore_ascii_case("tanya") && *role != Role::Admin {
+        return match rest.trim() {
+            "" => Err(Misread::NoKeyword {
+                expected: "TANYA <pertanyaan untuk pelapor>",
+            }),
+            question => Ok(Command::Ask {
+                question: question.to_string(),
+            }),
+        };
+    }
     match (role, stage) {
         (Role::Admin, _) => {
             if first.eq_ignore_ascii_case("tutup") {
@@ -216,6 +230,11 @@ pub enum Transition {
     Closed {
         reason: String,
     },
+    /// → send the question to the citizen; their reply reaches the holder as a
+    /// follow-up. The status does not change.
+    Asked {
+        question: String,
+    },
 }
 
 /// Why a command cannot apply to the complaint as it is.
@@ -225,6 +244,7 @@ pub struct Refusal(pub &'static str);
 pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Refusal> {
     let mut next = state.clone();
     let transition = match (state.status, command) {
+        (status, Command::Ask { question }) if status.is_open() => Transition::Asked { question },
         (status, Command::Close { reason }) if status.is_open() => {
             next.status = Status::Ditutup;
             next.draft = None;

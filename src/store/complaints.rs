@@ -283,7 +283,7 @@ impl Batch<'_> {
                     -- notifications).
                     (SELECT json_group_array(m.message_id ORDER BY m.id) FROM messages m
                       WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
-                        AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab')),
+                        AND m.kind IN ('complaint', 'follow_up', 'ack', 'jawab', 'tanya')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
                       ORDER BY d.id DESC LIMIT 1),
                     c.channel, c.reporter_phone, c.reporter_address, c.reporter_nik,

@@ -12,7 +12,7 @@ use crate::domain::RegisterNumber;
 /// `security`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
-    "format", "daftar",
+    "format", "daftar", "tanya",
 ];
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications
