@@ -62,7 +62,8 @@ pub struct Roles {
     pub admin: Vec<EmailAddress>,
     pub kepala_dinas: Vec<EmailAddress>,
     pub kasubbag_umum: Vec<EmailAddress>,
-    /// Divisions that can receive a disposition, by the key officials type (`aptika`).
+    /// Divisions that can receive a disposition, by the key officials type (`aptika`);
+    /// `roles.sekretaris`, when set, is the division `sekretaris`.
     pub bidang: std::collections::BTreeMap<String, Vec<EmailAddress>>,
 }
 
@@ -426,6 +427,25 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
             let error = load(&format!("{MINIMAL}[sla.priority_hours]\n{extra}\n")).unwrap_err();
             assert_eq!(error.key, key, "{error}");
         }
+    }
+
+    #[test]
+    fn the_sekretaris_receives_dispositions_as_a_division() {
+        let text = MINIMAL.replace(
+            "[roles.bidang]",
+            "sekretaris = \"sekretaris@kaltaraprov.go.id\"\n[roles.bidang]",
+        );
+        let s = load(&text).expect("valid");
+        let sekretaris = EmailAddress::parse("sekretaris@kaltaraprov.go.id").expect("valid");
+        assert_eq!(
+            s.roles.roles_of(&sekretaris),
+            vec![Role::Bidang("sekretaris".into())]
+        );
+        let twice = text.replace(
+            "[roles.bidang]",
+            "[roles.bidang]\nsekretaris = \"sek2@kaltaraprov.go.id\"",
+        );
+        assert_eq!(load(&twice).unwrap_err().key, "roles.sekretaris");
     }
 
     #[test]

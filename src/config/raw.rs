@@ -107,6 +107,7 @@ pub(super) struct RawRoles {
     pub(super) admin: Option<Addresses>,
     pub(super) kepala_dinas: Option<Addresses>,
     pub(super) kasubbag_umum: Option<Addresses>,
+    pub(super) sekretaris: Option<Addresses>,
     pub(super) bidang: std::collections::BTreeMap<String, Addresses>,
 }
 

@@ -19,6 +19,9 @@ use super::{
 };
 use crate::domain::EmailAddress;
 
+/// The division key under which `roles.sekretaris` receives dispositions.
+const SEKRETARIS: &str = "sekretaris";
+
 /// What a role's setting must hold.
 const ROLE: &str = "the address of this role, or a list";
 
@@ -86,6 +89,18 @@ impl Validator {
                 return Err(self.error(&name, "a division key must be lower-case letters, digits or _ (it is what officials type)"));
             }
             bidang.insert(key.clone(), self.addresses(&name, Some(addresses), ROLE)?);
+        }
+        // The Sekretaris prepares answers as a division head does (the procedure's
+        // "Sekretaris/Kabid"): the Kepala Dinas names them `sekretaris`.
+        if let Some(sekretaris) = &raw.sekretaris {
+            let addresses = self.addresses("roles.sekretaris", Some(sekretaris), ROLE)?;
+            if bidang.contains_key(SEKRETARIS) {
+                return Err(self.error(
+                    "roles.sekretaris",
+                    "roles.bidang.sekretaris is set too: give the Sekretaris in one of them",
+                ));
+            }
+            bidang.insert(SEKRETARIS.to_string(), addresses);
         }
         if bidang.is_empty() {
             return Err(self.error(
