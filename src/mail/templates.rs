@@ -99,6 +99,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "cetak_pertanyaan",
         include_str!("../../templates/cetak_pertanyaan.txt"),
     ),
+    (
+        "tembusan_disposisi",
+        include_str!("../../templates/tembusan_disposisi.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]

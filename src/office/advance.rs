@@ -66,13 +66,14 @@ pub(crate) fn advance(
     match transition {
         Transition::Disposed {
             division,
+            copies,
             instruction,
             priority,
         } => {
             if let Some(priority) = priority {
                 advance.prioritised(batch, priority)?;
             }
-            advance.disposed(batch, division, &instruction)?
+            advance.disposed(batch, (division, &copies), &instruction)?
         }
         Transition::Drafted { text } => advance.drafted(batch, &text)?,
         Transition::Approved { text } => advance.approved(batch, &text)?,
@@ -141,22 +142,46 @@ impl Advance<'_> {
         self.event(batch, EventAction::Prioritised, detail)
     }
 
-    /// The division named by the Kepala Dinas gets the task, with the citizen's files.
+    /// The division named first by the Kepala Dinas gets the task, with the citizen's
+    /// files; the other units named get a copy for information.
     fn disposed(
         &self,
         batch: &mut Batch<'_>,
-        division: String,
+        (division, copies): (String, &[String]),
         instruction: &str,
     ) -> anyhow::Result<()> {
         let (id, step) = (self.step.complaint_id, self.step);
-        batch.record_disposition(id, &step.reply(), &division, instruction)?;
+        batch.record_disposition(id, &step.reply(), (&division, copies), instruction)?;
+        let units = std::iter::once(division.as_str())
+            .chain(copies.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(", ");
         self.event(
             batch,
             EventAction::Disposition,
-            format!("{division}: {instruction}"),
+            format!("{units}: {instruction}"),
         )?;
         // Read again: the brief now carries the disposition's instruction.
         let brief = batch.brief(id)?;
+        for copy in copies {
+            let extra = minijinja::context! { lead => &division, unit => copy };
+            for address in self
+                .ctx
+                .settings
+                .roles
+                .addresses(&Role::Bidang(copy.clone()))
+            {
+                let composer = self.ctx.composer();
+                let outgoing = composer.info(
+                    "tembusan_disposisi",
+                    &brief,
+                    address,
+                    extra.clone(),
+                    step.now,
+                )?;
+                batch.enqueue(Some(id), &outgoing, step.now)?;
+            }
+        }
         let (files, raw_sha256) = complaint_files(batch, id)?;
         let attachments = OutAttachment::kept_in(&files, &raw_sha256);
         let notification = Notification {

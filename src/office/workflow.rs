@@ -15,7 +15,10 @@ use crate::domain::{Priority, Role, Status};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Disposition {
+        /// The unit that prepares the answer.
         division: String,
+        /// Further units named, which get a copy for information.
+        copies: Vec<String>,
         instruction: String,
         priority: Option<Priority>,
     },
@@ -86,30 +89,19 @@ pub fn read(
             }
         }
         (Role::KepalaDinas, Stage::Disposisi) => {
-            let first_lower = first.to_ascii_lowercase();
-            let matches: Vec<&str> = divisions
-                .iter()
-                .filter(|(key, addresses)| {
-                    *key == first_lower
-                        || addresses
-                            .iter()
-                            .any(|a| a.eq_ignore_ascii_case(&first_lower))
-                })
-                .map(|(key, _)| *key)
-                .collect();
-            match matches.as_slice() {
-                [division] => {
-                    let (priority, instruction) = Priority::strip(rest);
-                    Ok(Command::Disposition {
-                        division: division.to_string(),
-                        instruction: instruction.to_string(),
-                        priority,
-                    })
-                }
-                _ => Err(Misread::UnknownDivision {
+            let Some((mut units, rest)) = units(text, divisions) else {
+                return Err(Misread::UnknownDivision {
                     said: first.to_string(),
-                }),
-            }
+                });
+            };
+            let division = units.remove(0);
+            let (priority, instruction) = Priority::strip(rest);
+            Ok(Command::Disposition {
+                division,
+                copies: units,
+                instruction: instruction.to_string(),
+                priority,
+            })
         }
         (Role::Bidang(_), Stage::Jawaban(_)) => Ok(Command::Draft {
             text: text.to_string(),
@@ -119,6 +111,63 @@ pub fn read(
             expected: "balasan sesuai tahap pengaduan",
         }),
     }
+}
+
+/// The configured division a word names: its key or one of its addresses (any case),
+/// when exactly one matches.
+fn division_of(word: &str, divisions: &[(&str, Vec<&str>)]) -> Option<String> {
+    let word = word.to_ascii_lowercase();
+    let matches: Vec<&str> = divisions
+        .iter()
+        .filter(|(key, addresses)| {
+            *key == word || addresses.iter().any(|a| a.eq_ignore_ascii_case(&word))
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    match matches.as_slice() {
+        [division] => Some(division.to_string()),
+        _ => None,
+    }
+}
+
+/// The units a disposition opens with (`aptika`, `aptika, sekretariat`, `aptika dan
+/// sekretariat`, `aptika + sekretariat`; the lead first) and the text after them; `None`
+/// when the first word names no unit.
+fn units<'t>(text: &'t str, divisions: &[(&str, Vec<&str>)]) -> Option<(Vec<String>, &'t str)> {
+    let mut units: Vec<String> = Vec::new();
+    let mut current = text;
+    loop {
+        let (word, rest) = first_word(current);
+        let Some(unit) = division_of(word, divisions) else {
+            break;
+        };
+        if !units.contains(&unit) {
+            units.push(unit);
+        }
+        // Another unit follows only a list separator: `,`, `+`, `&` or `dan`.
+        let separator = &text[offset(text, word) + word.len()..offset(text, rest)];
+        let (next, after) = first_word(rest);
+        current = if separator.contains(',') {
+            rest
+        } else if let Some(after_sign) = rest.strip_prefix(['+', '&']) {
+            after_sign.trim_start()
+        } else if next.eq_ignore_ascii_case("dan")
+            && division_of(first_word(after).0, divisions).is_some()
+        {
+            after
+        } else {
+            current = rest;
+            break;
+        };
+    }
+    (!units.is_empty()).then_some((units, current))
+}
+
+/// Where `part` (a slice of `text`) starts in `text`.
+fn offset(text: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len())
 }
 
 /// What the Kasubbag's reply may say; the approval request repeats it.
@@ -209,9 +258,11 @@ fn is_inner(text: &str, at: usize) -> bool {
 /// What an accepted command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// → ask the division for a draft (by the priority's deadline, when given).
+    /// → ask the division for a draft (by the priority's deadline, when given); send
+    /// the other units named a copy.
     Disposed {
         division: String,
+        copies: Vec<String>,
         instruction: String,
         priority: Option<Priority>,
     },
@@ -254,6 +305,7 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
             Status::MenungguDisposisi,
             Command::Disposition {
                 division,
+                copies,
                 instruction,
                 priority,
             },
@@ -263,6 +315,7 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
             next.round = 1;
             Transition::Disposed {
                 division,
+                copies,
                 instruction,
                 priority,
             }
@@ -322,6 +375,7 @@ mod tests {
             read("aptika - mohon ditindaklanjuti"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: "mohon ditindaklanjuti".into(),
                 priority: None,
             })
@@ -330,6 +384,7 @@ mod tests {
             read("Aptika."),
             Ok(Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: String::new(),
                 priority: None,
             })
@@ -338,6 +393,7 @@ mod tests {
             read("kabid.aptika@kaltaraprov.go.id: segera"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: String::new(),
                 priority: Some(Priority::Segera),
             }),
@@ -354,6 +410,7 @@ mod tests {
             read("**sekretariat** - koordinasikan"),
             Ok(Command::Disposition {
                 division: "sekretariat".into(),
+                copies: Vec::new(),
                 instruction: "koordinasikan".into(),
                 priority: None,
             }),
@@ -363,11 +420,52 @@ mod tests {
             read("aptika – mohon dicek"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: "mohon dicek".into(),
                 priority: None,
             }),
             "Outlook's AutoCorrect dash"
         );
+    }
+
+    #[test]
+    fn a_disposition_may_name_several_units_the_lead_first() {
+        let read = |text| read(&Role::KepalaDinas, &Stage::Disposisi, text, &divisions());
+        let disposition = |division: &str, copies: &[&str], instruction: &str, priority| {
+            Ok(Command::Disposition {
+                division: division.into(),
+                copies: copies.iter().map(|c| c.to_string()).collect(),
+                instruction: instruction.into(),
+                priority,
+            })
+        };
+        assert_eq!(
+            read("aptika, sekretariat segera - koordinasikan"),
+            disposition(
+                "aptika",
+                &["sekretariat"],
+                "koordinasikan",
+                Some(Priority::Segera)
+            )
+        );
+        assert_eq!(
+            read("Sekretariat dan aptika: cek bersama"),
+            disposition("sekretariat", &["aptika"], "cek bersama", None)
+        );
+        assert_eq!(
+            read("aptika + sekretaris@kaltaraprov.go.id"),
+            disposition("aptika", &["sekretariat"], "", None)
+        );
+        assert_eq!(
+            read("aptika - sekretariat sudah tahu, mohon dicek"),
+            disposition("aptika", &[], "sekretariat sudah tahu, mohon dicek", None),
+            "after a dash, words are the instruction"
+        );
+        assert_eq!(
+            read("aptika, mohon dicek dan aptika lagi"),
+            disposition("aptika", &[], "mohon dicek dan aptika lagi", None)
+        );
+        assert_eq!(read("aptika, aptika"), disposition("aptika", &[], "", None));
     }
 
     #[test]
@@ -454,6 +552,7 @@ mod tests {
             &start,
             Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: "cek".into(),
                 priority: None,
             },
@@ -541,6 +640,7 @@ mod tests {
                 &state(Status::MenungguJawaban),
                 Command::Disposition {
                     division: "a".into(),
+                    copies: Vec::new(),
                     instruction: String::new(),
                     priority: None,
                 }

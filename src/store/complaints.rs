@@ -341,7 +341,7 @@ impl Batch<'_> {
         &mut self,
         complaint_id: i64,
         reply: &Reply<'_>,
-        division: &str,
+        (division, copies): (&str, &[String]),
         instruction: &str,
     ) -> Result<()> {
         let Reply {
@@ -349,9 +349,12 @@ impl Batch<'_> {
             message_row,
             at: now,
         } = *reply;
+        let copies = serde_json::to_string(copies)
+            .map_err(|e| StoreError::Decode(format!("the disposition's copies: {e}")))?;
         self.connection()
             .prepare_cached(
-                "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row, copies_json)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 complaint_id,
@@ -359,7 +362,8 @@ impl Batch<'_> {
                 by.as_str(),
                 division,
                 instruction,
-                message_row
+                message_row,
+                copies
             ])?;
         Ok(())
     }

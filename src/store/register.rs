@@ -51,7 +51,10 @@ pub struct ComplaintDetail {
 pub struct DispositionView {
     pub at: String,
     pub by: String,
+    /// The unit that prepares the answer.
     pub division: String,
+    /// Every unit named, the lead (`division`) first; the others got a copy.
+    pub units: Vec<String>,
     pub instruction: String,
 }
 
@@ -207,13 +210,17 @@ fn detail(connection: &Connection, number: &str) -> rusqlite::Result<Option<Comp
     };
     let disposition = connection
         .prepare_cached(
-            "SELECT at, by_email, division, instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT at, by_email, division, instruction, copies_json FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
         )?
         .query_row([id], |r| {
+            let division: String = r.get(2)?;
+            let copies: Vec<String> =
+                serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default();
             Ok(DispositionView {
                 at: r.get(0)?,
                 by: r.get(1)?,
-                division: r.get(2)?,
+                units: std::iter::once(division.clone()).chain(copies).collect(),
+                division,
                 instruction: r.get(3)?,
             })
         })

@@ -10,6 +10,7 @@ use crate::support::office::{OFFICE, Office, reply};
 const CITIZEN: &str = "yusuf@example.net";
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
+const SEKRETARIS: &str = "sekretaris@kaltaraprov.go.id";
 
 fn complaint() -> Vec<u8> {
     format!(
@@ -25,7 +26,7 @@ fn time(value: &serde_json::Value) -> DateTime<Utc> {
 }
 
 #[tokio::test]
-async fn a_priority_disposition_shortens_the_deadline() {
+async fn a_priority_disposition_to_two_units_shortens_the_deadline() {
     let mut office = Office::start().await;
     office.deliver_and_run(CITIZEN, &complaint()).await;
     let number = "ADU-2026-00001";
@@ -41,7 +42,7 @@ async fn a_priority_disposition_shortens_the_deadline() {
     let disposition = reply(
         KADIS,
         &to_kadis,
-        "aptika sangat segera - amankan lokasi",
+        "aptika, sekretariat sangat segera - amankan lokasi",
         "kadis-1",
     );
     office.deliver_and_run(KADIS, &disposition).await;
@@ -53,6 +54,18 @@ async fn a_priority_disposition_shortens_the_deadline() {
         chrono::Duration::hours(24)
     );
     assert_eq!(after["disposition"]["instruction"], "amankan lokasi");
+    assert_eq!(
+        after["disposition"]["units"],
+        serde_json::json!(["aptika", "sekretariat"]),
+        "the lead first"
+    );
+    first_about(&office, KABID, number, "amankan lokasi").await;
+    let copy = first_about(&office, SEKRETARIS, "Tembusan disposisi", "amankan lokasi").await;
+    assert!(
+        pengaduan::mail::parse(&copy)
+            .body_text
+            .contains("kepada aptika")
+    );
 
     let later = received + chrono::Duration::hours(25);
     office.set_env("PENGADUAN_NOW", &later.to_rfc3339());
