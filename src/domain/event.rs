@@ -56,6 +56,8 @@ pub enum EventAction {
     Declined,
     /// The holder asked the citizen a question (`TANYA`).
     Asked,
+    /// The division handed a misrouted task back to the Kepala Dinas.
+    HandedBack,
     /// The Kepala Dinas gave a priority with the disposition: a new deadline.
     Prioritised,
     /// A follow-up brought an identity or supporting documents.
@@ -110,6 +112,7 @@ impl EventAction {
             EventAction::RequirementsAdded => "requirements_added",
             EventAction::Prioritised => "priority",
             EventAction::Asked => "question",
+            EventAction::HandedBack => "handed_back",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::Recorded(kind) => return format!("{}_recorded", kind.as_str()),
             EventAction::Delivery { purpose, outcome } => {

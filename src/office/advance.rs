@@ -80,6 +80,16 @@ pub(crate) fn advance(
         Transition::Rejected { note } => advance.rejected(batch, &note)?,
         Transition::Closed { reason } => advance.event(batch, EventAction::Closed, reason)?,
         Transition::Asked { question } => advance.asked(batch, &question)?,
+        Transition::HandedBack { division, reason } => {
+            advance.event(
+                batch,
+                EventAction::HandedBack,
+                format!("{division}: {reason}"),
+            )?;
+            let extra = minijinja::context! { handed_back_by => division, reason => reason };
+            let complaint = (step.complaint_id, extra);
+            super::procedure::request_disposition_again(batch, ctx, complaint, step.now)?;
+        }
     }
     tracing::info!(number = %advance.brief.number, status = %next.status, "complaint advanced");
     Ok(())

@@ -38,6 +38,11 @@ pub enum Command {
     Ask {
         question: String,
     },
+    /// The division hands a misrouted task back to the Kepala Dinas
+    /// (`KEMBALIKAN: <alasan>`).
+    HandBack {
+        reason: String,
+    },
 }
 
 /// Why a reply from the right person could not be read as a command.
@@ -103,14 +108,35 @@ pub fn read(
                 priority,
             })
         }
-        (Role::Bidang(_), Stage::Jawaban(_)) => Ok(Command::Draft {
-            text: text.to_string(),
-        }),
+        (Role::Bidang(_), Stage::Jawaban(_)) => match hand_back_reason(text) {
+            Some("") => Err(Misread::NoKeyword {
+                expected: "KEMBALIKAN: <alasan>",
+            }),
+            Some(reason) => Ok(Command::HandBack {
+                reason: reason.to_string(),
+            }),
+            None => Ok(Command::Draft {
+                text: text.to_string(),
+            }),
+        },
         (Role::KasubbagUmum, Stage::Persetujuan(_)) => decision(text, first, rest),
         _ => Err(Misread::NoKeyword {
             expected: "balasan sesuai tahap pengaduan",
         }),
     }
+}
+
+/// The reason after `KEMBALIKAN:` (or `KEMBALIKAN -`, any case) when the reply opens
+/// with it; a draft that merely starts with the word ("Kembalikan dana …") is a draft.
+fn hand_back_reason(text: &str) -> Option<&str> {
+    let text = text.trim_start_matches(['*', '"', '\'']);
+    let head = text.get(..10)?;
+    if !head.eq_ignore_ascii_case("kembalikan") {
+        return None;
+    }
+    let rest = text[10..].trim_start_matches(['*', ' ', '\t']);
+    let rest = rest.strip_prefix([':', '-', '\u{2013}'])?;
+    Some(rest.trim())
 }
 
 /// The configured division a word names: its key or one of its addresses (any case),
@@ -286,6 +312,11 @@ pub enum Transition {
     Asked {
         question: String,
     },
+    /// → ask the Kepala Dinas for a new disposition, with the division's reason.
+    HandedBack {
+        division: String,
+        reason: String,
+    },
 }
 
 /// Why a command cannot apply to the complaint as it is.
@@ -312,12 +343,22 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
         ) => {
             next.status = Status::MenungguJawaban;
             next.division = Some(division.clone());
-            next.round = 1;
+            // A new round each time, so a task handed back earlier is stale.
+            next.round = state.round + 1;
             Transition::Disposed {
                 division,
                 copies,
                 instruction,
                 priority,
+            }
+        }
+        (Status::MenungguJawaban, Command::HandBack { reason }) => {
+            next.status = Status::MenungguDisposisi;
+            next.division = None;
+            next.draft = None;
+            Transition::HandedBack {
+                division: state.division.clone().unwrap_or_default(),
+                reason,
             }
         }
         (Status::MenungguJawaban, Command::Draft { text }) => {
@@ -466,6 +507,64 @@ mod tests {
             disposition("aptika", &[], "mohon dicek dan aptika lagi", None)
         );
         assert_eq!(read("aptika, aptika"), disposition("aptika", &[], "", None));
+    }
+
+    #[test]
+    fn a_division_hands_a_misrouted_task_back() {
+        let read = |text| {
+            read(
+                &Role::Bidang("aptika".into()),
+                &Stage::Jawaban(1),
+                text,
+                &divisions(),
+            )
+        };
+        assert_eq!(
+            read("KEMBALIKAN: ini urusan Dinas PU"),
+            Ok(Command::HandBack {
+                reason: "ini urusan Dinas PU".into()
+            })
+        );
+        assert!(matches!(
+            read("kembalikan -"),
+            Err(Misread::NoKeyword { .. })
+        ));
+        assert_eq!(
+            read("Kembalikan dana warga sudah diproses."),
+            Ok(Command::Draft {
+                text: "Kembalikan dana warga sudah diproses.".into()
+            }),
+            "a draft that starts with the word"
+        );
+        let (next, transition) = apply(
+            &state(Status::MenungguJawaban),
+            Command::HandBack {
+                reason: "salah".into(),
+            },
+        )
+        .expect("handed back");
+        assert_eq!(
+            (next.status, next.division.clone(), next.round),
+            (Status::MenungguDisposisi, None, 1)
+        );
+        assert_eq!(
+            transition,
+            Transition::HandedBack {
+                division: "aptika".into(),
+                reason: "salah".into()
+            }
+        );
+        let (again, _) = apply(
+            &next,
+            Command::Disposition {
+                division: "sekretariat".into(),
+                copies: Vec::new(),
+                instruction: String::new(),
+                priority: None,
+            },
+        )
+        .expect("disposed again");
+        assert_eq!(again.round, 2, "the old task's round is stale");
     }
 
     #[test]

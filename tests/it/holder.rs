@@ -118,3 +118,46 @@ async fn the_holder_asks_the_citizen_and_the_answer_comes_back() {
         "the citizen's answer is a follow-up"
     );
 }
+
+#[tokio::test]
+async fn a_misrouted_task_goes_back_to_the_kepala_dinas() {
+    let office = Office::start().await;
+    office.deliver_and_run(CITIZEN, &complaint()).await;
+    let number = "ADU-2026-00001";
+    let to_kadis = first_about(&office, KADIS, number, "").await;
+    office
+        .deliver_and_run(KADIS, &reply(KADIS, &to_kadis, "aptika", "kadis-1"))
+        .await;
+    let task = first_about(&office, KABID, number, "").await;
+    let back = reply(
+        KABID,
+        &task,
+        "KEMBALIKAN: ini urusan sekretariat",
+        "kabid-1",
+    );
+    office.deliver_and_run(KABID, &back).await;
+    let shown = office.show(number);
+    assert_eq!(shown["status"], "menunggu_disposisi");
+    let again = first_about(&office, KADIS, number, "DIKEMBALIKAN oleh aptika").await;
+    assert!(
+        pengaduan::mail::parse(&again)
+            .body_text
+            .contains("ini urusan sekretariat")
+    );
+
+    office
+        .deliver_and_run(KADIS, &reply(KADIS, &again, "sekretariat", "kadis-2"))
+        .await;
+    first_about(&office, SEKRETARIS, number, "").await;
+    // The old task is stale now: a draft on it changes nothing.
+    let late = reply(KABID, &task, "Draf dari aptika.", "kabid-2");
+    office.deliver_and_run(KABID, &late).await;
+    let shown = office.show(number);
+    assert_eq!(shown["status"], "menunggu_jawaban");
+    assert_eq!(shown["disposition"]["division"], "sekretariat");
+    assert!(
+        shown["drafts"].as_array().is_some_and(Vec::is_empty),
+        "{}",
+        shown["drafts"]
+    );
+}
