@@ -11,6 +11,7 @@ use crate::domain::EmailAddress;
 pub use crate::domain::Role;
 
 mod channels;
+mod priority;
 mod raw;
 mod validate;
 

@@ -13,9 +13,8 @@ use super::raw::{
     RawWorker,
 };
 use super::{
-    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, MAX_PRIORITY_HOURS,
-    OfficeSettings, PriorityHours, Roles, Security, SecuritySettings, Settings, SlaSettings,
-    SmtpSettings, WorkerSettings,
+    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings, Roles,
+    Security, SecuritySettings, Settings, SlaSettings, SmtpSettings, WorkerSettings,
 };
 use crate::domain::EmailAddress;
 
@@ -128,38 +127,6 @@ impl Validator {
             }
         }
         Ok(roles)
-    }
-
-    fn priority_hours(
-        &self,
-        raw: &std::collections::BTreeMap<String, u32>,
-    ) -> Result<PriorityHours, ConfigError> {
-        let mut hours = PriorityHours {
-            sangat_segera: 24,
-            segera: 48,
-            biasa: MAX_PRIORITY_HOURS,
-        };
-        for (key, &value) in raw {
-            let slot = match key.as_str() {
-                "sangat_segera" => &mut hours.sangat_segera,
-                "segera" => &mut hours.segera,
-                "biasa" => &mut hours.biasa,
-                _ => {
-                    return Err(self.error(
-                        &format!("sla.priority_hours.{key}"),
-                        "unknown priority (sangat_segera, segera, biasa)",
-                    ));
-                }
-            };
-            if !(1..=MAX_PRIORITY_HOURS).contains(&value) {
-                return Err(self.error(
-                    &format!("sla.priority_hours.{key}"),
-                    format!("must be 1 to {MAX_PRIORITY_HOURS} hours (3 x 24 hours from receipt at most)"),
-                ));
-            }
-            *slot = value;
-        }
-        Ok(hours)
     }
 
     pub(super) fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {

@@ -11,7 +11,7 @@ use super::db::Access;
 use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, Status};
-use crate::domain::{Decision, Priority, Referenced, State};
+use crate::domain::{Decision, Referenced, State};
 use crate::mail::compose::Brief;
 
 /// A complaint as threading sees it.
@@ -107,53 +107,6 @@ impl Batch<'_> {
                 |row| row.get(0),
             )?;
         Ok(ComplaintRef { id, number, status })
-    }
-
-    /// What a follow-up brought toward the requirements: an identity (and the NIK, kept
-    /// when none was known) and more supporting documents.
-    pub fn add_requirements(
-        &mut self,
-        complaint_id: i64,
-        (identity, nik): (bool, Option<&Nik>),
-        documents: u32,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.connection
-            .prepare_cached(
-                "UPDATE complaints SET identity_provided = max(identity_provided, ?),
-                        reporter_nik = coalesce(reporter_nik, ?), documents = documents + ?,
-                        updated_at = ?
-                 WHERE id = ?",
-            )?
-            .execute(params![
-                identity,
-                nik.map(Nik::expose),
-                documents,
-                rfc3339(now),
-                complaint_id
-            ])?;
-        Ok(())
-    }
-
-    /// The priority the Kepala Dinas gave, and the deadline it sets.
-    pub fn set_priority(
-        &mut self,
-        complaint_id: i64,
-        priority: Priority,
-        deadline_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.connection
-            .prepare_cached(
-                "UPDATE complaints SET priority = ?, deadline_at = ?, updated_at = ? WHERE id = ?",
-            )?
-            .execute(params![
-                priority.as_str(),
-                rfc3339(deadline_at),
-                rfc3339(now),
-                complaint_id
-            ])?;
-        Ok(())
     }
 
     /// The complaint that any of these Message-IDs belongs to (nearest first).

@@ -18,6 +18,7 @@ mod operations;
 mod outbox;
 mod receipts;
 mod register;
+mod standard;
 
 pub use archive::{Archive, Location};
 pub use batch::{Batch, Undone};

@@ -277,3 +277,34 @@ async fn answer_both(office: &Office, long: &str, short: &str) {
     answer(office, "ADU-2026-00001", long).await;
     answer(office, "ADU-2026-00002", short).await;
 }
+
+#[tokio::test]
+async fn with_a_trusted_server_only_authenticated_gateway_mail_is_sms() {
+    let mut office = office_with_gateway().await;
+    office.set_env(
+        "PENGADUAN__SECURITY__TRUSTED_AUTHSERV_ID",
+        "mx.kaltaraprov.go.id",
+    );
+    let unauthenticated = gateway_mail(
+        GATEWAY,
+        Some("+6281254310987"),
+        "SMS 1708",
+        "LAPORKALTARA satu",
+        "auth-1",
+    );
+    office.deliver_and_run(GATEWAY, &unauthenticated).await;
+    let passed = [
+        b"Authentication-Results: mx.kaltaraprov.go.id; spf=pass smtp.mailfrom=sms-gateway@kaltaraprov.go.id\r\n".as_slice(),
+        &gateway_mail(GATEWAY, Some("+6281311112222"), "SMS 1708", "LAPORKALTARA dua", "auth-2"),
+    ]
+    .concat();
+    office.deliver_and_run(GATEWAY, &passed).await;
+    let list = office.list();
+    assert_eq!(
+        complaint(&list, "ADU-2026-00001")["channel"],
+        "email",
+        "no pass: not an SMS"
+    );
+    assert_eq!(complaint(&list, "ADU-2026-00002")["channel"], "sms");
+    assert!(sms(&office, PHONE_2, 1).await.contains("ADU-2026-00002"));
+}

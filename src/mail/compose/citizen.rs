@@ -186,3 +186,97 @@ impl Composer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(sms: bool) -> Settings {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("Settings.toml");
+        let gateway = "[channels.sms]\ngateway_from = \"sms-gateway@kaltaraprov.go.id\"\n\
+                       reply_to = \"{msisdn}@sms-gateway.kaltaraprov.go.id\"\n";
+        let text = format!(
+            "[imap]\nhost = \"imap.example.net\"\nsecurity = \"tls\"\nusername = \"d@kaltaraprov.go.id\"\npassword = \"pw\"\n\
+             [smtp]\nhost = \"smtp.example.net\"\nsecurity = \"tls\"\nfrom = \"d@kaltaraprov.go.id\"\n\
+             [office]\nname = \"Diskominfo\"\ndomain = \"kaltaraprov.go.id\"\n\
+             [security]\nsecret = \"0123456789abcdef0123\"\n\
+             [roles]\nadmin = \"admin@kaltaraprov.go.id\"\nkepala_dinas = \"kadis@kaltaraprov.go.id\"\n\
+             kasubbag_umum = \"kasubbag@kaltaraprov.go.id\"\n[roles.bidang]\naptika = \"kabid@kaltaraprov.go.id\"\n{}",
+            if sms { gateway } else { "" }
+        );
+        std::fs::write(&path, text).expect("write");
+        Settings::load(&path).expect("valid")
+    }
+
+    fn citizen<'a>(
+        channel: Channel,
+        email: &'a EmailAddress,
+        phone: Option<&'a Phone>,
+    ) -> Citizen<'a> {
+        Citizen {
+            channel,
+            email,
+            phone,
+            name: None,
+            postal: None,
+        }
+    }
+
+    #[test]
+    fn one_decision_routes_every_message_to_the_citizen() {
+        let email = EmailAddress::parse("warga@example.net").expect("valid");
+        let phone = Phone::parse("081254310987").expect("valid");
+        let gateway =
+            EmailAddress::parse("6281254310987@sms-gateway.kaltaraprov.go.id").expect("valid");
+        let nobody = EmailAddress::none_given();
+        let (with_sms, without) = (settings(true), settings(false));
+        let sms = Route::Sms {
+            to: gateway.clone(),
+            max_chars: 459,
+        };
+        let admins = Route::Paper {
+            to: without.roles.admin.clone(),
+        };
+        for (settings, who, expected) in [
+            (
+                &with_sms,
+                citizen(Channel::Sms, &gateway, Some(&phone)),
+                sms.clone(),
+            ),
+            (
+                &with_sms,
+                citizen(Channel::Email, &email, None),
+                Route::Email(email.clone()),
+            ),
+            (
+                &with_sms,
+                citizen(Channel::Surat, &email, Some(&phone)),
+                Route::Email(email.clone()),
+            ),
+            (
+                &with_sms,
+                citizen(Channel::Telepon, &gateway, Some(&phone)),
+                sms.clone(),
+            ),
+            (
+                &with_sms,
+                citizen(Channel::Langsung, &nobody, Some(&phone)),
+                sms,
+            ),
+            (
+                &without,
+                citizen(Channel::Langsung, &nobody, Some(&phone)),
+                admins.clone(),
+            ),
+            (&without, citizen(Channel::Langsung, &nobody, None), admins),
+            (
+                &without,
+                citizen(Channel::Sms, &gateway, Some(&phone)),
+                Route::Email(gateway.clone()),
+            ),
+        ] {
+            assert_eq!(Route::of(settings, &who), expected, "{who:?}");
+        }
+    }
+}
