@@ -61,6 +61,17 @@ pub fn read(text: &str) -> FormReading {
     if kind.is_none() && rest.iter().all(|l| l.is_empty()) {
         return FormReading::Blank;
     }
+    let known_kind = matches!(kind.as_deref(), Some("surat" | "langsung" | "telepon"));
+    let labelled = rest.iter().any(|line| {
+        line.split_once(':').is_some_and(|(label, _)| {
+            let label = label.trim().to_ascii_lowercase();
+            label == "isi" || LABELS.contains(&label.as_str())
+        })
+    });
+    // "Daftar penerima bansos …" from an administrator writing as a citizen is no form.
+    if !known_kind && !labelled {
+        return FormReading::NotAForm;
+    }
     let mut problems = Vec::new();
     let channel = match kind.as_deref() {
         Some("surat") => Some(Channel::Surat),
@@ -237,5 +248,10 @@ mod tests {
         };
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(read(BLANK) != FormReading::NotAForm);
+        assert_eq!(
+            read("Daftar penerima bansos di RT 03 tidak sesuai."),
+            FormReading::NotAForm,
+            "an ordinary sentence that starts with the word"
+        );
     }
 }
