@@ -12,7 +12,7 @@ pub async fn list(
     settings: &Settings,
     status: Option<&str>,
     overdue: bool,
-    json: bool,
+    (json, reveal_nik): (bool, bool),
 ) -> anyhow::Result<ExitCode> {
     let status = match status {
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -29,7 +29,10 @@ pub async fn list(
     } else {
         None
     };
-    let complaints = store.complaints(status, overdue_at).await?;
+    let mut complaints = store.complaints(status, overdue_at).await?;
+    if !reveal_nik {
+        complaints.iter_mut().for_each(|c| c.mask_nik());
+    }
     if json {
         print_json(&complaints)?;
     } else if complaints.is_empty() {

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
+use super::requirements::{self, Requirements};
 use super::{Acknowledgment, Asked, Prepared};
-use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
-use crate::mail::compose::Acknowledge;
+use crate::mail::compose::{Acknowledge, Citizen, SmsFormat};
+use crate::mail::sms::SmsText;
 use crate::office::security::{Referenced, Verdict};
 use crate::office::survey::Rating;
 use crate::office::{Context, citizen, flood, procedure, returned};
@@ -13,30 +15,70 @@ use crate::store::{
     Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint, NewRating,
 };
 
+/// A complaint to register: the citizen as the register will know them.
+pub(super) struct Registration<'a> {
+    pub citizen: Citizen<'a>,
+    /// What the complaint brings toward the requirements (identity, documents).
+    pub requirements: Requirements,
+    /// The administrator who registered it by the form (no flood limit applies).
+    pub by_admin: Option<&'a EmailAddress>,
+}
+
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
 
 /// One message being recorded: what each plan's step needs besides the batch.
+#[derive(Clone, Copy)]
 pub(super) struct Recording<'a> {
     pub item: &'a Prepared,
+    /// The message as the register keeps it (an SMS: the text without the keyword).
+    pub inbound: &'a Inbound,
+    /// Who the message speaks for when it is not its From: the gateway address of an
+    /// SMS's number, and the SMS.
+    pub citizen: Option<(&'a EmailAddress, Option<&'a SmsText>)>,
     pub ctx: &'a Context,
     pub key: &'a str,
     pub now: DateTime<Utc>,
 }
 
 impl Recording<'_> {
-    fn inbound(&self) -> &Inbound {
-        &self.item.inbound
+    pub(super) fn inbound(&self) -> &Inbound {
+        self.inbound
+    }
+
+    /// The citizen's address in the register: an SMS's gateway address, else the From.
+    fn reporter(&self) -> Option<&EmailAddress> {
+        match self.citizen {
+            Some((address, _)) => Some(address),
+            None => self.inbound().sender(),
+        }
+    }
+
+    /// Whoever sent the message, as a citizen to answer: the number of an SMS (through
+    /// the gateway), else the From.
+    fn asker(&self) -> Option<Citizen<'_>> {
+        let email = self.reporter()?;
+        let sms = self.citizen.and_then(|(_, sms)| sms);
+        Some(Citizen {
+            channel: if sms.is_some() {
+                Channel::Sms
+            } else {
+                Channel::Email
+            },
+            email,
+            phone: sms.map(|sms| &sms.phone),
+            name: None,
+            postal: None,
+        })
     }
 
     fn sender(&self) -> String {
-        self.inbound()
-            .sender()
+        self.reporter()
             .map(|a| a.as_str().to_string())
             .unwrap_or_else(|| "unknown".into())
     }
 
-    fn record(
+    pub(super) fn record(
         &self,
         batch: &mut Batch<'_>,
         kind: InboundKind,
@@ -147,7 +189,7 @@ impl Recording<'_> {
         thread: &ComplaintRef,
         third_party: bool,
     ) -> anyhow::Result<Outcome> {
-        let (kind, action, author) = match (third_party, self.inbound().sender()) {
+        let (kind, action, author) = match (third_party, self.reporter()) {
             (true, Some(sender)) => (
                 InboundKind::ThirdParty,
                 EventAction::ThirdPartyMessage,
@@ -168,6 +210,9 @@ impl Recording<'_> {
             action,
             detail,
         ))?;
+        if !third_party {
+            self.complete_requirements(batch, thread.id)?;
+        }
         let message = (self.inbound(), self.item.raw_sha256.as_str());
         procedure::forward_follow_up(batch, self.ctx, thread.id, author, message, self.now)?;
         tracing::info!(number = %thread.number, kind = kind.as_str(), "recorded in the thread");
@@ -179,14 +224,82 @@ impl Recording<'_> {
         batch: &mut Batch<'_>,
         acknowledge: &Acknowledgment,
     ) -> anyhow::Result<Outcome> {
-        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
-        let reporter = inbound
-            .sender()
+        let reporter = self
+            .reporter()
             .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
+        let sms = self.citizen.and_then(|(_, sms)| sms);
+        let citizen = Citizen {
+            channel: if sms.is_some() {
+                Channel::Sms
+            } else {
+                Channel::Email
+            },
+            email: reporter,
+            phone: sms.map(|sms| &sms.phone),
+            name: match sms {
+                Some(_) => None,
+                None => self.inbound().from.as_ref().and_then(|p| p.name.as_deref()),
+            },
+            postal: None,
+        };
+        let inbound = self.inbound();
+        let registration = Registration {
+            citizen,
+            requirements: requirements::of(inbound, &inbound.body_text),
+            by_admin: None,
+        };
+        self.register(batch, &registration, acknowledge)
+    }
+
+    /// What the reporter's follow-up brings toward the requirements (an identity, more
+    /// documents) is added to the complaint.
+    fn complete_requirements(
+        &self,
+        batch: &mut Batch<'_>,
+        complaint_id: i64,
+    ) -> anyhow::Result<()> {
+        let text = procedure::new_text(self.inbound());
+        let found = requirements::of(self.inbound(), &text);
+        if !found.identity() && found.documents == 0 {
+            return Ok(());
+        }
+        let identity = (found.identity(), found.nik.as_ref());
+        batch.add_requirements(complaint_id, identity, found.documents, self.now)?;
+        let detail = format!(
+            "message {}: identity {}; {} more document(s)",
+            self.key,
+            if found.identity() {
+                "given"
+            } else {
+                "not given"
+            },
+            found.documents
+        );
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(complaint_id),
+            self.now,
+            EventAction::RequirementsAdded,
+            detail,
+        ))?;
+        Ok(())
+    }
+
+    /// Registers a complaint, acknowledges it on the citizen's route, and asks the Kepala
+    /// Dinas for a disposition (held by the flood limit unless the administrator
+    /// registered it).
+    pub(super) fn register(
+        &self,
+        batch: &mut Batch<'_>,
+        registration: &Registration<'_>,
+        acknowledge: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
+        let citizen = registration.citizen;
+        let reporter = citizen.email;
         let received_at = self.item.internal_date.unwrap_or(now);
         let deadline_at =
             received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
-        let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
         let subject = match inbound.subject.as_str() {
             "" => "(tanpa subjek)",
             subject => subject,
@@ -194,9 +307,14 @@ impl Recording<'_> {
         let complaint = batch.register_complaint(&NewComplaint {
             prefix: &settings.office.number_prefix,
             year: received_at.with_timezone(&settings.office.timezone).year(),
-            channel: "email",
-            reporter_name,
+            channel: citizen.channel,
+            reporter_name: citizen.name,
             reporter_email: reporter,
+            reporter_phone: citizen.phone,
+            reporter_nik: registration.requirements.nik.as_ref(),
+            reporter_address: citizen.postal,
+            identity_provided: registration.requirements.identity(),
+            documents: registration.requirements.documents,
             subject,
             received_at,
             deadline_at,
@@ -209,12 +327,14 @@ impl Recording<'_> {
             (None, None),
         )?;
         let detail = format!(
-            "message {}; {} attachment(s)",
+            "message {}; {} attachment(s); channel {}",
             self.key,
-            inbound.attachments.len()
+            inbound.attachments.len(),
+            citizen.channel
         );
+        let actor = registration.by_admin.unwrap_or(reporter);
         batch.add_event(&Event::by(
-            reporter.as_str(),
+            actor.as_str(),
             Some(complaint.id),
             now,
             EventAction::Registered,
@@ -222,20 +342,75 @@ impl Recording<'_> {
         ))?;
         let ack = Acknowledge {
             number: &complaint.number,
-            reporter_name,
-            reporter_email: reporter,
+            citizen,
             parent_message_id: inbound.message_id.as_deref(),
             parent_references: &inbound.references,
             subject: &inbound.subject,
             received_at,
             deadline_at,
+            requirements: (
+                registration.requirements.identity(),
+                registration.requirements.documents,
+            ),
         };
         self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
         let evidence = (inbound, self.item.raw_sha256.as_str());
-        let reporter_at = (reporter, received_at);
-        flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
-        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
+        match registration.by_admin {
+            None => {
+                let reporter_at = (reporter, received_at);
+                flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
+            }
+            Some(_) => {
+                procedure::request_disposition(batch, self.ctx, complaint.id, evidence, now)?
+            }
+        }
+        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), channel = %citizen.channel, "complaint registered");
         Ok((row, Destination::Processed, Some(complaint.number)))
+    }
+
+    /// Not a complaint by its channel's rules: recorded, answered with the format unless
+    /// the sender had enough automatic answers today, nothing registered.
+    pub(super) fn declined(
+        &self,
+        batch: &mut Batch<'_>,
+        answer: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let now = self.now;
+        let row = self.record(
+            batch,
+            InboundKind::Declined,
+            None,
+            (None, Some("sms format")),
+        )?;
+        let to = self
+            .reporter()
+            .ok_or_else(|| anyhow::anyhow!("a declined message without sender"))?;
+        let detail = match answer {
+            Acknowledgment::Send => {
+                let settings = &self.ctx.settings;
+                let year = now.with_timezone(&settings.office.timezone).year();
+                // No complaint: the Message-ID names number 0 of the year.
+                let number = RegisterNumber::new(&settings.office.number_prefix, year, 0);
+                let message = SmsFormat {
+                    to,
+                    in_reply_to: self.inbound().message_id.clone(),
+                    number: &number,
+                };
+                let outgoing = self.ctx.composer().sms_format(&message, now)?;
+                citizen::queue(batch, None, &outgoing, now)?;
+                format!(
+                    "message {}: not a complaint by SMS; format explained",
+                    self.key
+                )
+            }
+            Acknowledgment::Suppressed { recent, limit } => format!(
+                "message {}: not a complaint by SMS; {recent} automatic answers in 24 hours (limit {limit}), not answered",
+                self.key
+            ),
+        };
+        batch.add_event(&Event::worker(None, now, EventAction::Declined, detail))?;
+        tracing::info!("declined: not a complaint by its channel's rules");
+        Ok((row, Destination::Processed, None))
     }
 
     fn acknowledge(
@@ -316,6 +491,9 @@ impl Recording<'_> {
                     citizen::answer_status(batch, self.ctx, about, self.inbound(), self.now)?
                 }
                 None => {
+                    let Some(asker) = self.asker() else {
+                        return Ok((row, Destination::Processed, None));
+                    };
                     let number = asked
                         .about
                         .as_ref()
@@ -324,7 +502,8 @@ impl Recording<'_> {
                     let prefix = &self.ctx.settings.office.number_prefix;
                     let number =
                         number.unwrap_or_else(|| RegisterNumber::new(prefix, self.now.year(), 0));
-                    citizen::answer_stranger(batch, self.ctx, &number, self.inbound(), self.now)?;
+                    let to = (&number, asker);
+                    citizen::answer_stranger(batch, self.ctx, to, self.inbound(), self.now)?;
                 }
             },
         }
