@@ -10,11 +10,11 @@ use crate::support::office::{OFFICE, Office, header, nth, reply};
 const KADIS: &str = "kadis@kaltaraprov.go.id";
 const KABID: &str = "kabid.aptika@kaltaraprov.go.id";
 const KASUBBAG: &str = "kasubbag@kaltaraprov.go.id";
-const GATEWAY: &str = "sms-gateway@kaltaraprov.go.id";
+pub(crate) const GATEWAY: &str = "sms-gateway@kaltaraprov.go.id";
 /// The phone of `fixtures/ingest/21-sms-gateway.eml`, as the gateway addresses it.
-const PHONE_1: &str = "6281254310987@sms-gateway.kaltaraprov.go.id";
+pub(crate) const PHONE_1: &str = "6281254310987@sms-gateway.kaltaraprov.go.id";
 const PHONE_2: &str = "6281311112222@sms-gateway.kaltaraprov.go.id";
-const PHONE_3: &str = "6285200001111@sms-gateway.kaltaraprov.go.id";
+pub(crate) const PHONE_3: &str = "6285200001111@sms-gateway.kaltaraprov.go.id";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// An office whose SMS gateway is configured.
@@ -34,7 +34,13 @@ pub(crate) async fn office_with_gateway() -> Office {
 }
 
 /// The gateway's email for one SMS; `number` goes in `X-SMS-Sender` when given.
-fn gateway_mail(from: &str, number: Option<&str>, subject: &str, text: &str, id: &str) -> Vec<u8> {
+pub(crate) fn gateway_mail(
+    from: &str,
+    number: Option<&str>,
+    subject: &str,
+    text: &str,
+    id: &str,
+) -> Vec<u8> {
     let header = number.map_or(String::new(), |n| format!("X-SMS-Sender: {n}\r\n"));
     format!(
         "From: SMS Gateway 1708 <{from}>\r\nTo: {OFFICE}\r\nSubject: {subject}\r\n\

@@ -27,4 +27,5 @@ mod replies;
 mod requirements;
 mod safeguards;
 mod scanning;
+mod sms_citizen;
 mod upgrade;

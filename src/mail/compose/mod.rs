@@ -18,7 +18,7 @@ use message::Draft;
 pub use message::{Addressed, OutAttachment, Outgoing, Splice, expand};
 pub use message_id::{PURPOSES, is_own_message_id, new_message_id, token_of};
 pub use report::{InlineImage, ReportFile, ReportMail};
-pub use unregistered::{SmsFormat, Unregistered};
+pub use unregistered::Unregistered;
 
 /// What notifications need to know about a complaint.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use super::requirements::{self, Requirements};
 use super::{Acknowledgment, Asked, Prepared};
 use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
-use crate::mail::compose::{Acknowledge, Citizen, SmsFormat};
+use crate::mail::compose::{Acknowledge, Citizen, ToCitizen};
 use crate::mail::sms::SmsText;
 use crate::office::security::{Referenced, Verdict};
 use crate::office::survey::Rating;
@@ -382,8 +382,8 @@ impl Recording<'_> {
             None,
             (None, Some("sms format")),
         )?;
-        let to = self
-            .reporter()
+        let asker = self
+            .asker()
             .ok_or_else(|| anyhow::anyhow!("a declined message without sender"))?;
         let detail = match answer {
             Acknowledgment::Send => {
@@ -391,12 +391,22 @@ impl Recording<'_> {
                 let year = now.with_timezone(&settings.office.timezone).year();
                 // No complaint: the Message-ID names number 0 of the year.
                 let number = RegisterNumber::new(&settings.office.number_prefix, year, 0);
-                let message = SmsFormat {
-                    to,
-                    in_reply_to: self.inbound().message_id.clone(),
+                let in_reply_to = self.inbound().message_id.clone();
+                // By the one route: an SMS's sender is answered by SMS (`sms_format`).
+                let message = ToCitizen {
+                    purpose: "format",
+                    template: "format",
+                    too_long: None,
                     number: &number,
+                    citizen: asker,
+                    context: minijinja::context! { office_name => &settings.office.name },
+                    references: in_reply_to.iter().cloned().collect(),
+                    in_reply_to,
+                    bcc: &[],
+                    attachments: &[],
+                    auto_submitted: Some("auto-replied"),
                 };
-                let outgoing = self.ctx.composer().sms_format(&message, now)?;
+                let outgoing = self.ctx.composer().to_citizen(&message, now)?;
                 citizen::queue(batch, None, &outgoing, now)?;
                 format!(
                     "message {}: not a complaint by SMS; format explained",
