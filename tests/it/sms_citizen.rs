@@ -1,8 +1,15 @@
-//! The citizen's side for an SMS reporter, end to end over real servers with the test as
-//! the SMS gateway: the status on request, the reply to another number, and the
-//! satisfaction rating all travel by SMS.
+//! The citizen's side on the other routes, end to end over real servers with the test as
+//! the SMS gateway: for an SMS reporter the status on request, the reply to another
+//! number, the rating and the closure's reason travel by SMS; for a walk-in without
+//! email or SMS, the closure's reason goes on paper through the administrator.
 
-use crate::channels::{GATEWAY, PHONE_1, PHONE_3, answer, gateway_mail, office_with_gateway, sms};
+use crate::channels::{
+    GATEWAY, PHONE_1, PHONE_3, answer, first_about, gateway_mail, office_with_gateway, sms,
+};
+use crate::support::office::{OFFICE, Office, reply};
+
+const ADMIN: &str = "admin@kaltaraprov.go.id";
+const KADIS: &str = "kadis@kaltaraprov.go.id";
 
 #[tokio::test]
 async fn an_sms_reporter_asks_the_status_and_rates_the_answer_by_sms() {
@@ -85,5 +92,61 @@ async fn an_sms_reporter_asks_the_status_and_rates_the_answer_by_sms() {
     assert!(
         thanks.contains("Terima kasih atas penilaian") && thanks.contains("4,00"),
         "{thanks}"
+    );
+}
+
+/// The administrator closes complaint `number` with `TUTUP <reason>`, replying to the
+/// disposition request they got in Cc.
+async fn close(office: &Office, number: &str, reason: &str) {
+    let request = first_about(office, KADIS, number, "").await;
+    let close = reply(ADMIN, &request, &format!("TUTUP {reason}"), "close-1");
+    office.deliver_and_run(ADMIN, &close).await;
+    assert_eq!(office.show(number)["status"], "ditutup");
+}
+
+#[tokio::test]
+async fn a_closure_reaches_an_sms_reporter_by_sms() {
+    let office = office_with_gateway().await;
+    office.submit_fixture("21-sms-gateway.eml").await;
+    office.wait_inbox(1).await;
+    office.run_once();
+    close(&office, "ADU-2026-00001", "sudah diperbaiki dinas PU").await;
+    let told = sms(&office, PHONE_1, 2).await;
+    assert!(
+        told.contains("ADU-2026-00001 telah ditutup") && told.contains("sudah diperbaiki dinas PU"),
+        "{told}"
+    );
+}
+
+#[tokio::test]
+async fn a_closure_reaches_a_walk_in_on_paper_through_the_administrator() {
+    let office = Office::start().await;
+    let walk_in = "DAFTAR langsung\nNama: Ibu Ani\nAlamat: Jl. Agatis 7, Tanjung Selor\n\
+                   Telepon: 081211112222\nIsi: Pohon tumbang.";
+    let form = format!(
+        "From: Admin Pengaduan <{ADMIN}>\r\nTo: {OFFICE}\r\nSubject: Pendaftaran pengaduan\r\n\
+         Message-ID: <walk-in-close@kaltaraprov.go.id>\r\nDate: Mon, 30 Nov 2026 09:00:00 +0800\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{walk_in}\r\n"
+    );
+    office.deliver_and_run(ADMIN, form.as_bytes()).await;
+    close(&office, "ADU-2026-00001", "bukan kewenangan dinas").await;
+    let paper = first_about(
+        &office,
+        ADMIN,
+        "Pemberitahuan penutupan untuk dicetak",
+        "bukan kewenangan dinas",
+    )
+    .await;
+    let text = pengaduan::mail::parse(&paper).body_text;
+    assert!(
+        text.contains("Kepada Yth. Ibu Ani") && text.contains("Jl. Agatis 7"),
+        "{text}"
+    );
+    assert_eq!(
+        office
+            .count("SELECT count(*) FROM outbox WHERE first_recipient LIKE '%.invalid'")
+            .await,
+        0,
+        "nothing is ever sent to the stand-in address"
     );
 }
