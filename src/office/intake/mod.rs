@@ -4,6 +4,7 @@
 //! knows (its thread, earlier copies, recent acknowledgments), it returns a [`Plan`].
 //! [`record`] carries the plan out inside the caller's [`Batch`].
 
+mod answering;
 mod asking;
 pub mod form;
 pub mod gateway;
