@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod report;
 mod scan;
 
 use chrono_tz::Tz;
@@ -15,9 +16,8 @@ use super::raw::{
     RawWorker,
 };
 use super::{
-    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings,
-    ReportSettings, Roles, Security, SecuritySettings, Settings, SlaSettings, SmtpSettings,
-    WorkerSettings,
+    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings, Roles,
+    Security, SecuritySettings, Settings, SlaSettings, SmtpSettings, WorkerSettings,
 };
 use crate::domain::EmailAddress;
 
@@ -77,27 +77,6 @@ impl Validator {
                     .ok_or_else(|| self.error(key, format!("{item:?} is not an email address")))
             })
             .collect()
-    }
-
-    /// `report.recipients`: the listed addresses, or the Kepala Dinas and the admin.
-    fn report(
-        &self,
-        recipients: Option<&Addresses>,
-        roles: &Roles,
-    ) -> Result<ReportSettings, ConfigError> {
-        let mut recipients = match recipients {
-            Some(listed) => {
-                self.addresses("report.recipients", Some(listed), "a list of addresses")?
-            }
-            None => [&roles.kepala_dinas, &roles.admin]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
-        };
-        let mut seen = std::collections::HashSet::new();
-        recipients.retain(|address| seen.insert(address.clone()));
-        Ok(ReportSettings { recipients })
     }
 
     fn roles(&self, raw: &RawRoles, office: &EmailAddress) -> Result<Roles, ConfigError> {
