@@ -347,6 +347,55 @@ mod tests {
                 assert!(names.contains(&twin.as_str()), "{twin}");
             }
         }
+        // The letters of the citizen's side: each by SMS; on paper where a citizen
+        // without email or SMS can be told (not a rating's thanks, nor a stranger).
+        for name in [
+            "status_pengaduan",
+            "status_bukan_pelapor",
+            "ditutup",
+            "masih_diproses",
+            "penilaian_diterima",
+        ] {
+            let twin = format!("sms_{name}");
+            assert!(names.contains(&twin.as_str()), "{twin}");
+        }
+        for name in ["status_pengaduan", "ditutup", "masih_diproses"] {
+            let twin = format!("cetak_{name}");
+            assert!(names.contains(&twin.as_str()), "{twin}");
+        }
+    }
+
+    #[test]
+    fn the_sms_letters_fit_one_default_sms_budget() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let templates = Templates::load(dir.path()).expect("built-in");
+        let context = minijinja::context! {
+            number => "ADU-2026-00042",
+            keyword => "LAPORKALTARA",
+            status => "menunggu_persetujuan",
+            open => true,
+            overdue => true,
+            deadline => "Kamis, 3 Desember 2026 pukul 10.52 WITA",
+            answered => "Kamis, 3 Desember 2026 pukul 10.52 WITA",
+            reason => "pengaduan yang sama sudah dicatat dengan nomor ADU-2026-00041",
+            score => "3,67",
+            replaced => true,
+        };
+        for name in [
+            "sms_status_pengaduan",
+            "sms_status_bukan_pelapor",
+            "sms_ditutup",
+            "sms_masih_diproses",
+            "sms_penilaian_diterima",
+        ] {
+            let body = templates.render(name, &context).expect(name).body;
+            let sms = crate::mail::sms::gsm7(&body);
+            assert!(crate::mail::sms::septets(&sms) <= 3 * 153, "{name}: {sms}");
+            assert!(
+                name == "sms_status_bukan_pelapor" || sms.contains("ADU-2026-00042"),
+                "{name} names the register number: {sms}"
+            );
+        }
     }
 
     #[test]
