@@ -12,6 +12,15 @@ their new text above Gmail's quoted history. Standard library only.
   demo-officials.py answer ADDRESS TAG
       waits for the second message in ADDRESS's INBOX whose subject contains TAG (the first
       is the acknowledgment) and prints its Subject, In-Reply-To and body.
+  demo-officials.py show ADDRESS TAG
+      waits for the first message in ADDRESS's INBOX whose subject contains TAG and prints
+      it (an SMS the gateway would send, the administrator's confirmation).
+  demo-officials.py send SENDER FILE
+      delivers the message in FILE (e.g. the SMS gateway's email) to the office, from
+      SENDER, and waits until it is in the office INBOX.
+  demo-officials.py form ADDRESS TEXT
+      the administrator ADDRESS emails the office a new message with TEXT (the DAFTAR
+      form), and waits until it is in the office INBOX.
 
 Ports: IMAP_PORT (plain IMAP, users log in with their address and password "secret") and
 SMTP_PORT (plain SMTP, any sender). Exits 1 with one clear line when mail does not arrive.
@@ -153,11 +162,62 @@ def answer(address, tag):
         print(f"   {line}".rstrip())
 
 
+OFFICE = "diskominfo@kaltaraprov.go.id"
+
+
+def deliver(sender, raw, mid):
+    with smtplib.SMTP(HOST, SMTP_PORT) as smtp:
+        smtp.sendmail(sender, [OFFICE], raw)
+    wait_for(
+        OFFICE,
+        f"message {mid} from {sender}",
+        lambda ms: True if any(str(m[1].get("Message-ID", "")).strip() == mid for m in ms) else None,
+    )
+
+
+def send(sender, path):
+    raw = open(path, "rb").read()
+    mid = str(email.message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip()
+    deliver(sender, raw, mid)
+    print(f"   {sender} sent {os.path.basename(path)}")
+
+
+def form(address, text):
+    msg = EmailMessage()
+    msg["From"] = email.utils.formataddr(("Admin Pengaduan", address))
+    msg["To"] = OFFICE
+    msg["Subject"] = "Pendaftaran pengaduan"
+    msg["Date"] = email.utils.format_datetime(datetime.now(WITA))
+    msg["Message-ID"] = email.utils.make_msgid(domain="mail.kaltaraprov.go.id")
+    msg.set_content(f"{text}\n")
+    deliver(address, msg.as_bytes(policy=policy.SMTP), msg["Message-ID"])
+    print(f"   {address} sent the form ({text.splitlines()[0]})")
+
+
+def show(address, tag):
+    msg = wait_for(
+        address,
+        f"message with {tag!r} in the subject",
+        lambda ms: tagged(ms, tag)[0][1] if tagged(ms, tag) else None,
+    )
+    print(f"   To:      {msg['To']}")
+    print(f"   Subject: {msg['Subject']}")
+    print("   ----")
+    for line in text_body(msg).rstrip().splitlines():
+        print(f"   {line}".rstrip())
+
+
 def main(argv):
     if len(argv) == 5 and argv[0] == "reply":
         reply(argv[1].lower(), argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[0] == "answer":
         answer(argv[1].lower(), argv[2])
+    elif len(argv) == 3 and argv[0] == "show":
+        show(argv[1].lower(), argv[2])
+    elif len(argv) == 3 and argv[0] == "send":
+        send(argv[1].lower(), argv[2])
+    elif len(argv) == 3 and argv[0] == "form":
+        form(argv[1].lower(), argv[2])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -20,6 +20,8 @@ pub struct Asked<'a> {
     pub limit: Option<u32>,
     pub all: bool,
     pub json: bool,
+    /// Show NIKs in full (they are masked otherwise).
+    pub reveal_nik: bool,
 }
 
 pub async fn list(settings: &Settings, asked: Asked<'_>) -> anyhow::Result<ExitCode> {
@@ -53,6 +55,9 @@ pub async fn list(settings: &Settings, asked: Asked<'_>) -> anyhow::Result<ExitC
     let mut complaints = store.complaints(query).await?;
     let more = limit.is_some_and(|n| complaints.len() > n as usize);
     complaints.truncate(limit.map_or(usize::MAX, |n| n as usize));
+    if !asked.reveal_nik {
+        complaints.iter_mut().for_each(|c| c.mask_nik());
+    }
     if asked.json {
         print_json(&complaints)?;
     } else if complaints.is_empty() {

@@ -11,6 +11,7 @@ use serde::Serialize;
 mod agenda;
 mod backup;
 mod check;
+mod form;
 mod inspect;
 mod list;
 mod outgoing;
@@ -84,6 +85,9 @@ pub enum Command {
         /// Print JSON (an array; see the README).
         #[arg(long)]
         json: bool,
+        /// Print reporters' NIKs in full (personal data; masked otherwise).
+        #[arg(long)]
+        reveal_nik: bool,
     },
     /// Show one complaint with its messages and audit events.
     Show {
@@ -91,6 +95,10 @@ pub enum Command {
         number: String,
         #[arg(long)]
         json: bool,
+        /// Print the reporter's NIK in full, and any NIK in the messages (personal data;
+        /// masked otherwise).
+        #[arg(long)]
+        reveal_nik: bool,
     },
     /// Validate the configuration and reach the database, IMAP and SMTP.
     Check,
@@ -146,6 +154,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the blank form the administrator emails to register a letter, a walk-in or
+    /// a phone call (see the README); needs no configuration.
+    Form,
     /// Show what the worker would make of one .eml file (touches no database or mailbox).
     Parse {
         file: PathBuf,
@@ -256,6 +267,9 @@ async fn execute(cli: &Cli) -> anyhow::Result<ExitCode> {
     if let Command::Parse { file, json } = &cli.command {
         return inspect::parse_file(cli, file, *json);
     }
+    if let Command::Form = &cli.command {
+        return Ok(form::print_blank());
+    }
     let settings = Settings::load(&cli.config)?;
     let database = settings.database.url.clone();
     dispatch(cli, settings)
@@ -298,6 +312,7 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             limit,
             all,
             json,
+            reveal_nik,
         } => {
             let asked = list::Asked {
                 status: status.as_deref(),
@@ -305,10 +320,15 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
                 limit: *limit,
                 all: *all,
                 json: *json,
+                reveal_nik: *reveal_nik,
             };
             list::list(&settings, asked).await
         }
-        Command::Show { number, json } => show::show(&settings, number, *json).await,
+        Command::Show {
+            number,
+            json,
+            reveal_nik,
+        } => show::show(&settings, number, (*json, *reveal_nik)).await,
         Command::Check => check::check(&settings).await,
         Command::Backup { path } => backup::backup(&settings, path).await,
         Command::Quarantine { action } => quarantine::quarantine(&settings, action).await,
@@ -330,7 +350,7 @@ async fn dispatch(cli: &Cli, settings: Settings) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => sheet::sheet(&settings, number, *format, out.as_deref()).await,
-        Command::Parse { .. } => unreachable!("handled above"),
+        Command::Parse { .. } | Command::Form => unreachable!("handled above"),
     }
 }
 

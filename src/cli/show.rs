@@ -6,12 +6,19 @@ use super::print_json;
 use crate::config::Settings;
 use crate::store::Store;
 
-pub async fn show(settings: &Settings, number: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn show(
+    settings: &Settings,
+    number: &str,
+    (json, reveal_nik): (bool, bool),
+) -> anyhow::Result<ExitCode> {
     let store = Store::open(&settings.database.url).await?;
-    let Some(detail) = store.complaint(number.trim()).await? else {
+    let Some(mut detail) = store.complaint(number.trim()).await? else {
         eprintln!("error: no complaint {number}");
         return Ok(ExitCode::from(1));
     };
+    if !reveal_nik {
+        detail.mask_nik();
+    }
     if json {
         print_json(&detail)?;
     } else {
@@ -22,7 +29,20 @@ pub async fn show(settings: &Settings, number: &str, json: bool) -> anyhow::Resu
             c.reporter_name.as_deref().unwrap_or("-"),
             c.reporter_email
         );
+        if let Some(phone) = &c.reporter_phone {
+            println!("phone:     {phone}   channel: {}", c.channel);
+        }
         println!("received:  {}   deadline: {}", c.received_at, c.deadline_at);
+        println!(
+            "identity:  {}   NIK: {}   documents: {}",
+            if c.identity_provided {
+                "given"
+            } else {
+                "missing"
+            },
+            c.reporter_nik.as_deref().unwrap_or("-"),
+            c.documents
+        );
         if let Some(d) = &detail.disposition {
             println!(
                 "disposition: {} by {} at {}: {}",

@@ -10,13 +10,15 @@ use secrecy::SecretString;
 use crate::domain::EmailAddress;
 pub use crate::domain::Role;
 
+mod channels;
+mod priority;
 mod raw;
 mod scanning;
 mod validate;
 
-pub use scanning::{ClamdAddress, ScanSettings};
-
+pub use channels::{ChannelSettings, SMS_PART_CHARS, SmsSettings};
 use raw::Raw;
+pub use scanning::{ClamdAddress, ScanSettings};
 use validate::Validator;
 
 pub const ENV_PREFIX: &str = "PENGADUAN";
@@ -56,6 +58,7 @@ pub struct Settings {
     pub roles: Roles,
     /// Attachments scanned by clamd before they are forwarded (`[scan]`).
     pub scan: Option<ScanSettings>,
+    pub channels: ChannelSettings,
 }
 
 /// Who may act on a complaint, by reply. Each role may have several addresses (deputies).
@@ -65,7 +68,8 @@ pub struct Roles {
     pub admin: Vec<EmailAddress>,
     pub kepala_dinas: Vec<EmailAddress>,
     pub kasubbag_umum: Vec<EmailAddress>,
-    /// Divisions that can receive a disposition, by the key officials type (`aptika`).
+    /// Divisions that can receive a disposition, by the key officials type (`aptika`);
+    /// `roles.sekretaris`, when set, is the division `sekretaris`.
     pub bidang: std::collections::BTreeMap<String, Vec<EmailAddress>>,
 }
 
@@ -159,6 +163,31 @@ pub struct SlaSettings {
     pub answer_within_hours: u32,
     /// Hours before the deadline at which the current holder is reminded.
     pub reminders_hours: Vec<u32>,
+    /// The deadline, in hours from receipt, for each priority the Kepala Dinas may give
+    /// (each at most [`MAX_PRIORITY_HOURS`]).
+    pub priority_hours: PriorityHours,
+}
+
+/// The service standard's ceiling: 3 x 24 hours from receipt, whatever the priority.
+pub const MAX_PRIORITY_HOURS: u32 = 72;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriorityHours {
+    pub sangat_segera: u32,
+    pub segera: u32,
+    pub biasa: u32,
+}
+
+impl PriorityHours {
+    pub fn of(&self, priority: crate::domain::Priority) -> u32 {
+        use crate::domain::Priority;
+        let hours = match priority {
+            Priority::SangatSegera => self.sangat_segera,
+            Priority::Segera => self.segera,
+            Priority::Biasa => self.biasa,
+        };
+        hours.min(MAX_PRIORITY_HOURS)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -377,6 +406,85 @@ aptika = "kabid.aptika@kaltaraprov.go.id"
         ))
         .unwrap_err();
         assert_eq!(bad.key, "roles.bidang.aptika");
+    }
+
+    #[test]
+    fn the_sms_gateway_is_validated() {
+        let s = load(MINIMAL).expect("valid");
+        assert!(s.channels.sms.is_none(), "no gateway unless configured");
+        let gateway = "[channels.sms]\ngateway_from = \"sms-gateway@kaltaraprov.go.id\"\nreply_to = \"{msisdn}@sms-gateway.kaltaraprov.go.id\"\n";
+        let s = load(&format!("{MINIMAL}{gateway}")).expect("valid");
+        let sms = s.channels.sms.expect("configured");
+        assert_eq!(sms.number_header, "X-SMS-Sender");
+        assert_eq!(sms.keyword, "LAPORKALTARA");
+        assert_eq!(sms.max_chars(), 3 * 153);
+        let phone = crate::domain::Phone::parse("081254310987").expect("valid");
+        assert_eq!(
+            sms.address_of(&phone).map(|a| a.to_string()).as_deref(),
+            Some("6281254310987@sms-gateway.kaltaraprov.go.id")
+        );
+        for (extra, key) in [
+            ("max_parts = 0\n", "channels.sms.max_parts"),
+            ("keyword = \"LAPOR KALTARA\"\n", "channels.sms.keyword"),
+            (
+                "number_pattern = \"dari [0-9]+\"\n",
+                "channels.sms.number_pattern",
+            ),
+            (
+                "number_pattern = \"(unclosed\"\n",
+                "channels.sms.number_pattern",
+            ),
+            ("number_header = \"X SMS\"\n", "channels.sms.number_header"),
+        ] {
+            let error = load(&format!("{MINIMAL}{gateway}{extra}")).unwrap_err();
+            assert_eq!(error.key, key, "{extra}: {error}");
+        }
+        let no_placeholder = gateway.replace("{msisdn}@", "sms@");
+        let error = load(&format!("{MINIMAL}{no_placeholder}")).unwrap_err();
+        assert_eq!(error.key, "channels.sms.reply_to");
+        assert!(error.problem.contains("{msisdn}"), "{error}");
+        let no_sender =
+            load(&format!("{MINIMAL}[channels.sms]\nkeyword = \"LAPOR\"\n")).unwrap_err();
+        assert_eq!(no_sender.key, "channels.sms.gateway_from", "{no_sender}");
+    }
+
+    #[test]
+    fn priorities_never_go_beyond_72_hours() {
+        let s = load(MINIMAL).expect("valid");
+        let hours = s.sla.priority_hours;
+        assert_eq!(
+            (hours.sangat_segera, hours.segera, hours.biasa),
+            (24, 48, 72)
+        );
+        let s = load(&format!("{MINIMAL}[sla.priority_hours]\nsegera = 36\n")).expect("valid");
+        assert_eq!(s.sla.priority_hours.of(crate::domain::Priority::Segera), 36);
+        for (extra, key) in [
+            ("biasa = 96", "sla.priority_hours.biasa"),
+            ("segera = 0", "sla.priority_hours.segera"),
+            ("penting = 10", "sla.priority_hours.penting"),
+        ] {
+            let error = load(&format!("{MINIMAL}[sla.priority_hours]\n{extra}\n")).unwrap_err();
+            assert_eq!(error.key, key, "{error}");
+        }
+    }
+
+    #[test]
+    fn the_sekretaris_receives_dispositions_as_a_division() {
+        let text = MINIMAL.replace(
+            "[roles.bidang]",
+            "sekretaris = \"sekretaris@kaltaraprov.go.id\"\n[roles.bidang]",
+        );
+        let s = load(&text).expect("valid");
+        let sekretaris = EmailAddress::parse("sekretaris@kaltaraprov.go.id").expect("valid");
+        assert_eq!(
+            s.roles.roles_of(&sekretaris),
+            vec![Role::Bidang("sekretaris".into())]
+        );
+        let twice = text.replace(
+            "[roles.bidang]",
+            "[roles.bidang]\nsekretaris = \"sek2@kaltaraprov.go.id\"",
+        );
+        assert_eq!(load(&twice).unwrap_err().key, "roles.sekretaris");
     }
 
     #[test]

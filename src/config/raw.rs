@@ -19,6 +19,7 @@ pub(super) struct Raw {
     pub(super) worker: RawWorker,
     pub(super) scan: RawScan,
     pub(super) report: RawReport,
+    pub(super) channels: super::channels::RawChannels,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,6 +78,7 @@ pub(super) struct RawOffice {
 pub(super) struct RawSla {
     pub(super) answer_within_hours: Option<u32>,
     pub(super) reminders_hours: Option<Hours>,
+    pub(super) priority_hours: std::collections::BTreeMap<String, u32>,
 }
 
 /// A list of hours, or a comma-separated string (how the environment gives lists).
@@ -113,6 +115,7 @@ pub(super) struct RawRoles {
     pub(super) admin: Option<Addresses>,
     pub(super) kepala_dinas: Option<Addresses>,
     pub(super) kasubbag_umum: Option<Addresses>,
+    pub(super) sekretaris: Option<Addresses>,
     pub(super) bidang: std::collections::BTreeMap<String, Addresses>,
 }
 

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod report;
 mod scan;
 
 use chrono_tz::Tz;
@@ -15,11 +16,16 @@ use super::raw::{
     RawWorker,
 };
 use super::{
-    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings,
-    ReportSettings, Roles, Security, SecuritySettings, Settings, SlaSettings, SmtpSettings,
-    WorkerSettings,
+    AcknowledgmentSettings, ConfigError, DatabaseSettings, ImapSettings, OfficeSettings, Roles,
+    Security, SecuritySettings, Settings, SlaSettings, SmtpSettings, WorkerSettings,
 };
 use crate::domain::EmailAddress;
+
+/// The division key under which `roles.sekretaris` receives dispositions.
+const SEKRETARIS: &str = "sekretaris";
+
+/// What a role's setting must hold.
+const ROLE: &str = "the address of this role, or a list";
 
 pub(super) struct Validator {
     pub(super) file: String,
@@ -51,16 +57,14 @@ impl Validator {
         Ok(hours)
     }
 
-    fn addresses(
+    pub(super) fn addresses(
         &self,
         key: &str,
         value: Option<&Addresses>,
+        what: &str,
     ) -> Result<Vec<EmailAddress>, ConfigError> {
         let Some(value) = value else {
-            return Err(self.error(
-                key,
-                "missing (required: the address of this role, or a list)",
-            ));
+            return Err(self.error(key, format!("missing (required: {what})")));
         };
         let items = value.items();
         if items.is_empty() {
@@ -75,25 +79,6 @@ impl Validator {
             .collect()
     }
 
-    /// `report.recipients`: the listed addresses, or the Kepala Dinas and the admin.
-    fn report(
-        &self,
-        recipients: Option<&Addresses>,
-        roles: &Roles,
-    ) -> Result<ReportSettings, ConfigError> {
-        let mut recipients = match recipients {
-            Some(listed) => self.addresses("report.recipients", Some(listed))?,
-            None => [&roles.kepala_dinas, &roles.admin]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
-        };
-        let mut seen = std::collections::HashSet::new();
-        recipients.retain(|address| seen.insert(address.clone()));
-        Ok(ReportSettings { recipients })
-    }
-
     fn roles(&self, raw: &RawRoles, office: &EmailAddress) -> Result<Roles, ConfigError> {
         let mut bidang = std::collections::BTreeMap::new();
         for (key, addresses) in &raw.bidang {
@@ -105,7 +90,19 @@ impl Validator {
             if !valid_key {
                 return Err(self.error(&name, "a division key must be lower-case letters, digits or _ (it is what officials type)"));
             }
-            bidang.insert(key.clone(), self.addresses(&name, Some(addresses))?);
+            bidang.insert(key.clone(), self.addresses(&name, Some(addresses), ROLE)?);
+        }
+        // The Sekretaris prepares answers as a division head does (the procedure's
+        // "Sekretaris/Kabid"): the Kepala Dinas names them `sekretaris`.
+        if let Some(sekretaris) = &raw.sekretaris {
+            let addresses = self.addresses("roles.sekretaris", Some(sekretaris), ROLE)?;
+            if bidang.contains_key(SEKRETARIS) {
+                return Err(self.error(
+                    "roles.sekretaris",
+                    "roles.bidang.sekretaris is set too: give the Sekretaris in one of them",
+                ));
+            }
+            bidang.insert(SEKRETARIS.to_string(), addresses);
         }
         if bidang.is_empty() {
             return Err(self.error(
@@ -114,9 +111,13 @@ impl Validator {
             ));
         }
         let roles = Roles {
-            admin: self.addresses("roles.admin", raw.admin.as_ref())?,
-            kepala_dinas: self.addresses("roles.kepala_dinas", raw.kepala_dinas.as_ref())?,
-            kasubbag_umum: self.addresses("roles.kasubbag_umum", raw.kasubbag_umum.as_ref())?,
+            admin: self.addresses("roles.admin", raw.admin.as_ref(), ROLE)?,
+            kepala_dinas: self.addresses("roles.kepala_dinas", raw.kepala_dinas.as_ref(), ROLE)?,
+            kasubbag_umum: self.addresses(
+                "roles.kasubbag_umum",
+                raw.kasubbag_umum.as_ref(),
+                ROLE,
+            )?,
             bidang,
         };
         let all = [&roles.admin, &roles.kepala_dinas, &roles.kasubbag_umum]
@@ -131,7 +132,7 @@ impl Validator {
         Ok(roles)
     }
 
-    fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
+    pub(super) fn error(&self, key: &str, problem: impl Into<String>) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
             key: key.into(),
@@ -139,7 +140,7 @@ impl Validator {
         }
     }
 
-    fn required(&self, key: &str, value: Option<String>) -> Result<String, ConfigError> {
+    pub(super) fn required(&self, key: &str, value: Option<String>) -> Result<String, ConfigError> {
         match value {
             Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
             Some(_) => Err(self.error(key, "must not be empty")),
@@ -232,6 +233,7 @@ impl Validator {
             worker: self.worker(raw.worker)?,
             scan: self.scan(raw.scan)?,
             report,
+            channels: self.channels(raw.channels)?,
             imap,
             smtp,
             roles,
@@ -400,6 +402,7 @@ impl Validator {
         Ok(SlaSettings {
             answer_within_hours,
             reminders_hours: self.hours("sla.reminders_hours", raw.reminders_hours)?,
+            priority_hours: self.priority_hours(&raw.priority_hours)?,
         })
     }
 

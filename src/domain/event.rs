@@ -58,6 +58,18 @@ pub enum EventAction {
     Reminder,
     Overdue,
     Quarantined,
+    /// A message that is no complaint by its channel's rules (an SMS without keyword).
+    Declined,
+    /// The holder asked the citizen a question (`TANYA`).
+    Asked,
+    /// The division handed a misrouted task back to the Kepala Dinas.
+    HandedBack,
+    /// The Kepala Dinas gave a priority with the disposition: a new deadline.
+    Prioritised,
+    /// A follow-up brought an identity or supporting documents.
+    RequirementsAdded,
+    /// The administrator's form answered without registering (blank, or what is wrong).
+    FormAnswered,
     /// An operator put a quarantined message back in the inbox.
     QuarantineRetry,
     /// The antivirus found a file infected: kept as evidence, never forwarded.
@@ -110,6 +122,12 @@ impl EventAction {
             EventAction::Reminder => "reminder",
             EventAction::Overdue => "overdue",
             EventAction::Quarantined => "quarantined",
+            EventAction::Declined => "declined",
+            EventAction::FormAnswered => "form_answered",
+            EventAction::RequirementsAdded => "requirements_added",
+            EventAction::Prioritised => "priority",
+            EventAction::Asked => "question",
+            EventAction::HandedBack => "handed_back",
             EventAction::QuarantineRetry => "quarantine_retry",
             EventAction::FileWithheld => "file_withheld",
             EventAction::FileForwarded => "file_forwarded",

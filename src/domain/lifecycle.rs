@@ -36,6 +36,63 @@ impl Role {
     }
 }
 
+/// How urgent the Kepala Dinas says a complaint is: it sets the deadline
+/// (`sla.priority_hours`, never beyond 72 hours from receipt). The strings are stored
+/// and part of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    SangatSegera,
+    Segera,
+    Biasa,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::SangatSegera => "sangat_segera",
+            Priority::Segera => "segera",
+            Priority::Biasa => "biasa",
+        }
+    }
+
+    /// How officials read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::SangatSegera => "sangat segera",
+            Priority::Segera => "segera",
+            Priority::Biasa => "biasa",
+        }
+    }
+
+    /// The priority that `text` opens with (`sangat segera`, `segera`, `biasa`, any case,
+    /// as whole words), and the text after it.
+    pub fn strip(text: &str) -> (Option<Priority>, &str) {
+        let mut words = text.split_whitespace();
+        let word = |w: Option<&str>| {
+            w.map(|w| {
+                w.trim_end_matches([',', '.', ':', ';'])
+                    .to_ascii_lowercase()
+            })
+        };
+        let (priority, used) = match (word(words.next()).as_deref(), word(words.next()).as_deref())
+        {
+            (Some("sangat"), Some("segera")) => (Priority::SangatSegera, 2),
+            (Some("segera"), _) => (Priority::Segera, 1),
+            (Some("biasa"), _) => (Priority::Biasa, 1),
+            _ => return (None, text),
+        };
+        let mut rest = text.trim_start();
+        for _ in 0..used {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = rest[end..].trim_start();
+        }
+        let rest = rest
+            .trim_start_matches(['-', '\u{2013}', '\u{2014}', ':', ','])
+            .trim_start();
+        (Some(priority), rest)
+    }
+}
+
 /// What the worker knows of a complaint's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -117,5 +174,26 @@ impl Decision<'_> {
             Decision::Approved { .. } => "setuju",
             Decision::Rejected { .. } => "tolak",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_priority_opens_the_instruction() {
+        assert_eq!(
+            Priority::strip("Sangat segera - cek lokasi"),
+            (Some(Priority::SangatSegera), "cek lokasi")
+        );
+        assert_eq!(
+            Priority::strip("segera, mohon dicek"),
+            (Some(Priority::Segera), "mohon dicek")
+        );
+        assert_eq!(Priority::strip("BIASA"), (Some(Priority::Biasa), ""));
+        assert_eq!(Priority::strip("- mohon segera"), (None, "- mohon segera"));
+        assert_eq!(Priority::strip("sangat penting"), (None, "sangat penting"));
+        assert_eq!(Priority::strip("segeralah"), (None, "segeralah"));
     }
 }

@@ -1,10 +1,14 @@
 //! Domain values that are parsed once at the edge and trusted afterwards.
 
+pub mod channel;
 pub mod event;
 pub mod lifecycle;
+pub mod nik;
 
+pub use channel::{Channel, Phone};
 pub use event::{Actor, DeliveryOutcome, Event, EventAction};
-pub use lifecycle::{Decision, Referenced, Role, Stage, State};
+pub use lifecycle::{Decision, Priority, Referenced, Role, Stage, State};
+pub use nik::{Nik, NikProblem};
 
 use std::fmt;
 
@@ -93,6 +97,17 @@ impl EmailAddress {
 
     pub fn local_part(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(local, _)| local)
+    }
+
+    /// The register's stand-in for a citizen who gave no email address: in the reserved
+    /// `.invalid` domain (RFC 6761), so no message is ever sent to or taken from it.
+    pub fn none_given() -> EmailAddress {
+        EmailAddress("tanpa-email@pengaduan.invalid".into())
+    }
+
+    /// An address in the reserved `.invalid` domain: nobody's.
+    pub fn is_reserved(&self) -> bool {
+        self.0.ends_with(".invalid")
     }
 
     /// `w***@gmail.com`: what logs may say about a citizen.
@@ -200,6 +215,9 @@ pub enum InboundKind {
     StatusRequest,
     /// The reporter's satisfaction rating, by reply to the answer (see `office::survey`).
     Rating,
+    /// Not a complaint by its channel's rules (an SMS without the keyword or without
+    /// text): answered with how to write one, nothing registered.
+    Declined,
 }
 
 impl InboundKind {
@@ -215,6 +233,7 @@ impl InboundKind {
             InboundKind::ThirdParty => "third_party",
             InboundKind::StatusRequest => "status_request",
             InboundKind::Rating => "rating",
+            InboundKind::Declined => "declined",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod parse;
 pub mod reading;
 pub mod reply;
 pub mod sanitize;
+pub mod sms;
 pub mod templates;
 
 pub use classify::{Classification, classify};

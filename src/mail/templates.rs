@@ -86,6 +86,85 @@ const BUILT_IN: &[(&str, &str)] = &[
         "penilaian_diterima",
         include_str!("../../templates/penilaian_diterima.txt"),
     ),
+    (
+        "sms_acknowledgment",
+        include_str!("../../templates/sms_acknowledgment.txt"),
+    ),
+    (
+        "sms_jawaban",
+        include_str!("../../templates/sms_jawaban.txt"),
+    ),
+    (
+        "sms_jawaban_panjang",
+        include_str!("../../templates/sms_jawaban_panjang.txt"),
+    ),
+    ("sms_format", include_str!("../../templates/sms_format.txt")),
+    ("formulir", include_str!("../../templates/formulir.txt")),
+    (
+        "formulir_salah",
+        include_str!("../../templates/formulir_salah.txt"),
+    ),
+    (
+        "daftar_diterima",
+        include_str!("../../templates/daftar_diterima.txt"),
+    ),
+    (
+        "cetak_acknowledgment",
+        include_str!("../../templates/cetak_acknowledgment.txt"),
+    ),
+    (
+        "cetak_jawaban",
+        include_str!("../../templates/cetak_jawaban.txt"),
+    ),
+    ("pertanyaan", include_str!("../../templates/pertanyaan.txt")),
+    (
+        "sms_pertanyaan",
+        include_str!("../../templates/sms_pertanyaan.txt"),
+    ),
+    (
+        "sms_pertanyaan_panjang",
+        include_str!("../../templates/sms_pertanyaan_panjang.txt"),
+    ),
+    (
+        "cetak_pertanyaan",
+        include_str!("../../templates/cetak_pertanyaan.txt"),
+    ),
+    (
+        "tembusan_disposisi",
+        include_str!("../../templates/tembusan_disposisi.txt"),
+    ),
+    (
+        "sms_status_pengaduan",
+        include_str!("../../templates/sms_status_pengaduan.txt"),
+    ),
+    (
+        "sms_status_bukan_pelapor",
+        include_str!("../../templates/sms_status_bukan_pelapor.txt"),
+    ),
+    (
+        "sms_ditutup",
+        include_str!("../../templates/sms_ditutup.txt"),
+    ),
+    (
+        "sms_masih_diproses",
+        include_str!("../../templates/sms_masih_diproses.txt"),
+    ),
+    (
+        "sms_penilaian_diterima",
+        include_str!("../../templates/sms_penilaian_diterima.txt"),
+    ),
+    (
+        "cetak_ditutup",
+        include_str!("../../templates/cetak_ditutup.txt"),
+    ),
+    (
+        "cetak_masih_diproses",
+        include_str!("../../templates/cetak_masih_diproses.txt"),
+    ),
+    (
+        "cetak_status_pengaduan",
+        include_str!("../../templates/cetak_status_pengaduan.txt"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -258,6 +337,65 @@ mod tests {
         let mut built_in: Vec<String> = Templates::names().map(str::to_string).collect();
         built_in.sort();
         assert_eq!(files, built_in);
+    }
+
+    #[test]
+    fn every_message_to_the_citizen_has_an_sms_and_a_printable_twin() {
+        let names: Vec<&str> = Templates::names().collect();
+        for name in ["acknowledgment", "jawaban", "pertanyaan"] {
+            for twin in [format!("sms_{name}"), format!("cetak_{name}")] {
+                assert!(names.contains(&twin.as_str()), "{twin}");
+            }
+        }
+        // The letters of the citizen's side: each by SMS; on paper where a citizen
+        // without email or SMS can be told (not a rating's thanks, nor a stranger).
+        for name in [
+            "status_pengaduan",
+            "status_bukan_pelapor",
+            "ditutup",
+            "masih_diproses",
+            "penilaian_diterima",
+        ] {
+            let twin = format!("sms_{name}");
+            assert!(names.contains(&twin.as_str()), "{twin}");
+        }
+        for name in ["status_pengaduan", "ditutup", "masih_diproses"] {
+            let twin = format!("cetak_{name}");
+            assert!(names.contains(&twin.as_str()), "{twin}");
+        }
+    }
+
+    #[test]
+    fn the_sms_letters_fit_one_default_sms_budget() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let templates = Templates::load(dir.path()).expect("built-in");
+        let context = minijinja::context! {
+            number => "ADU-2026-00042",
+            keyword => "LAPORKALTARA",
+            status => "menunggu_persetujuan",
+            open => true,
+            overdue => true,
+            deadline => "Kamis, 3 Desember 2026 pukul 10.52 WITA",
+            answered => "Kamis, 3 Desember 2026 pukul 10.52 WITA",
+            reason => "pengaduan yang sama sudah dicatat dengan nomor ADU-2026-00041",
+            score => "3,67",
+            replaced => true,
+        };
+        for name in [
+            "sms_status_pengaduan",
+            "sms_status_bukan_pelapor",
+            "sms_ditutup",
+            "sms_masih_diproses",
+            "sms_penilaian_diterima",
+        ] {
+            let body = templates.render(name, &context).expect(name).body;
+            let sms = crate::mail::sms::gsm7(&body);
+            assert!(crate::mail::sms::septets(&sms) <= 3 * 153, "{name}: {sms}");
+            assert!(
+                name == "sms_status_bukan_pelapor" || sms.contains("ADU-2026-00042"),
+                "{name} names the register number: {sms}"
+            );
+        }
     }
 
     #[test]

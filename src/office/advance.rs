@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::Context;
 use super::procedure::{Notification, complaint_files, files_of, notify};
-use crate::domain::{Decision, EmailAddress, Event, EventAction, Role, Stage, State};
-use crate::mail::compose::Brief;
+use crate::domain::{Decision, EmailAddress, Event, EventAction, Priority, Role, Stage, State};
+use crate::mail::compose::{Brief, ToCitizen, reply_subject};
 use crate::mail::{Inbound, parse::sha256_hex};
 use crate::office::screening;
 use crate::office::workflow::Transition;
@@ -67,12 +67,30 @@ pub(crate) fn advance(
     match transition {
         Transition::Disposed {
             division,
+            copies,
             instruction,
-        } => advance.disposed(batch, division, &instruction)?,
+            priority,
+        } => {
+            if let Some(priority) = priority {
+                advance.prioritised(batch, priority)?;
+            }
+            advance.disposed(batch, (division, &copies), &instruction)?
+        }
         Transition::Drafted { text } => advance.drafted(batch, &text)?,
         Transition::Approved { text } => advance.approved(batch, &text)?,
         Transition::Rejected { note } => advance.rejected(batch, &note)?,
         Transition::Closed { reason } => advance.closed(batch, &reason)?,
+        Transition::Asked { question } => advance.asked(batch, &question)?,
+        Transition::HandedBack { division, reason } => {
+            advance.event(
+                batch,
+                EventAction::HandedBack,
+                format!("{division}: {reason}"),
+            )?;
+            let extra = minijinja::context! { handed_back_by => division, reason => reason };
+            let complaint = (step.complaint_id, extra);
+            super::procedure::request_disposition_again(batch, ctx, complaint, step.now)?;
+        }
     }
     tracing::info!(number = %advance.brief.number, status = %next.status, "complaint advanced");
     Ok(())
@@ -96,22 +114,92 @@ impl Advance<'_> {
         super::citizen::tell_closure(batch, self.ctx, id, reason, now)
     }
 
-    /// The division named by the Kepala Dinas gets the task, with the citizen's files.
+    /// The holder's question goes to the citizen on their route (email, SMS, paper), in
+    /// their thread; the citizen's reply is a follow-up, forwarded to the holder.
+    fn asked(&self, batch: &mut Batch<'_>, question: &str) -> anyhow::Result<()> {
+        let (id, step, brief) = (self.step.complaint_id, self.step, &self.brief);
+        let message = ToCitizen {
+            purpose: "tanya",
+            template: "pertanyaan",
+            too_long: Some("pertanyaan_panjang"),
+            number: &brief.number,
+            citizen: brief.citizen(),
+            context: minijinja::context! {
+                question => question,
+                number => brief.number.as_str(),
+                reply_subject => reply_subject(&brief.subject, &brief.number),
+                reporter_name => brief.reporter_name.as_deref().unwrap_or("Bapak/Ibu"),
+                office_name => &self.ctx.settings.office.name,
+            },
+            in_reply_to: brief.thread.last().cloned(),
+            references: brief.thread.clone(),
+            bcc: &[],
+            attachments: &[],
+            auto_submitted: None,
+        };
+        let outgoing = self.ctx.composer().to_citizen(&message, step.now)?;
+        super::citizen::queue(batch, Some(id), &outgoing, step.now)?;
+        self.event(
+            batch,
+            EventAction::Asked,
+            format!("message {}", outgoing.message_id),
+        )
+    }
+
+    /// The priority sets the deadline: `sla.priority_hours` from receipt, never later
+    /// than 72 hours; reminders and the overdue notice follow it.
+    fn prioritised(&self, batch: &mut Batch<'_>, priority: Priority) -> anyhow::Result<()> {
+        let hours = self.ctx.settings.sla.priority_hours.of(priority);
+        let deadline_at = self.brief.received_at + chrono::Duration::hours(i64::from(hours));
+        batch.set_priority(self.step.complaint_id, priority, deadline_at, self.step.now)?;
+        let detail = format!(
+            "{}: deadline {} hours from receipt",
+            priority.as_str(),
+            hours
+        );
+        self.event(batch, EventAction::Prioritised, detail)
+    }
+
+    /// The division named first by the Kepala Dinas gets the task, with the citizen's
+    /// files; the other units named get a copy for information.
     fn disposed(
         &self,
         batch: &mut Batch<'_>,
-        division: String,
+        (division, copies): (String, &[String]),
         instruction: &str,
     ) -> anyhow::Result<()> {
         let (id, step) = (self.step.complaint_id, self.step);
-        batch.record_disposition(id, &step.reply(), &division, instruction)?;
+        batch.record_disposition(id, &step.reply(), (&division, copies), instruction)?;
+        let units = std::iter::once(division.as_str())
+            .chain(copies.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(", ");
         self.event(
             batch,
             EventAction::Disposition,
-            format!("{division}: {instruction}"),
+            format!("{units}: {instruction}"),
         )?;
         // Read again: the brief now carries the disposition's instruction.
         let brief = batch.brief(id)?;
+        for copy in copies {
+            let extra = minijinja::context! { lead => &division, unit => copy };
+            for address in self
+                .ctx
+                .settings
+                .roles
+                .addresses(&Role::Bidang(copy.clone()))
+            {
+                let composer = self.ctx.composer();
+                let outgoing = composer.info(
+                    "tembusan_disposisi",
+                    &brief,
+                    address,
+                    extra.clone(),
+                    step.now,
+                )?;
+                batch.enqueue(Some(id), &outgoing, step.now)?;
+            }
+        }
         let (files, raw_sha256) = complaint_files(batch, id)?;
         let attachments = screening::forwardable(batch, self.ctx, &files, &raw_sha256)?;
         let notification = Notification {

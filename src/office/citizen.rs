@@ -1,18 +1,21 @@
-//! Everything the worker tells a citizen leaves through [`queue`]: the acknowledgment,
-//! the answer, and the letters composed here ([`tell`]): the status on request, the
-//! polite reply to someone who asks about a complaint that is not theirs, the closure's
-//! reason, the delay notice and the thanks for a rating. A channel other than email (SMS) branches in [`queue`].
+//! The office's side of telling a citizen something: every message to a citizen is
+//! queued by [`queue`], after `mail::compose` built it for the route `Route::of` chose
+//! (email, SMS through the gateway, or paper through the administrators). The letters
+//! decided here ([`tell`]): the status on request, the polite reply to someone who asks
+//! about a complaint that is not theirs, the closure's reason, the delay notice and the
+//! thanks for a rating.
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Event, EventAction, RegisterNumber, Status};
 use crate::mail::Inbound;
-use crate::mail::compose::{Brief, Letter, Outgoing};
+use crate::mail::compose::{Brief, Citizen, Letter, Outgoing};
 use crate::mail::templates::tanggal;
 use crate::office::Context;
 use crate::store::{Batch, ComplaintRef};
 
-/// Queues a message composed for a citizen, in this transaction.
+/// Queues a message composed for a citizen (by `Composer::to_citizen`, which decided its
+/// route), in this transaction.
 pub fn queue(
     batch: &mut Batch<'_>,
     complaint_id: Option<i64>,
@@ -45,14 +48,13 @@ pub fn answer_status(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(about.id)?;
-    let to = brief.reporter_email.clone();
     let extra = standing(batch, ctx, (&brief, about.status), now)?;
     let letter = Letter {
         template: "status_pengaduan",
         purpose: "status",
         brief: Some(&brief),
         number: &brief.number,
-        to: &to,
+        citizen: brief.citizen(),
         answering: Some(answering(question)),
         extra,
     };
@@ -76,9 +78,9 @@ pub fn thank_for_rating(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id)?;
-    let to = brief.reporter_email.clone();
+    let to = &brief.reporter_email;
     let limit = ctx.settings.acknowledgment.max_per_sender_per_day;
-    if batch.acknowledgments_since(&to, now - chrono::Duration::hours(24))? >= limit {
+    if batch.acknowledgments_since(to, now - chrono::Duration::hours(24))? >= limit {
         return Ok(());
     }
     let shown = format!("{score:.2}").replace('.', ",");
@@ -87,7 +89,7 @@ pub fn thank_for_rating(
         purpose: "nilai",
         brief: Some(&brief),
         number: &brief.number,
-        to: &to,
+        citizen: brief.citizen(),
         answering: Some(answering(rating)),
         extra: minijinja::context! { score => shown, replaced => replaced },
     };
@@ -96,23 +98,21 @@ pub fn thank_for_rating(
 }
 
 /// Answers a status question from someone who is not the reporter (or about no known
-/// complaint): a polite reply that says nothing about any complaint.
+/// complaint): a polite reply that says nothing about any complaint, on the asker's
+/// route (an SMS is answered by SMS).
 pub fn answer_stranger(
     batch: &mut Batch<'_>,
     ctx: &Context,
-    number: &RegisterNumber,
+    (number, asker): (&RegisterNumber, Citizen<'_>),
     question: &Inbound,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let Some(to) = question.sender() else {
-        return Ok(());
-    };
     let letter = Letter {
         template: "status_bukan_pelapor",
         purpose: "status",
         brief: None,
         number,
-        to,
+        citizen: asker,
         answering: Some(answering(question)),
         extra: minijinja::context! {},
     };
@@ -130,9 +130,9 @@ pub fn tell_closure(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let brief = batch.brief(complaint_id)?;
-    let to = brief.reporter_email.clone();
+    let to = &brief.reporter_email;
     let limit = ctx.settings.acknowledgment.max_per_sender_per_day;
-    let recent = batch.acknowledgments_since(&to, now - chrono::Duration::hours(24))?;
+    let recent = batch.acknowledgments_since(to, now - chrono::Duration::hours(24))?;
     if recent >= limit {
         let detail = format!(
             "closure reason not sent: {recent} messages to the reporter in 24 hours (limit {limit})"
@@ -146,7 +146,7 @@ pub fn tell_closure(
         purpose: "tutup",
         brief: Some(&brief),
         number: &brief.number,
-        to: &to,
+        citizen: brief.citizen(),
         answering: None,
         extra: minijinja::context! { reason => reason.trim() },
     };
@@ -169,7 +169,6 @@ pub fn tell_delay(
     brief: &Brief,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let to = brief.reporter_email.clone();
     let status = batch.state(brief.id)?.status;
     let extra = standing(batch, ctx, (brief, status), now)?;
     let letter = Letter {
@@ -177,7 +176,7 @@ pub fn tell_delay(
         purpose: "lambat",
         brief: Some(brief),
         number: &brief.number,
-        to: &to,
+        citizen: brief.citizen(),
         answering: None,
         extra,
     };

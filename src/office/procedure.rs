@@ -94,7 +94,8 @@ pub fn request_disposition(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let attachments = screening::forwardable(batch, ctx, &complaint.attachments, raw_sha256)?;
-    send_disposition_request(batch, ctx, complaint_id, &attachments, now)
+    let extra = minijinja::context! {};
+    send_disposition_request(batch, ctx, (complaint_id, extra), &attachments, now)
 }
 
 /// The disposition request of a complaint registered earlier (held back from the Kepala
@@ -105,15 +106,26 @@ pub(crate) fn request_disposition_later(
     complaint_id: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    request_disposition_again(batch, ctx, (complaint_id, minijinja::context! {}), now)
+}
+
+/// The disposition request again, its files read back from the archived complaint;
+/// `extra` says why (a division handed the task back: `handed_back_by`, `reason`).
+pub(crate) fn request_disposition_again(
+    batch: &mut Batch<'_>,
+    ctx: &Context,
+    (complaint_id, extra): (i64, minijinja::Value),
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let (files, raw_sha256) = complaint_files(batch, complaint_id)?;
     let attachments = screening::forwardable(batch, ctx, &files, &raw_sha256)?;
-    send_disposition_request(batch, ctx, complaint_id, &attachments, now)
+    send_disposition_request(batch, ctx, (complaint_id, extra), &attachments, now)
 }
 
 fn send_disposition_request(
     batch: &mut Batch<'_>,
     ctx: &Context,
-    complaint_id: i64,
+    (complaint_id, extra): (i64, minijinja::Value),
     attachments: &[OutAttachment<'_>],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -126,7 +138,7 @@ fn send_disposition_request(
             kind: ("disposisi", "disp"),
             stage: &Stage::Disposisi,
             role: &Role::KepalaDinas,
-            extra: minijinja::context! {},
+            extra,
             attachments,
         },
         now,

@@ -9,14 +9,18 @@
 //! ```
 
 pub use crate::domain::lifecycle::{Stage, State};
-use crate::domain::{Role, Status};
+use crate::domain::{Priority, Role, Status};
 
 /// What a verified reply asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Disposition {
+        /// The unit that prepares the answer.
         division: String,
+        /// Further units named, which get a copy for information.
+        copies: Vec<String>,
         instruction: String,
+        priority: Option<Priority>,
     },
     Draft {
         text: String,
@@ -28,6 +32,15 @@ pub enum Command {
         note: String,
     },
     Close {
+        reason: String,
+    },
+    /// The holder asks the citizen a question (`TANYA <pertanyaan>`).
+    Ask {
+        question: String,
+    },
+    /// The division hands a misrouted task back to the Kepala Dinas
+    /// (`KEMBALIKAN: <alasan>`).
+    HandBack {
         reason: String,
     },
 }
@@ -58,6 +71,16 @@ pub fn read(
         return Err(Misread::Empty);
     }
     let (first, rest) = first_word(text);
+    if first.eq_ignore_ascii_case("tanya") && *role != Role::Admin {
+        return match rest.trim() {
+            "" => Err(Misread::NoKeyword {
+                expected: "TANYA <pertanyaan untuk pelapor>",
+            }),
+            question => Ok(Command::Ask {
+                question: question.to_string(),
+            }),
+        };
+    }
     match (role, stage) {
         (Role::Admin, _) => {
             if first.eq_ignore_ascii_case("tutup") {
@@ -71,35 +94,106 @@ pub fn read(
             }
         }
         (Role::KepalaDinas, Stage::Disposisi) => {
-            let first_lower = first.to_ascii_lowercase();
-            let matches: Vec<&str> = divisions
-                .iter()
-                .filter(|(key, addresses)| {
-                    *key == first_lower
-                        || addresses
-                            .iter()
-                            .any(|a| a.eq_ignore_ascii_case(&first_lower))
-                })
-                .map(|(key, _)| *key)
-                .collect();
-            match matches.as_slice() {
-                [division] => Ok(Command::Disposition {
-                    division: division.to_string(),
-                    instruction: rest.to_string(),
-                }),
-                _ => Err(Misread::UnknownDivision {
+            let Some((mut units, rest)) = units(text, divisions) else {
+                return Err(Misread::UnknownDivision {
                     said: first.to_string(),
-                }),
-            }
+                });
+            };
+            let division = units.remove(0);
+            let (priority, instruction) = Priority::strip(rest);
+            Ok(Command::Disposition {
+                division,
+                copies: units,
+                instruction: instruction.to_string(),
+                priority,
+            })
         }
-        (Role::Bidang(_), Stage::Jawaban(_)) => Ok(Command::Draft {
-            text: text.to_string(),
-        }),
+        (Role::Bidang(_), Stage::Jawaban(_)) => match hand_back_reason(text) {
+            Some("") => Err(Misread::NoKeyword {
+                expected: "KEMBALIKAN: <alasan>",
+            }),
+            Some(reason) => Ok(Command::HandBack {
+                reason: reason.to_string(),
+            }),
+            None => Ok(Command::Draft {
+                text: text.to_string(),
+            }),
+        },
         (Role::KasubbagUmum, Stage::Persetujuan(_)) => decision(text, first, rest),
         _ => Err(Misread::NoKeyword {
             expected: "balasan sesuai tahap pengaduan",
         }),
     }
+}
+
+/// The reason after `KEMBALIKAN:` (or `KEMBALIKAN -`, any case) when the reply opens
+/// with it; a draft that merely starts with the word ("Kembalikan dana …") is a draft.
+fn hand_back_reason(text: &str) -> Option<&str> {
+    let text = text.trim_start_matches(['*', '"', '\'']);
+    let head = text.get(..10)?;
+    if !head.eq_ignore_ascii_case("kembalikan") {
+        return None;
+    }
+    let rest = text[10..].trim_start_matches(['*', ' ', '\t']);
+    let rest = rest.strip_prefix([':', '-', '\u{2013}'])?;
+    Some(rest.trim())
+}
+
+/// The configured division a word names: its key or one of its addresses (any case),
+/// when exactly one matches.
+fn division_of(word: &str, divisions: &[(&str, Vec<&str>)]) -> Option<String> {
+    let word = word.to_ascii_lowercase();
+    let matches: Vec<&str> = divisions
+        .iter()
+        .filter(|(key, addresses)| {
+            *key == word || addresses.iter().any(|a| a.eq_ignore_ascii_case(&word))
+        })
+        .map(|(key, _)| *key)
+        .collect();
+    match matches.as_slice() {
+        [division] => Some(division.to_string()),
+        _ => None,
+    }
+}
+
+/// The units a disposition opens with (`aptika`, `aptika, sekretariat`, `aptika dan
+/// sekretariat`, `aptika + sekretariat`; the lead first) and the text after them; `None`
+/// when the first word names no unit.
+fn units<'t>(text: &'t str, divisions: &[(&str, Vec<&str>)]) -> Option<(Vec<String>, &'t str)> {
+    let mut units: Vec<String> = Vec::new();
+    let mut current = text;
+    loop {
+        let (word, rest) = first_word(current);
+        let Some(unit) = division_of(word, divisions) else {
+            break;
+        };
+        if !units.contains(&unit) {
+            units.push(unit);
+        }
+        // Another unit follows only a list separator: `,`, `+`, `&` or `dan`.
+        let separator = &text[offset(text, word) + word.len()..offset(text, rest)];
+        let (next, after) = first_word(rest);
+        current = if separator.contains(',') {
+            rest
+        } else if let Some(after_sign) = rest.strip_prefix(['+', '&']) {
+            after_sign.trim_start()
+        } else if next.eq_ignore_ascii_case("dan")
+            && division_of(first_word(after).0, divisions).is_some()
+        {
+            after
+        } else {
+            current = rest;
+            break;
+        };
+    }
+    (!units.is_empty()).then_some((units, current))
+}
+
+/// Where `part` (a slice of `text`) starts in `text`.
+fn offset(text: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(text.as_ptr() as usize)
+        .min(text.len())
 }
 
 /// What the Kasubbag's reply may say; the approval request repeats it.
@@ -190,10 +284,13 @@ fn is_inner(text: &str, at: usize) -> bool {
 /// What an accepted command did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
-    /// → ask the division for a draft.
+    /// → ask the division for a draft (by the priority's deadline, when given); send
+    /// the other units named a copy.
     Disposed {
         division: String,
+        copies: Vec<String>,
         instruction: String,
+        priority: Option<Priority>,
     },
     /// → ask the Kasubbag to approve it.
     Drafted {
@@ -210,6 +307,16 @@ pub enum Transition {
     Closed {
         reason: String,
     },
+    /// → send the question to the citizen; their reply reaches the holder as a
+    /// follow-up. The status does not change.
+    Asked {
+        question: String,
+    },
+    /// → ask the Kepala Dinas for a new disposition, with the division's reason.
+    HandedBack {
+        division: String,
+        reason: String,
+    },
 }
 
 /// Why a command cannot apply to the complaint as it is.
@@ -219,6 +326,7 @@ pub struct Refusal(pub &'static str);
 pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Refusal> {
     let mut next = state.clone();
     let transition = match (state.status, command) {
+        (status, Command::Ask { question }) if status.is_open() => Transition::Asked { question },
         (status, Command::Close { reason }) if status.is_open() => {
             next.status = Status::Ditutup;
             next.draft = None;
@@ -228,15 +336,29 @@ pub fn apply(state: &State, command: Command) -> Result<(State, Transition), Ref
             Status::MenungguDisposisi,
             Command::Disposition {
                 division,
+                copies,
                 instruction,
+                priority,
             },
         ) => {
             next.status = Status::MenungguJawaban;
             next.division = Some(division.clone());
-            next.round = 1;
+            // A new round each time, so a task handed back earlier is stale.
+            next.round = state.round + 1;
             Transition::Disposed {
                 division,
+                copies,
                 instruction,
+                priority,
+            }
+        }
+        (Status::MenungguJawaban, Command::HandBack { reason }) => {
+            next.status = Status::MenungguDisposisi;
+            next.division = None;
+            next.draft = None;
+            Transition::HandedBack {
+                division: state.division.clone().unwrap_or_default(),
+                reason,
             }
         }
         (Status::MenungguJawaban, Command::Draft { text }) => {
@@ -294,22 +416,29 @@ mod tests {
             read("aptika - mohon ditindaklanjuti"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "mohon ditindaklanjuti".into()
+                copies: Vec::new(),
+                instruction: "mohon ditindaklanjuti".into(),
+                priority: None,
             })
         );
         assert_eq!(
             read("Aptika."),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: String::new()
+                copies: Vec::new(),
+                instruction: String::new(),
+                priority: None,
             })
         );
         assert_eq!(
             read("kabid.aptika@kaltaraprov.go.id: segera"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "segera".into()
-            })
+                copies: Vec::new(),
+                instruction: String::new(),
+                priority: Some(Priority::Segera),
+            }),
+            "a priority, not an instruction"
         );
         assert_eq!(
             read("humas tolong"),
@@ -322,7 +451,9 @@ mod tests {
             read("**sekretariat** - koordinasikan"),
             Ok(Command::Disposition {
                 division: "sekretariat".into(),
-                instruction: "koordinasikan".into()
+                copies: Vec::new(),
+                instruction: "koordinasikan".into(),
+                priority: None,
             }),
             "bold from an HTML reply"
         );
@@ -330,10 +461,110 @@ mod tests {
             read("aptika – mohon dicek"),
             Ok(Command::Disposition {
                 division: "aptika".into(),
-                instruction: "mohon dicek".into()
+                copies: Vec::new(),
+                instruction: "mohon dicek".into(),
+                priority: None,
             }),
             "Outlook's AutoCorrect dash"
         );
+    }
+
+    #[test]
+    fn a_disposition_may_name_several_units_the_lead_first() {
+        let read = |text| read(&Role::KepalaDinas, &Stage::Disposisi, text, &divisions());
+        let disposition = |division: &str, copies: &[&str], instruction: &str, priority| {
+            Ok(Command::Disposition {
+                division: division.into(),
+                copies: copies.iter().map(|c| c.to_string()).collect(),
+                instruction: instruction.into(),
+                priority,
+            })
+        };
+        assert_eq!(
+            read("aptika, sekretariat segera - koordinasikan"),
+            disposition(
+                "aptika",
+                &["sekretariat"],
+                "koordinasikan",
+                Some(Priority::Segera)
+            )
+        );
+        assert_eq!(
+            read("Sekretariat dan aptika: cek bersama"),
+            disposition("sekretariat", &["aptika"], "cek bersama", None)
+        );
+        assert_eq!(
+            read("aptika + sekretaris@kaltaraprov.go.id"),
+            disposition("aptika", &["sekretariat"], "", None)
+        );
+        assert_eq!(
+            read("aptika - sekretariat sudah tahu, mohon dicek"),
+            disposition("aptika", &[], "sekretariat sudah tahu, mohon dicek", None),
+            "after a dash, words are the instruction"
+        );
+        assert_eq!(
+            read("aptika, mohon dicek dan aptika lagi"),
+            disposition("aptika", &[], "mohon dicek dan aptika lagi", None)
+        );
+        assert_eq!(read("aptika, aptika"), disposition("aptika", &[], "", None));
+    }
+
+    #[test]
+    fn a_division_hands_a_misrouted_task_back() {
+        let read = |text| {
+            read(
+                &Role::Bidang("aptika".into()),
+                &Stage::Jawaban(1),
+                text,
+                &divisions(),
+            )
+        };
+        assert_eq!(
+            read("KEMBALIKAN: ini urusan Dinas PU"),
+            Ok(Command::HandBack {
+                reason: "ini urusan Dinas PU".into()
+            })
+        );
+        assert!(matches!(
+            read("kembalikan -"),
+            Err(Misread::NoKeyword { .. })
+        ));
+        assert_eq!(
+            read("Kembalikan dana warga sudah diproses."),
+            Ok(Command::Draft {
+                text: "Kembalikan dana warga sudah diproses.".into()
+            }),
+            "a draft that starts with the word"
+        );
+        let (next, transition) = apply(
+            &state(Status::MenungguJawaban),
+            Command::HandBack {
+                reason: "salah".into(),
+            },
+        )
+        .expect("handed back");
+        assert_eq!(
+            (next.status, next.division.clone(), next.round),
+            (Status::MenungguDisposisi, None, 1)
+        );
+        assert_eq!(
+            transition,
+            Transition::HandedBack {
+                division: "aptika".into(),
+                reason: "salah".into()
+            }
+        );
+        let (again, _) = apply(
+            &next,
+            Command::Disposition {
+                division: "sekretariat".into(),
+                copies: Vec::new(),
+                instruction: String::new(),
+                priority: None,
+            },
+        )
+        .expect("disposed again");
+        assert_eq!(again.round, 2, "the old task's round is stale");
     }
 
     #[test]
@@ -420,7 +651,9 @@ mod tests {
             &start,
             Command::Disposition {
                 division: "aptika".into(),
+                copies: Vec::new(),
                 instruction: "cek".into(),
+                priority: None,
             },
         )
         .expect("dispose");
@@ -506,7 +739,9 @@ mod tests {
                 &state(Status::MenungguJawaban),
                 Command::Disposition {
                     division: "a".into(),
-                    instruction: String::new()
+                    copies: Vec::new(),
+                    instruction: String::new(),
+                    priority: None,
                 }
             )
             .is_err()

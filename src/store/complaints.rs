@@ -10,8 +10,8 @@ use super::batch::Batch;
 use super::db::Access;
 use super::error::{Result, StoreError};
 use crate::clock::{parse_rfc3339, rfc3339};
+use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, Status};
 use crate::domain::{Decision, Referenced, State};
-use crate::domain::{EmailAddress, RegisterNumber, Status};
 use crate::mail::compose::Brief;
 
 /// A complaint as threading sees it.
@@ -26,9 +26,17 @@ pub struct ComplaintRef {
 pub struct NewComplaint<'a> {
     pub prefix: &'a str,
     pub year: i32,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub reporter_name: Option<&'a str>,
     pub reporter_email: &'a EmailAddress,
+    pub reporter_phone: Option<&'a Phone>,
+    /// Only a NIK whose structure is valid.
+    pub reporter_nik: Option<&'a Nik>,
+    pub reporter_address: Option<&'a str>,
+    /// An identity was given: a valid NIK, or a file named as KTP.
+    pub identity_provided: bool,
+    /// Supporting documents that came with it.
+    pub documents: u32,
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
@@ -83,8 +91,9 @@ impl Batch<'_> {
             .connection
             .prepare_cached(
                 "INSERT INTO complaints (number, year, seq, status, channel, reporter_name, reporter_email, subject,
-                                         received_at, deadline_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                         received_at, deadline_at, created_at, updated_at, reporter_phone,
+                                         reporter_nik, reporter_address, identity_provided, documents)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )?
             .query_row(
                 params![
@@ -92,7 +101,7 @@ impl Batch<'_> {
                     new.year,
                     seq,
                     status.as_str(),
-                    new.channel,
+                    new.channel.as_str(),
                     new.reporter_name,
                     new.reporter_email.as_str(),
                     new.subject,
@@ -100,6 +109,11 @@ impl Batch<'_> {
                     rfc3339(new.deadline_at),
                     rfc3339(new.now),
                     rfc3339(new.now),
+                    new.reporter_phone.map(Phone::as_str),
+                    new.reporter_nik.map(Nik::expose),
+                    new.reporter_address,
+                    new.identity_provided || new.reporter_nik.is_some(),
+                    new.documents,
                 ],
                 |row| row.get(0),
             )?;
@@ -234,9 +248,12 @@ impl Batch<'_> {
                     (SELECT json_group_array(m.message_id ORDER BY m.id) FROM messages m
                       WHERE m.complaint_id = c.id AND m.message_id IS NOT NULL
                         AND m.kind IN ('complaint', 'follow_up', 'status_request', 'rating',
-                                       'ack', 'jawab', 'status', 'tutup', 'lambat', 'nilai')),
+                                       'ack', 'jawab', 'status', 'tutup', 'lambat', 'nilai',
+                                       'tanya')),
                     (SELECT d.instruction FROM dispositions d WHERE d.complaint_id = c.id
-                      ORDER BY d.id DESC LIMIT 1)
+                      ORDER BY d.id DESC LIMIT 1),
+                    c.channel, c.reporter_phone, c.reporter_address, c.reporter_nik,
+                    c.identity_provided, c.documents
              FROM complaints c
              LEFT JOIN messages first ON first.id = (
                  SELECT m.id FROM messages m WHERE m.complaint_id = c.id AND m.direction = 'in'
@@ -250,6 +267,7 @@ impl Batch<'_> {
         let received: String = row.get(4)?;
         let deadline: String = row.get(5)?;
         let email: String = row.get(3)?;
+        let channel: String = row.get(11)?;
         Ok(Brief {
             id: complaint_id,
             number: RegisterNumber::from_stored(row.get(0)?),
@@ -257,6 +275,13 @@ impl Batch<'_> {
             reporter_name: row.get(2)?,
             reporter_email: EmailAddress::parse(&email)
                 .ok_or_else(|| StoreError::Decode(format!("invalid reporter address {email:?}")))?,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| StoreError::Decode(format!("unknown channel {channel:?}")))?,
+            reporter_phone: row.get::<_, Option<String>>(12)?.map(Phone::from_stored),
+            reporter_address: row.get(13)?,
+            reporter_nik: row.get::<_, Option<String>>(14)?.map(Nik::from_stored),
+            identity_provided: row.get(15)?,
+            documents: row.get(16)?,
             received_at: parse_rfc3339(&received).unwrap_or_default(),
             deadline_at: parse_rfc3339(&deadline).unwrap_or_default(),
             body_text: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
@@ -282,7 +307,7 @@ impl Batch<'_> {
         &mut self,
         complaint_id: i64,
         reply: &Reply<'_>,
-        division: &str,
+        (division, copies): (&str, &[String]),
         instruction: &str,
     ) -> Result<()> {
         let Reply {
@@ -290,9 +315,12 @@ impl Batch<'_> {
             message_row,
             at: now,
         } = *reply;
+        let copies = serde_json::to_string(copies)
+            .map_err(|e| StoreError::Decode(format!("the disposition's copies: {e}")))?;
         self.connection()
             .prepare_cached(
-                "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO dispositions (complaint_id, at, by_email, division, instruction, message_row, copies_json)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 complaint_id,
@@ -300,7 +328,8 @@ impl Batch<'_> {
                 by.as_str(),
                 division,
                 instruction,
-                message_row
+                message_row,
+                copies
             ])?;
         Ok(())
     }

@@ -22,6 +22,7 @@ mod receipts;
 mod register;
 mod report;
 mod scans;
+mod standard;
 mod standing;
 
 pub use archive::{Archive, Location};
@@ -341,9 +342,14 @@ mod tests {
                     let complaint = batch.register_complaint(&NewComplaint {
                         prefix: "ADU",
                         year: 2026,
-                        channel: "email",
+                        channel: crate::domain::Channel::Email,
                         reporter_name: None,
                         reporter_email: &reporter,
+                        reporter_phone: None,
+                        reporter_nik: None,
+                        reporter_address: None,
+                        identity_provided: false,
+                        documents: 0,
                         subject: "Jalan rusak",
                         received_at,
                         deadline_at: received_at + chrono::Duration::hours(72),
@@ -381,9 +387,14 @@ mod tests {
             batch.register_complaint(&NewComplaint {
                 prefix: "ADU",
                 year: 2026,
-                channel: "email",
+                channel: crate::domain::Channel::Email,
                 reporter_name: None,
                 reporter_email: &reporter,
+                reporter_phone: None,
+                reporter_nik: None,
+                reporter_address: None,
+                identity_provided: false,
+                documents: 0,
                 subject: "Jalan rusak",
                 received_at: now,
                 deadline_at: now,

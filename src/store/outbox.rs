@@ -336,9 +336,9 @@ impl Batch<'_> {
         Ok(id)
     }
 
-    /// How many acknowledgments (and answers to status questions, closures' reasons and
-    /// thanks for ratings, which count against the same limit) were queued to this
-    /// address since `since`.
+    /// How many acknowledgments (and answers to status questions, closures' reasons,
+    /// thanks for ratings and explanations of the SMS format, which count against the same
+    /// limit) were queued to this address since `since`.
     pub fn acknowledgments_since(
         &mut self,
         to: &EmailAddress,
@@ -347,7 +347,7 @@ impl Batch<'_> {
         let count: i64 = self
             .connection
             .prepare_cached(
-                "SELECT count(*) FROM outbox WHERE purpose IN ('ack', 'status', 'tutup', 'nilai') AND first_recipient = ? AND created_at > ?",
+                "SELECT count(*) FROM outbox WHERE purpose IN ('ack', 'status', 'tutup', 'nilai', 'format') AND first_recipient = ? AND created_at > ?",
             )?
             .query_row(params![to.as_str(), rfc3339(since)], |row| row.get(0))?;
         Ok(count as u32)

@@ -16,6 +16,16 @@ pub struct ComplaintSummary {
     pub channel: String,
     pub reporter_name: Option<String>,
     pub reporter_email: String,
+    /// The reporter's phone number (`+62…`), when known.
+    pub reporter_phone: Option<String>,
+    /// The reporter's NIK: masked unless revealed (see [`ComplaintSummary::mask_nik`]).
+    pub reporter_nik: Option<String>,
+    /// An identity was given (a valid NIK, or a file named as KTP).
+    pub identity_provided: bool,
+    /// Supporting documents received.
+    pub documents: i64,
+    /// The Kepala Dinas's priority (`sangat_segera`, `segera`, `biasa`), once given.
+    pub priority: Option<String>,
     pub subject: String,
     pub received_at: String,
     pub deadline_at: String,
@@ -45,7 +55,10 @@ pub struct ComplaintDetail {
 pub struct DispositionView {
     pub at: String,
     pub by: String,
+    /// The unit that prepares the answer.
     pub division: String,
+    /// Every unit named, the lead (`division`) first; the others got a copy.
+    pub units: Vec<String>,
     pub instruction: String,
 }
 
@@ -108,7 +121,8 @@ pub struct EventView {
 const SUMMARY_COLUMNS: &str = "c.number, c.status, c.channel, c.reporter_name, c.reporter_email, c.subject,
     c.received_at, c.deadline_at,
     (SELECT count(*) FROM messages m WHERE m.complaint_id = c.id),
-    (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id)";
+    (SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_row WHERE m.complaint_id = c.id),
+    c.reporter_phone, c.reporter_nik, c.identity_provided, c.documents, c.priority";
 
 /// What `list` asks of the register.
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,7 +148,31 @@ fn summary(row: &Row<'_>, at: usize) -> rusqlite::Result<ComplaintSummary> {
         deadline_at: row.get(at + 7)?,
         message_count: row.get(at + 8)?,
         attachment_count: row.get(at + 9)?,
+        reporter_phone: row.get(at + 10)?,
+        reporter_nik: row.get(at + 11)?,
+        identity_provided: row.get(at + 12)?,
+        documents: row.get(at + 13)?,
+        priority: row.get(at + 14)?,
     })
+}
+
+impl ComplaintSummary {
+    /// The NIK masked (personal data, UU 27/2022): what is printed unless asked for.
+    pub fn mask_nik(&mut self) {
+        if let Some(nik) = &self.reporter_nik {
+            self.reporter_nik = Some(crate::domain::nik::mask_in(nik));
+        }
+    }
+}
+
+impl ComplaintDetail {
+    /// Every NIK masked: the reporter's, and any written in a message's text.
+    pub fn mask_nik(&mut self) {
+        self.summary.mask_nik();
+        for message in &mut self.messages {
+            message.body_text = crate::domain::nik::mask_in(&message.body_text);
+        }
+    }
 }
 
 impl Store {
@@ -197,13 +235,17 @@ fn detail(connection: &Connection, number: &str) -> rusqlite::Result<Option<Comp
     };
     let disposition = connection
         .prepare_cached(
-            "SELECT at, by_email, division, instruction FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT at, by_email, division, instruction, copies_json FROM dispositions WHERE complaint_id = ? ORDER BY id DESC LIMIT 1",
         )?
         .query_row([id], |r| {
+            let division: String = r.get(2)?;
+            let copies: Vec<String> =
+                serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default();
             Ok(DispositionView {
                 at: r.get(0)?,
                 by: r.get(1)?,
-                division: r.get(2)?,
+                units: std::iter::once(division.clone()).chain(copies).collect(),
+                division,
                 instruction: r.get(3)?,
             })
         })

@@ -14,6 +14,7 @@ use crate::domain::{EmailAddress, InboundKind};
 use crate::failpoint;
 use crate::mail::{classify, parse};
 use crate::office::flood;
+use crate::office::intake::form::FormReading;
 use crate::office::intake::{self, Plan, Prepared, Recorded};
 use crate::store::{Archive, Destination, Store};
 use crate::transport::imap::{Connection, Fetched, Selected};
@@ -193,7 +194,13 @@ fn count(report: &mut CycleReport, plan: &Plan) {
         Plan::ThirdParty(_) => report.third_party += 1,
         Plan::StatusRequest { .. } => report.status_requests += 1,
         Plan::NewComplaint { .. } => report.complaints += 1,
+        Plan::Declined { .. } => report.declined += 1,
         Plan::StaffReply { .. } => report.staff_replies += 1,
+        Plan::AdminForm {
+            reading: FormReading::Filled(_),
+            verified: true,
+        } => report.complaints += 1,
+        Plan::AdminForm { .. } => report.staff_replies += 1,
     }
 }
 

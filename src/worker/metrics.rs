@@ -37,7 +37,7 @@ impl Exposition {
     }
 }
 
-const INGESTED_KINDS: [&str; 10] = [
+const INGESTED_KINDS: [&str; 11] = [
     "complaint",
     "follow_up",
     "third_party",
@@ -48,6 +48,7 @@ const INGESTED_KINDS: [&str; 10] = [
     "auto_reply",
     "bounce",
     "quarantined",
+    "declined",
 ];
 
 fn counters(text: &mut Exposition, health: &Health) {

@@ -38,6 +38,8 @@ pub struct CycleReport {
     pub status_requests: u64,
     /// Satisfaction ratings recorded.
     pub ratings: u64,
+    /// Messages that are no complaint by their channel's rules (an SMS without keyword).
+    pub declined: u64,
     pub staff_replies: u64,
     pub auto_replies: u64,
     pub bounces: u64,

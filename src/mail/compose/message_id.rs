@@ -7,13 +7,16 @@ use crate::domain::RegisterNumber;
 
 /// Purposes of outgoing mail; the first label of every Message-ID the worker generates.
 /// `status` (the status on request), `tutup` (a closure's reason), `lambat` (the
-/// delay notice) and `nilai` (thanks for a rating) go to citizens. `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder), `lanjut` (a message in a
+/// delay notice), `nilai` (thanks for a rating), `format` (how to write a complaint by
+/// SMS) and `tanya` (the official's question) go to citizens; `daftar` confirms the
+/// administrator's form. `disp`, `tugas`, `setuju`, `kembali`, `ingat` (reminder),
+/// `lanjut` (a message in a
 /// complaint's thread) and `tahan` (the admin's digest of held complaints) are
 /// notifications an official acts on by replying; their Message-IDs carry a token (see
 /// `security`). `laporan` is the monthly report (`laporan.<YYYY-MM>.<random>`).
 pub const PURPOSES: &[&str] = &[
     "ack", "disp", "tugas", "setuju", "kembali", "ingat", "lanjut", "tahan", "jawab", "info",
-    "status", "tutup", "lambat", "nilai", "laporan",
+    "status", "tutup", "lambat", "nilai", "laporan", "format", "daftar", "tanya",
 ];
 
 /// `<purpose>.<number>.<random>@<domain>` (returned without brackets). Notifications

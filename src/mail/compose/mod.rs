@@ -4,20 +4,21 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::domain::{EmailAddress, RegisterNumber};
+use crate::domain::{Channel, EmailAddress, Nik, Phone, RegisterNumber, nik};
 use crate::mail::templates::{self, TemplateError, Templates};
 
 mod citizen;
 mod message;
 mod message_id;
 mod report;
+mod unregistered;
 
-pub use citizen::Letter;
-
+pub use citizen::{Citizen, Letter, Route, ToCitizen};
 use message::Draft;
 pub use message::{Addressed, OutAttachment, Outgoing, Splice, expand};
 pub use message_id::{PURPOSES, is_own_message_id, new_message_id, token_of};
 pub use report::{InlineImage, ReportFile, ReportMail};
+pub use unregistered::Unregistered;
 
 /// What notifications need to know about a complaint.
 #[derive(Debug, Clone)]
@@ -27,6 +28,14 @@ pub struct Brief {
     pub subject: String,
     pub reporter_name: Option<String>,
     pub reporter_email: EmailAddress,
+    pub channel: Channel,
+    pub reporter_phone: Option<Phone>,
+    /// The postal address the administrator's form gave.
+    pub reporter_address: Option<String>,
+    pub reporter_nik: Option<Nik>,
+    /// The requirements: an identity given, and how many supporting documents.
+    pub identity_provided: bool,
+    pub documents: u32,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     /// The text of the citizen's first message.
@@ -53,6 +62,36 @@ fn withheld_note(attachments: &[OutAttachment<'_>]) -> String {
         return String::new();
     }
     format!("; DITAHAN, tidak diteruskan: {}", withheld.join("; "))
+}
+
+impl Brief {
+    /// The citizen, for [`Composer::to_citizen`].
+    pub fn citizen(&self) -> Citizen<'_> {
+        Citizen {
+            channel: self.channel,
+            email: &self.reporter_email,
+            phone: self.reporter_phone.as_ref(),
+            name: self.reporter_name.as_deref(),
+            postal: self.reporter_address.as_deref(),
+        }
+    }
+
+    /// How officials may reach the reporter: `SMS +62…` for a reporter reached through
+    /// the gateway, else the address (or the phone of a citizen without email).
+    fn contact(&self) -> String {
+        let phone = self.reporter_phone.as_ref();
+        match phone {
+            Some(phone)
+                if self.channel == Channel::Sms
+                    || self.reporter_email.local_part() == phone.msisdn() =>
+            {
+                format!("SMS {phone}")
+            }
+            Some(phone) if self.reporter_email.is_reserved() => format!("telepon {phone}"),
+            None if self.reporter_email.is_reserved() => "tanpa email".into(),
+            _ => self.reporter_email.to_string(),
+        }
+    }
 }
 
 /// A notification to one official, who acts by replying to it.
@@ -82,14 +121,15 @@ pub enum ComposeError {
 #[derive(Debug, Clone)]
 pub struct Acknowledge<'a> {
     pub number: &'a RegisterNumber,
-    pub reporter_name: Option<&'a str>,
-    pub reporter_email: &'a EmailAddress,
+    pub citizen: Citizen<'a>,
     /// The citizen's message this acknowledges (thread parent), without brackets.
     pub parent_message_id: Option<&'a str>,
     pub parent_references: &'a [String],
     pub subject: &'a str,
     pub received_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
+    /// The requirements so far: an identity given, and how many supporting documents.
+    pub requirements: (bool, u32),
 }
 
 pub struct Composer<'a> {
@@ -111,48 +151,42 @@ impl<'a> Composer<'a> {
         now: DateTime<Utc>,
     ) -> Result<Outgoing, ComposeError> {
         let zone = self.settings.office.timezone;
-        let rendered = self.templates.render(
-            "acknowledgment",
-            minijinja::context! {
-                number => ack.number.as_str(),
-                reply_subject => reply_subject(ack.subject, ack.number),
-                reporter_name => ack.reporter_name.unwrap_or("Bapak/Ibu"),
-                office_name => &self.settings.office.name,
-                received => templates::tanggal(ack.received_at, zone),
-                deadline => templates::tanggal(ack.deadline_at, zone),
-                answer_within_hours => self.settings.sla.answer_within_hours,
-            },
-        )?;
+        let context = minijinja::context! {
+            number => ack.number.as_str(),
+            reply_subject => reply_subject(ack.subject, ack.number),
+            reporter_name => ack.citizen.name.unwrap_or("Bapak/Ibu"),
+            office_name => &self.settings.office.name,
+            received => templates::tanggal(ack.received_at, zone),
+            deadline => templates::tanggal(ack.deadline_at, zone),
+            answer_within_hours => self.settings.sla.answer_within_hours,
+            identity_provided => ack.requirements.0,
+            documents => ack.requirements.1,
+        };
         let mut references: Vec<String> = ack.parent_references.to_vec();
         if let Some(parent) = ack.parent_message_id
             && !references.iter().any(|r| r == parent)
         {
             references.push(parent.to_string());
         }
-        message::build(
-            self.settings,
-            Draft {
-                purpose: "ack",
-                number: ack.number,
-                token: None,
-                addressed: None,
-                to: ack.reporter_email,
-                to_name: ack.reporter_name,
-                cc: &[],
-                bcc: &[],
-                subject: rendered.subject,
-                body: rendered.body,
-                in_reply_to: ack.parent_message_id.map(str::to_string),
-                references,
-                auto_submitted: Some("auto-replied"),
-                attachments: &[],
-                now,
-            },
-        )
+        let message = ToCitizen {
+            purpose: "ack",
+            template: "acknowledgment",
+            too_long: None,
+            number: ack.number,
+            citizen: ack.citizen,
+            context,
+            in_reply_to: ack.parent_message_id.map(str::to_string),
+            references,
+            bcc: &[],
+            attachments: &[],
+            auto_submitted: Some("auto-replied"),
+        };
+        self.to_citizen(&message, now)
     }
 
     /// The common template variables describing a complaint. The reporter's address is
-    /// shown only when `show_address` (confidentiality: officials see the name).
+    /// shown only when `show_address` (confidentiality: officials see the name), and a
+    /// NIK in full only then too (UU 27/2022: officials see it masked).
     fn brief_context(&self, brief: &Brief, show_address: bool) -> minijinja::Value {
         let zone = self.settings.office.timezone;
         let name = brief
@@ -160,7 +194,7 @@ impl<'a> Composer<'a> {
             .clone()
             .unwrap_or_else(|| "(tanpa nama)".into());
         let reporter = if show_address || !self.settings.office.confidential_reporter {
-            format!("{name} <{}>", brief.reporter_email)
+            format!("{name} <{}>", brief.contact())
         } else {
             name
         };
@@ -182,7 +216,14 @@ impl<'a> Composer<'a> {
             reporter_name => brief.reporter_name.as_deref().unwrap_or("Bapak/Ibu"),
             received => templates::tanggal(brief.received_at, zone),
             deadline => templates::tanggal(brief.deadline_at, zone),
-            body => &brief.body_text,
+            body => if show_address { brief.body_text.clone() } else { nik::mask_in(&brief.body_text) },
+            nik => match (&brief.reporter_nik, show_address) {
+                (None, _) => "-".to_string(),
+                (Some(nik), true) => nik.expose().to_string(),
+                (Some(nik), false) => nik.masked(),
+            },
+            identity_provided => brief.identity_provided,
+            documents => brief.documents,
             division => brief.division.as_deref().unwrap_or("-"),
             instruction => brief.instruction.as_deref().unwrap_or(""),
             divisions => divisions,
@@ -248,7 +289,8 @@ impl<'a> Composer<'a> {
         )
     }
 
-    /// The approved answer, to the citizen, in their thread; admins in Bcc.
+    /// The approved answer, to the citizen, in their thread; admins in Bcc. By SMS, an
+    /// answer that does not fit (or comes with files) is replaced by `sms_jawaban_panjang`.
     pub fn answer(
         &self,
         brief: &Brief,
@@ -256,31 +298,28 @@ impl<'a> Composer<'a> {
         attachments: &[OutAttachment<'_>],
         now: DateTime<Utc>,
     ) -> Result<Outgoing, ComposeError> {
-        let context = minijinja::context! { answer => text, ..self.brief_context(brief, true) };
-        let rendered = self.templates.render("jawaban", context)?;
-        message::build(
-            self.settings,
-            Draft {
-                purpose: "jawab",
-                number: &brief.number,
-                token: None,
-                addressed: None,
-                to: &brief.reporter_email,
-                to_name: brief.reporter_name.as_deref(),
-                cc: &[],
-                bcc: &self.settings.roles.admin,
-                subject: rendered.subject,
-                body: rendered.body,
-                in_reply_to: brief
-                    .first_message_id
-                    .clone()
-                    .or_else(|| brief.thread.last().cloned()),
-                references: brief.thread.clone(),
-                auto_submitted: None,
-                attachments,
-                now,
-            },
-        )
+        let context = minijinja::context! {
+            answer => text,
+            attachment_count => attachments.len(),
+            ..self.brief_context(brief, true)
+        };
+        let message = ToCitizen {
+            purpose: "jawab",
+            template: "jawaban",
+            too_long: Some("jawaban_panjang"),
+            number: &brief.number,
+            citizen: brief.citizen(),
+            context,
+            in_reply_to: brief
+                .first_message_id
+                .clone()
+                .or_else(|| brief.thread.last().cloned()),
+            references: brief.thread.clone(),
+            bcc: &self.settings.roles.admin,
+            attachments,
+            auto_submitted: None,
+        };
+        self.to_citizen(&message, now)
     }
 
     /// Information for an official or the admin that asks for no action.

@@ -47,6 +47,10 @@ pub struct Inbound {
     /// never act on a complaint.
     #[serde(skip)]
     pub ambiguous_from: bool,
+    /// Extension headers (`X-…`), name and one-line value, for the channels that read
+    /// one (the SMS gateway's number); at most [`MAX_EXTENSION_HEADERS`].
+    #[serde(skip)]
+    pub extension_headers: Vec<(String, String)>,
     /// Why this message cannot be understood, if it cannot.
     #[serde(skip)]
     pub defect: Option<String>,
@@ -187,6 +191,7 @@ fn inbound_of(
         authentication_results: authentication_results(&message),
         ambiguous_from: ambiguous_from(&message),
         returned: None,
+        extension_headers: extension_headers(&message),
         signals,
         defect,
     };
@@ -354,9 +359,18 @@ impl Inbound {
             signals: LoopSignals::default(),
             authentication_results: Vec::new(),
             ambiguous_from: false,
+            extension_headers: Vec::new(),
             defect: Some(reason.to_string()),
             returned: None,
         }
+    }
+
+    /// The first extension header named `name` (case-insensitive).
+    pub fn extension_header(&self, name: &str) -> Option<&str> {
+        self.extension_headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 
     /// The sender's address, when there is a usable one.
@@ -386,6 +400,22 @@ fn looks_like_headers(raw: &[u8]) -> bool {
             .all(|&b| b.is_ascii_graphic() && b != b':'),
         _ => first_line.starts_with(b"From "),
     }
+}
+
+/// Most extension headers kept per message, and most characters of each value.
+pub const MAX_EXTENSION_HEADERS: usize = 16;
+const MAX_EXTENSION_CHARS: usize = 200;
+
+fn extension_headers(message: &mail_parser::Message<'_>) -> Vec<(String, String)> {
+    message
+        .headers_raw()
+        .filter(|(name, _)| name.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("x-")))
+        .take(MAX_EXTENSION_HEADERS)
+        .map(|(name, value)| {
+            let name = one_line(name, MAX_EXTENSION_CHARS);
+            (name, one_line(value, MAX_EXTENSION_CHARS))
+        })
+        .collect()
 }
 
 fn header_text(message: &mail_parser::Message<'_>, name: &str) -> Option<String> {

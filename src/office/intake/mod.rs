@@ -4,17 +4,25 @@
 //! knows (its thread, earlier copies, recent acknowledgments), it returns a [`Plan`].
 //! [`record`] carries the plan out inside the caller's [`Batch`].
 
+mod answering;
+mod asking;
+pub mod form;
+pub mod gateway;
 mod recording;
+mod registration;
+pub mod requirements;
 
 use chrono::{DateTime, Utc};
 
 use super::Context;
 use crate::config::Settings;
-use crate::domain::{InboundKind, RegisterNumber, Status};
+use crate::domain::{InboundKind, RegisterNumber};
 use crate::mail::{Classification, Inbound};
 use crate::office::security::Referenced;
 use crate::office::survey::Rating;
 use crate::store::{Batch, BouncedRow, ComplaintRef, Destination, Receipt};
+use form::FormReading;
+use gateway::Arrival;
 use recording::Recording;
 
 /// A fetched and parsed message, ready to record.
@@ -58,6 +66,18 @@ pub enum Plan {
     ThirdParty(ComplaintRef),
     NewComplaint {
         acknowledge: Acknowledgment,
+    },
+    /// The administrator's form (`DAFTAR …`) from an address of `roles.admin`; acted on
+    /// only when `verified` (one From, and DKIM/SPF when configured).
+    AdminForm {
+        reading: FormReading,
+        verified: bool,
+    },
+    /// Not a complaint by its channel's rules (an SMS without the keyword or text):
+    /// recorded, answered with the format (rate-limited as acknowledgments are), nothing
+    /// registered.
+    Declined {
+        answer: Acknowledgment,
     },
     /// A reply that tries to act on a complaint (it answers a notification, or comes from
     /// an official and names a complaint): judged by `security`, never a follow-up.
@@ -124,6 +144,11 @@ pub struct Known {
     pub bounced: Option<(BouncedRow, String)>,
     /// The reporter's reply on an answered complaint is a rating (`office::survey`).
     pub rating: Option<Rating>,
+    /// An SMS that is no complaint if it is not a follow-up (no keyword, or no text).
+    pub sms_declined: bool,
+    /// A new message from the administrator that starts with `DAFTAR`, and whether its
+    /// sender passed the check.
+    pub form: Option<(FormReading, bool)>,
 }
 
 pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> Plan {
@@ -145,6 +170,10 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
                 thread: known.thread,
             },
         },
+        Classification::Person if known.form.is_some() => {
+            let (reading, verified) = known.form.unwrap_or((FormReading::NotAForm, false));
+            Plan::AdminForm { reading, verified }
+        }
         Classification::Person if !known.referenced.is_empty() || known.official_on_complaint => {
             Plan::StaffReply {
                 referenced: known.referenced,
@@ -163,6 +192,9 @@ pub fn decide(classification: &Classification, known: Known, ack_limit: u32) -> 
                     None => Plan::FollowUp(thread),
                 },
                 (None, Some(thread)) => Plan::ThirdParty(thread),
+                (None, None) if known.sms_declined => Plan::Declined {
+                    answer: acknowledge,
+                },
                 (None, None) => Plan::NewComplaint { acknowledge },
             }
         }
@@ -207,6 +239,8 @@ pub fn record_or_quarantine(
         let key = identity(batch, item)?.0;
         let recording = Recording {
             item,
+            inbound: &item.inbound,
+            citizen: None,
             ctx,
             key: &key,
             now,
@@ -240,20 +274,37 @@ pub fn record(
 ) -> anyhow::Result<Recorded> {
     crate::failpoint::panic_on(crate::failpoint::RECORD_PANIC, &item.inbound.subject);
     let (key, already_recorded) = identity(batch, item)?;
+    let arrival = gateway::arrival(ctx, &item.inbound, &item.classification);
+    let unreadable;
+    let classification = match &arrival {
+        Arrival::Unreadable(reason) => {
+            unreadable = Classification::Quarantine(reason.clone());
+            &unreadable
+        }
+        _ => &item.classification,
+    };
     let known = match already_recorded {
         Some(destination) => Known {
             already_recorded: Some(destination),
             ..Known::default()
         },
-        None => lookup(batch, item, &ctx.settings, now)?,
+        None => lookup(batch, (item, classification, &arrival), &ctx.settings, now)?,
     };
     let plan = decide(
-        &item.classification,
+        classification,
         known,
         ctx.settings.acknowledgment.max_per_sender_per_day,
     );
+    let sms_recorded = arrival
+        .sms()
+        .map(|text| gateway::as_recorded(&item.inbound, text));
     let recording = Recording {
         item,
+        inbound: sms_recorded.as_ref().unwrap_or(&item.inbound),
+        citizen: match &arrival {
+            Arrival::Sms(text, address) => Some((address, Some(text))),
+            _ => None,
+        },
         ctx,
         key: &key,
         now,
@@ -278,6 +329,8 @@ pub fn record(
         Plan::StatusRequest { asked, answer } => recording.status_request(batch, asked, answer)?,
         Plan::Bounced { row, reason } => recording.bounced(batch, row, reason)?,
         Plan::Rating { thread, rating } => recording.rating(batch, thread, rating)?,
+        Plan::Declined { answer } => recording.declined(batch, answer)?,
+        Plan::AdminForm { reading, verified } => recording.admin_form(batch, reading, *verified)?,
     };
     if !matches!(plan, Plan::AlreadyRecorded(_)) {
         crate::office::screening::report_infected(batch, ctx, row, &item.screened, now)?;
@@ -325,30 +378,49 @@ fn identity(
     }
 }
 
+/// What the register knows about `item` (classified as `classification`, arrived as
+/// `arrival`). An SMS speaks for the gateway address of its number, and names a
+/// complaint by the number anywhere in its text.
 fn lookup(
     batch: &mut Batch<'_>,
-    item: &Prepared,
+    (item, classification, arrival): (&Prepared, &Classification, &Arrival),
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Known> {
     let mut known = Known::default();
-    if matches!(item.classification, Classification::Quarantine(_)) {
+    if matches!(classification, Classification::Quarantine(_)) {
         return Ok(known);
     }
     let inbound = &item.inbound;
-    if let (Classification::Bounce(_), Some(returned)) = (&item.classification, &inbound.returned)
+    if let (Classification::Bounce(_), Some(returned)) = (classification, &inbound.returned)
         && returned.failed
     {
         known.bounced = batch
             .outbox_by_message_ids(&returned.message_ids)?
             .map(|row| (row, returned.reason.clone()));
     }
+    let prefix = &settings.office.number_prefix;
+    let (sender, subject_number) = match arrival {
+        Arrival::Sms(text, address) => {
+            known.sms_declined = !text.keyword || text.text.is_empty();
+            (Some(address), gateway::number_in(prefix, &text.text))
+        }
+        _ => (
+            inbound.sender(),
+            RegisterNumber::find_in_subject(prefix, &inbound.subject),
+        ),
+    };
+    let sender = sender.filter(|s| !s.is_reserved());
     let thread_ids = inbound.thread_ids();
     known.referenced = batch.notifications(&thread_ids)?;
     known.thread = batch.complaint_by_message_ids(&thread_ids)?;
-    let subject_number =
-        RegisterNumber::find_in_subject(&settings.office.number_prefix, &inbound.subject);
-    if let Some(sender) = inbound.sender()
+    if *arrival == Arrival::Mail && known.referenced.is_empty() {
+        known.form = form_of(inbound, settings);
+        if known.form.is_some() {
+            return Ok(known);
+        }
+    }
+    if let Some(sender) = sender
         && !settings.roles.roles_of(sender).is_empty()
     {
         let by_subject = match &subject_number {
@@ -363,79 +435,57 @@ fn lookup(
         };
     }
     if known.thread.is_none()
-        && let (Some(number), Some(sender)) = (subject_number, inbound.sender())
+        && let (Some(number), Some(sender)) = (subject_number, sender)
     {
         known.thread = batch.complaint_by_number_from(&number, sender)?;
     }
-    known.from_reporter = match (&known.thread, inbound.sender()) {
+    known.from_reporter = match (&known.thread, sender) {
         (Some(thread), Some(sender)) => batch.is_reporter(thread.id, sender)?,
         _ => false,
     };
-    known.inquiry = inquiry(batch, item, settings, &known)?;
-    if known.from_reporter
-        && known
-            .thread
-            .as_ref()
-            .is_some_and(|t| t.status == Status::Selesai)
-        && known.referenced.is_empty()
-        && !known.official_on_complaint
+    if *classification == Classification::Person
+        && let Some(sender) = sender
     {
-        known.rating = crate::office::survey::read(&crate::office::procedure::new_text(inbound));
-    }
-    if (known.thread.is_none() || known.inquiry.is_some())
-        && item.classification == Classification::Person
-        && let Some(sender) = inbound.sender()
-    {
-        known.recent_acknowledgments =
-            batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;
+        let asking = asking::Asking {
+            inbound,
+            arrival,
+            sender,
+            prefix,
+        };
+        asking::read(batch, &asking, &mut known)?;
+        if known.thread.is_none() || known.inquiry.is_some() {
+            known.recent_acknowledgments =
+                batch.acknowledgments_since(sender, now - chrono::Duration::hours(24))?;
+        }
     }
     Ok(known)
 }
 
-/// Whether a citizen's message is only a status question, and about which complaint: the
-/// number written in it, else its thread, else the sender's latest complaint.
-fn inquiry(
-    batch: &mut Batch<'_>,
-    item: &Prepared,
-    settings: &Settings,
-    known: &Known,
-) -> anyhow::Result<Option<Asked>> {
-    let inbound = &item.inbound;
-    let (Some(sender), Classification::Person) = (inbound.sender(), &item.classification) else {
-        return Ok(None);
-    };
-    if !known.referenced.is_empty()
-        || known.official_on_complaint
-        || !inbound.attachments.is_empty()
-    {
-        return Ok(None);
+/// The administrator's form in `inbound`, if it is one from an address of
+/// `roles.admin`, and whether the sender passes the check officials' replies pass (one
+/// From; DKIM or SPF when `security.trusted_authserv_id` is set).
+fn form_of(inbound: &Inbound, settings: &Settings) -> Option<(FormReading, bool)> {
+    let sender = inbound.sender()?;
+    if !settings.roles.admin.contains(sender) {
+        return None;
     }
-    let text = crate::office::procedure::new_text(inbound);
-    let prefix = &settings.office.number_prefix;
-    let Some(question) = crate::office::inquiry::read(prefix, &text, &inbound.subject) else {
-        return Ok(None);
+    let reading = form::read(&crate::office::procedure::new_text(inbound));
+    if reading == FormReading::NotAForm {
+        return None;
+    }
+    let authenticated = match &settings.security.trusted_authserv_id {
+        Some(id) => {
+            crate::office::security::authenticated(&inbound.authentication_results, id, sender)
+        }
+        None => true,
     };
-    let about = match &question.number {
-        Some(number) => batch.complaint_by_number(number)?,
-        None => match &known.thread {
-            Some(thread) => Some(thread.clone()),
-            None => batch.latest_complaint_of(sender)?,
-        },
-    };
-    let from_reporter = match &about {
-        Some(about) => batch.is_reporter(about.id, sender)?,
-        None => false,
-    };
-    Ok(Some(Asked {
-        about,
-        number: question.number,
-        from_reporter,
-    }))
+    Some((reading, authenticated && !inbound.ambiguous_from))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Status;
 
     fn thread() -> ComplaintRef {
         ComplaintRef {

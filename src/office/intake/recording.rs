@@ -1,42 +1,64 @@
-//! Recording one message as its plan says: one method per plan.
+//! Recording one message as its plan says: one method per plan (the plans that answer a
+//! citizen without registering or following up a complaint are in `answering.rs`).
 
 use chrono::{DateTime, Datelike, Utc};
 
-use super::{Acknowledgment, Asked, Prepared};
-use crate::domain::{Event, EventAction, InboundKind, RegisterNumber};
+use super::requirements::{self, Requirements};
+use super::{Acknowledgment, Prepared};
+use crate::domain::{Channel, EmailAddress, Event, EventAction, InboundKind, RegisterNumber};
 use crate::mail::Inbound;
-use crate::mail::compose::Acknowledge;
+use crate::mail::compose::{Acknowledge, Citizen};
+use crate::mail::sms::SmsText;
 use crate::office::security::{Referenced, Verdict};
-use crate::office::survey::Rating;
-use crate::office::{Context, citizen, flood, procedure, returned};
-use crate::store::{
-    Batch, BouncedRow, ComplaintRef, Destination, InboundRecord, NewComplaint, NewRating,
-};
+use crate::office::{Context, citizen, flood, procedure};
+use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
+
+/// A complaint to register: the citizen as the register will know them.
+pub(super) struct Registration<'a> {
+    pub citizen: Citizen<'a>,
+    /// What the complaint brings toward the requirements (identity, documents).
+    pub requirements: Requirements,
+    /// The administrator who registered it by the form (no flood limit applies).
+    pub by_admin: Option<&'a EmailAddress>,
+}
 
 /// Row, destination and register number of a recorded message.
 pub(super) type Outcome = (i64, Destination, Option<RegisterNumber>);
 
 /// One message being recorded: what each plan's step needs besides the batch.
+#[derive(Clone, Copy)]
 pub(super) struct Recording<'a> {
     pub item: &'a Prepared,
+    /// The message as the register keeps it (an SMS: the text without the keyword).
+    pub inbound: &'a Inbound,
+    /// Who the message speaks for when it is not its From: the gateway address of an
+    /// SMS's number, and the SMS.
+    pub citizen: Option<(&'a EmailAddress, Option<&'a SmsText>)>,
     pub ctx: &'a Context,
     pub key: &'a str,
     pub now: DateTime<Utc>,
 }
 
 impl Recording<'_> {
-    fn inbound(&self) -> &Inbound {
-        &self.item.inbound
+    pub(super) fn inbound(&self) -> &Inbound {
+        self.inbound
     }
 
-    fn sender(&self) -> String {
-        self.inbound()
-            .sender()
+    /// The citizen's address in the register: an SMS's gateway address, else the From.
+    pub(super) fn reporter(&self) -> Option<&EmailAddress> {
+        match self.citizen {
+            Some((address, _)) => Some(address),
+            None => self.inbound().sender(),
+        }
+    }
+
+    pub(super) fn sender(&self) -> String {
+        self.reporter()
             .map(|a| a.as_str().to_string())
             .unwrap_or_else(|| "unknown".into())
     }
 
-    fn record(
+    pub(super) fn record(
         &self,
         batch: &mut Batch<'_>,
         kind: InboundKind,
@@ -147,7 +169,7 @@ impl Recording<'_> {
         thread: &ComplaintRef,
         third_party: bool,
     ) -> anyhow::Result<Outcome> {
-        let (kind, action, author) = match (third_party, self.inbound().sender()) {
+        let (kind, action, author) = match (third_party, self.reporter()) {
             (true, Some(sender)) => (
                 InboundKind::ThirdParty,
                 EventAction::ThirdPartyMessage,
@@ -168,6 +190,9 @@ impl Recording<'_> {
             action,
             detail,
         ))?;
+        if !third_party {
+            self.complete_requirements(batch, thread.id)?;
+        }
         let message = (self.inbound(), self.item.raw_sha256.as_str());
         procedure::forward_follow_up(batch, self.ctx, thread.id, author, message, self.now)?;
         tracing::info!(number = %thread.number, kind = kind.as_str(), "recorded in the thread");
@@ -179,14 +204,82 @@ impl Recording<'_> {
         batch: &mut Batch<'_>,
         acknowledge: &Acknowledgment,
     ) -> anyhow::Result<Outcome> {
-        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
-        let reporter = inbound
-            .sender()
+        let reporter = self
+            .reporter()
             .ok_or_else(|| anyhow::anyhow!("a complaint without sender passed classification"))?;
+        let sms = self.citizen.and_then(|(_, sms)| sms);
+        let citizen = Citizen {
+            channel: if sms.is_some() {
+                Channel::Sms
+            } else {
+                Channel::Email
+            },
+            email: reporter,
+            phone: sms.map(|sms| &sms.phone),
+            name: match sms {
+                Some(_) => None,
+                None => self.inbound().from.as_ref().and_then(|p| p.name.as_deref()),
+            },
+            postal: None,
+        };
+        let inbound = self.inbound();
+        let registration = Registration {
+            citizen,
+            requirements: requirements::of(inbound, &inbound.body_text),
+            by_admin: None,
+        };
+        self.register(batch, &registration, acknowledge)
+    }
+
+    /// What the reporter's follow-up brings toward the requirements (an identity, more
+    /// documents) is added to the complaint.
+    fn complete_requirements(
+        &self,
+        batch: &mut Batch<'_>,
+        complaint_id: i64,
+    ) -> anyhow::Result<()> {
+        let text = procedure::new_text(self.inbound());
+        let found = requirements::of(self.inbound(), &text);
+        if !found.identity() && found.documents == 0 {
+            return Ok(());
+        }
+        let identity = (found.identity(), found.nik.as_ref());
+        batch.add_requirements(complaint_id, identity, found.documents, self.now)?;
+        let detail = format!(
+            "message {}: identity {}; {} more document(s)",
+            self.key,
+            if found.identity() {
+                "given"
+            } else {
+                "not given"
+            },
+            found.documents
+        );
+        batch.add_event(&Event::by(
+            self.sender(),
+            Some(complaint_id),
+            self.now,
+            EventAction::RequirementsAdded,
+            detail,
+        ))?;
+        Ok(())
+    }
+
+    /// Registers a complaint, acknowledges it on the citizen's route, and asks the Kepala
+    /// Dinas for a disposition (held by the flood limit unless the administrator
+    /// registered it).
+    pub(super) fn register(
+        &self,
+        batch: &mut Batch<'_>,
+        registration: &Registration<'_>,
+        acknowledge: &Acknowledgment,
+    ) -> anyhow::Result<Outcome> {
+        let (settings, inbound, now) = (&self.ctx.settings, self.inbound(), self.now);
+        let citizen = registration.citizen;
+        let reporter = citizen.email;
         let received_at = self.item.internal_date.unwrap_or(now);
         let deadline_at =
             received_at + chrono::Duration::hours(i64::from(settings.sla.answer_within_hours));
-        let reporter_name = inbound.from.as_ref().and_then(|p| p.name.as_deref());
         let subject = match inbound.subject.as_str() {
             "" => "(tanpa subjek)",
             subject => subject,
@@ -194,9 +287,14 @@ impl Recording<'_> {
         let complaint = batch.register_complaint(&NewComplaint {
             prefix: &settings.office.number_prefix,
             year: received_at.with_timezone(&settings.office.timezone).year(),
-            channel: "email",
-            reporter_name,
+            channel: citizen.channel,
+            reporter_name: citizen.name,
             reporter_email: reporter,
+            reporter_phone: citizen.phone,
+            reporter_nik: registration.requirements.nik.as_ref(),
+            reporter_address: citizen.postal,
+            identity_provided: registration.requirements.identity(),
+            documents: registration.requirements.documents,
             subject,
             received_at,
             deadline_at,
@@ -209,12 +307,14 @@ impl Recording<'_> {
             (None, None),
         )?;
         let detail = format!(
-            "message {}; {} attachment(s)",
+            "message {}; {} attachment(s); channel {}",
             self.key,
-            inbound.attachments.len()
+            inbound.attachments.len(),
+            citizen.channel
         );
+        let actor = registration.by_admin.unwrap_or(reporter);
         batch.add_event(&Event::by(
-            reporter.as_str(),
+            actor.as_str(),
             Some(complaint.id),
             now,
             EventAction::Registered,
@@ -222,19 +322,29 @@ impl Recording<'_> {
         ))?;
         let ack = Acknowledge {
             number: &complaint.number,
-            reporter_name,
-            reporter_email: reporter,
+            citizen,
             parent_message_id: inbound.message_id.as_deref(),
             parent_references: &inbound.references,
             subject: &inbound.subject,
             received_at,
             deadline_at,
+            requirements: (
+                registration.requirements.identity(),
+                registration.requirements.documents,
+            ),
         };
         self.acknowledge(batch, complaint.id, &ack, acknowledge)?;
         let evidence = (inbound, self.item.raw_sha256.as_str());
-        let reporter_at = (reporter, received_at);
-        flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
-        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), "complaint registered");
+        match registration.by_admin {
+            None => {
+                let reporter_at = (reporter, received_at);
+                flood::request_or_hold(batch, self.ctx, complaint.id, reporter_at, evidence, now)?;
+            }
+            Some(_) => {
+                procedure::request_disposition(batch, self.ctx, complaint.id, evidence, now)?
+            }
+        }
+        tracing::info!(number = %complaint.number, reporter = %reporter.masked(), channel = %citizen.channel, "complaint registered");
         Ok((row, Destination::Processed, Some(complaint.number)))
     }
 
@@ -271,124 +381,5 @@ impl Recording<'_> {
             }
         }
         Ok(())
-    }
-
-    /// A status question: recorded in the complaint's thread when its reporter asked
-    /// (outside any thread otherwise), answered within the acknowledgment limit.
-    pub(super) fn status_request(
-        &self,
-        batch: &mut Batch<'_>,
-        asked: &Asked,
-        answer: &Acknowledgment,
-    ) -> anyhow::Result<Outcome> {
-        let reporters = asked.about.as_ref().filter(|_| asked.from_reporter);
-        let complaint_id = reporters.map(|about| about.id);
-        let note = match (&asked.about, reporters) {
-            (_, Some(_)) => None,
-            (Some(about), None) => Some(format!(
-                "status of {} asked by someone else; nothing told",
-                about.number
-            )),
-            (None, None) => Some("status asked about no known complaint; nothing told".to_string()),
-        };
-        let kind = InboundKind::StatusRequest;
-        let row = self.record(batch, kind, complaint_id, (None, note.as_deref()))?;
-        if let Some(about) = reporters {
-            let detail = format!("message {}", self.key);
-            batch.add_event(&Event::by(
-                self.sender(),
-                Some(about.id),
-                self.now,
-                EventAction::StatusRequest,
-                detail,
-            ))?;
-        }
-        match answer {
-            Acknowledgment::Suppressed { recent, limit } => {
-                tracing::warn!(
-                    recent,
-                    limit,
-                    "status question not answered: acknowledgment limit reached"
-                );
-            }
-            Acknowledgment::Send => match reporters {
-                Some(about) => {
-                    citizen::answer_status(batch, self.ctx, about, self.inbound(), self.now)?
-                }
-                None => {
-                    let number = asked
-                        .about
-                        .as_ref()
-                        .map(|a| a.number.clone())
-                        .or_else(|| asked.number.clone());
-                    let prefix = &self.ctx.settings.office.number_prefix;
-                    let number =
-                        number.unwrap_or_else(|| RegisterNumber::new(prefix, self.now.year(), 0));
-                    citizen::answer_stranger(batch, self.ctx, &number, self.inbound(), self.now)?;
-                }
-            },
-        }
-        tracing::info!(reporter = asked.from_reporter, "status question recorded");
-        Ok((
-            row,
-            Destination::Processed,
-            reporters.map(|a| a.number.clone()),
-        ))
-    }
-
-    /// A bounce for a message the worker sent: recorded with its complaint, the outbox
-    /// row marked (see `office::returned`).
-    pub(super) fn bounced(
-        &self,
-        batch: &mut Batch<'_>,
-        row: &BouncedRow,
-        reason: &str,
-    ) -> anyhow::Result<Outcome> {
-        let note = format!("bounce of outbox #{}", row.outbox_id);
-        let kind = InboundKind::Bounce;
-        let recorded = self.record(batch, kind, row.complaint_id, (None, Some(&note)))?;
-        returned::bounced(batch, self.ctx, row, reason, self.now)?;
-        let number = match row.complaint_id {
-            Some(id) => Some(batch.brief(id)?.number),
-            None => None,
-        };
-        Ok((recorded, Destination::Processed, number))
-    }
-
-    /// The reporter's rating: recorded (replacing an earlier one) in the thread.
-    pub(super) fn rating(
-        &self,
-        batch: &mut Batch<'_>,
-        thread: &ComplaintRef,
-        rating: &Rating,
-    ) -> anyhow::Result<Outcome> {
-        let row = self.record(batch, InboundKind::Rating, Some(thread.id), (None, None))?;
-        let score = rating.score();
-        let earlier = batch.record_rating(&NewRating {
-            complaint_id: thread.id,
-            score,
-            elements: rating.elements.as_ref(),
-            comment: rating.comment.as_deref(),
-            message_row: row,
-            at: self.now,
-        })?;
-        let detail = match earlier {
-            Some(earlier) => format!(
-                "score {score:.2} (replaces {earlier:.2}); message {}",
-                self.key
-            ),
-            None => format!("score {score:.2}; message {}", self.key),
-        };
-        batch.add_event(&Event::by(
-            self.sender(),
-            Some(thread.id),
-            self.now,
-            EventAction::Rated,
-            detail,
-        ))?;
-        let thanks = (self.inbound(), score, earlier.is_some());
-        citizen::thank_for_rating(batch, self.ctx, thread.id, thanks, self.now)?;
-        tracing::info!(number = %thread.number, score, "rating recorded");
-        Ok((row, Destination::Processed, Some(thread.number.clone())))
     }
 }
