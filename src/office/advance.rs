@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Context;
-use super::procedure::{Notification, complaint_files, files_of, notify};
+use super::procedure::{Notification, notify};
+use super::screening::{complaint_files, files_of};
 use crate::domain::{Decision, EmailAddress, Event, EventAction, Priority, Role, Stage, State};
 use crate::mail::compose::{Brief, ToCitizen, reply_subject};
 use crate::mail::{Inbound, parse::sha256_hex};

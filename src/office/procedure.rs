@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::advance;
 use crate::config::Role;
 use crate::domain::EmailAddress;
+use crate::mail::Inbound;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
-use crate::mail::{Attachment, Inbound};
 use crate::office::Context;
 use crate::office::screening;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
@@ -117,7 +117,7 @@ pub(crate) fn request_disposition_again(
     (complaint_id, extra): (i64, minijinja::Value),
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let (files, raw_sha256) = complaint_files(batch, complaint_id)?;
+    let (files, raw_sha256) = screening::complaint_files(batch, complaint_id)?;
     let attachments = screening::forwardable(batch, ctx, &files, &raw_sha256)?;
     send_disposition_request(batch, ctx, (complaint_id, extra), &attachments, now)
 }
@@ -385,27 +385,6 @@ pub(crate) fn apply_command(
         now,
     };
     advance::advance(batch, ctx, &step, (&state, &next), transition)
-}
-
-/// The files of a recorded message, parsed out of its raw bytes (the register keeps no
-/// decoded copy), and the hash it is archived under (see [`OutAttachment::kept_in`]).
-pub(crate) fn files_of(
-    batch: &mut Batch<'_>,
-    message_row: i64,
-) -> anyhow::Result<(Vec<Attachment>, String)> {
-    let (raw_sha256, raw) = batch.message_raw(message_row)?;
-    Ok((crate::mail::parse::parse(&raw).attachments, raw_sha256))
-}
-
-/// The files of the citizen's message that registered the complaint.
-pub(crate) fn complaint_files(
-    batch: &mut Batch<'_>,
-    complaint_id: i64,
-) -> anyhow::Result<(Vec<Attachment>, String)> {
-    match batch.complaint_message(complaint_id)? {
-        Some(row) => files_of(batch, row),
-        None => Ok((Vec::new(), String::new())),
-    }
 }
 
 pub(crate) fn not_understood(

@@ -122,3 +122,24 @@ pub fn forward_cleared(
     ))?;
     Ok(())
 }
+
+/// The files of a recorded message, parsed out of its raw bytes (the register keeps no
+/// decoded copy), and the hash it is archived under (see [`forwardable`]).
+pub(crate) fn files_of(
+    batch: &mut Batch<'_>,
+    message_row: i64,
+) -> anyhow::Result<(Vec<Attachment>, String)> {
+    let (raw_sha256, raw) = batch.message_raw(message_row)?;
+    Ok((crate::mail::parse::parse(&raw).attachments, raw_sha256))
+}
+
+/// The files of the citizen's message that registered the complaint.
+pub(crate) fn complaint_files(
+    batch: &mut Batch<'_>,
+    complaint_id: i64,
+) -> anyhow::Result<(Vec<Attachment>, String)> {
+    match batch.complaint_message(complaint_id)? {
+        Some(row) => files_of(batch, row),
+        None => Ok((Vec::new(), String::new())),
+    }
+}
