@@ -197,6 +197,16 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
+/// The office's copy of a template (the file at `path`) when it has one, the built-in
+/// copy otherwise.
+pub fn office_copy(path: &Path, built_in: &str) -> std::io::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(built_in.to_string()),
+        Err(e) => Err(e),
+    }
+}
+
 impl Templates {
     /// Loads every template: the office's file when present, the built-in copy otherwise.
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
@@ -204,17 +214,11 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         for (name, built_in) in BUILT_IN {
             let path = dir.join(format!("{name}.txt"));
-            let source = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => built_in.to_string(),
-                Err(source) => {
-                    return Err(TemplateError::Read {
-                        name: name.to_string(),
-                        path,
-                        source,
-                    });
-                }
-            };
+            let source = office_copy(&path, built_in).map_err(|source| TemplateError::Read {
+                name: name.to_string(),
+                path: path.clone(),
+                source,
+            })?;
             env.add_template_owned(name.to_string(), source)
                 .map_err(|source| TemplateError::Render {
                     name: name.to_string(),

@@ -15,6 +15,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::clock::parse_rfc3339;
+use crate::mail::templates::office_copy;
 
 /// Built-in copies of the page templates in `templates/`.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -79,17 +80,11 @@ impl Pages {
         let mut env = Environment::new();
         for (name, built_in) in BUILT_IN {
             let path = dir.join(name);
-            let source = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => built_in.to_string(),
-                Err(source) => {
-                    return Err(PageError::Read {
-                        name: name.to_string(),
-                        path,
-                        source,
-                    });
-                }
-            };
+            let source = office_copy(&path, built_in).map_err(|source| PageError::Read {
+                name: name.to_string(),
+                path: path.clone(),
+                source,
+            })?;
             env.add_template_owned(name.to_string(), source)
                 .map_err(|source| PageError::Render {
                     name: name.to_string(),
