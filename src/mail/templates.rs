@@ -260,7 +260,8 @@ impl Templates {
 const HARI: [&str; 7] = [
     "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
 ];
-const BULAN: [&str; 12] = [
+/// The months as written in Indonesian.
+pub const BULAN: [&str; 12] = [
     "Januari",
     "Februari",
     "Maret",

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::charts::{Chart, each_report_chart};
 use super::monthly::{MonthlyReport, STAGES};
-use super::pages::{BULAN, PageError, Pages, markup};
+use super::pages::{Pages, markup};
+use crate::mail::templates::{BULAN, TemplateError};
 use crate::store::{BookEntry, ComplaintDetail};
 
 /// What every page shows besides its data.
@@ -31,7 +32,7 @@ impl Office<'_> {
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
     #[error(transparent)]
-    Page(#[from] PageError),
+    Page(#[from] TemplateError),
     #[error("{0}")]
     Chart(String),
 }

@@ -7,7 +7,7 @@
 //! write times for people: `tanggal` (`3 Desember 2026 10.52`, office zone) and `hari`
 //! (`3 Desember 2026`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{Datelike, Timelike};
 use chrono_tz::Tz;
@@ -15,7 +15,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::clock::parse_rfc3339;
-use crate::mail::templates::office_copy;
+use crate::mail::templates::{BULAN, TemplateError, office_copy};
 
 /// Built-in copies of the page templates in `templates/`.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -37,38 +37,6 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
-pub const BULAN: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
-#[derive(Debug, thiserror::Error)]
-pub enum PageError {
-    #[error("template {name}: {source}")]
-    Render {
-        name: String,
-        #[source]
-        source: minijinja::Error,
-    },
-    #[error("template {name}: cannot read {path}: {source}")]
-    Read {
-        name: String,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
 pub struct Pages {
     env: Environment<'static>,
 }
@@ -76,17 +44,17 @@ pub struct Pages {
 impl Pages {
     /// Loads every page template: the office's file when present, the built-in copy
     /// otherwise. Times are written in `zone`.
-    pub fn load(dir: &Path, zone: Tz) -> Result<Pages, PageError> {
+    pub fn load(dir: &Path, zone: Tz) -> Result<Pages, TemplateError> {
         let mut env = Environment::new();
         for (name, built_in) in BUILT_IN {
             let path = dir.join(name);
-            let source = office_copy(&path, built_in).map_err(|source| PageError::Read {
+            let source = office_copy(&path, built_in).map_err(|source| TemplateError::Read {
                 name: name.to_string(),
                 path: path.clone(),
                 source,
             })?;
             env.add_template_owned(name.to_string(), source)
-                .map_err(|source| PageError::Render {
+                .map_err(|source| TemplateError::Render {
                     name: name.to_string(),
                     source,
                 })?;
@@ -96,11 +64,11 @@ impl Pages {
         Ok(Pages { env })
     }
 
-    pub fn render(&self, name: &str, context: impl Serialize) -> Result<String, PageError> {
+    pub fn render(&self, name: &str, context: impl Serialize) -> Result<String, TemplateError> {
         self.env
             .get_template(name)
             .and_then(|t| t.render(context))
-            .map_err(|source| PageError::Render {
+            .map_err(|source| TemplateError::Render {
                 name: name.to_string(),
                 source,
             })
