@@ -13,9 +13,9 @@ use crate::domain::EmailAddress;
 use crate::mail::Inbound;
 use crate::mail::templates::tanggal;
 use crate::office::Context;
-use crate::office::procedure;
 use crate::office::security::{Referenced, Verdict};
 use crate::office::workflow::{Command, Misread, Stage};
+use crate::office::{explain, procedure};
 use crate::store::{Batch, Unlisted};
 
 /// The purpose label of a digest's Message-ID.
@@ -192,7 +192,7 @@ pub fn triage(
         let misread = Misread::NoKeyword {
             expected: "TERUSKAN, atau TUTUP <alasan>",
         };
-        return procedure::not_understood(batch, ctx, digest_complaint, inbound, &misread, now);
+        return explain::not_understood(batch, ctx, digest_complaint, inbound, &misread, now);
     };
     let by = inbound.sender().map_or("unknown", EmailAddress::as_str);
     for &id in targets {

@@ -7,6 +7,7 @@
 mod advance;
 pub mod citizen;
 pub mod deadline;
+mod explain;
 pub mod flood;
 pub mod inquiry;
 pub mod intake;

@@ -6,6 +6,7 @@ use crate::domain::{Event, EventAction};
 use chrono::{DateTime, Utc};
 
 use super::advance;
+use super::explain::{not_understood, tell_current_state};
 use crate::config::Role;
 use crate::domain::EmailAddress;
 use crate::mail::Inbound;
@@ -13,7 +14,7 @@ use crate::mail::compose::{Brief, Notice, OutAttachment};
 use crate::office::Context;
 use crate::office::screening;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
-use crate::office::workflow::{self, Misread, Stage, State};
+use crate::office::workflow::{self, Stage, State};
 use crate::store::{Batch, Refusal};
 
 /// The new text of a reply: what its author wrote above the quoted history.
@@ -176,17 +177,13 @@ pub fn forward_follow_up(
             minijinja::context! { message => &text, sender => sender.as_str() },
         ),
     };
-    let Some(stage) = state.stage() else {
+    if state.stage().is_none() {
         let files = inbound.attachments.len();
         return tell_admin_after_closing(batch, ctx, (&brief, &state), author, (extra, files), now);
-    };
-    let Some(mut role) = stage.holder(state.division.as_deref()) else {
+    }
+    let Some((stage, role)) = holder_now(batch, complaint_id, &state)? else {
         return Ok(());
     };
-    if batch.is_held(complaint_id)? {
-        // Held back from the Kepala Dinas as part of a flood: the admin reviews it.
-        role = Role::Admin;
-    }
     let purpose = (template, "lanjut");
     notify(
         batch,
@@ -201,6 +198,28 @@ pub fn forward_follow_up(
         },
         now,
     )
+}
+
+/// Who holds an open complaint now, at which stage: the stage's holder, or the admin
+/// while the complaint is held back from the Kepala Dinas as part of a flood (the admin
+/// reviews it). `None` once it is answered or closed.
+pub(crate) fn holder_now(
+    batch: &mut Batch<'_>,
+    complaint_id: i64,
+    state: &State,
+) -> anyhow::Result<Option<(Stage, Role)>> {
+    let Some(stage) = state.stage() else {
+        return Ok(None);
+    };
+    let Some(role) = stage.holder(state.division.as_deref()) else {
+        return Ok(None);
+    };
+    let role = if batch.is_held(complaint_id)? {
+        Role::Admin
+    } else {
+        role
+    };
+    Ok(Some((stage, role)))
 }
 
 fn tell_admin_after_closing(
@@ -385,101 +404,4 @@ pub(crate) fn apply_command(
         now,
     };
     advance::advance(batch, ctx, &step, (&state, &next), transition)
-}
-
-pub(crate) fn not_understood(
-    batch: &mut Batch<'_>,
-    ctx: &Context,
-    complaint_id: i64,
-    inbound: &Inbound,
-    misread: &Misread,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let (problem, expected, list_divisions) = match misread {
-        Misread::UnknownDivision { said } => (
-            format!("\"{said}\" bukan kunci bidang yang dikenal."),
-            "kunci bidang di awal balasan, boleh diikuti instruksi".to_string(),
-            true,
-        ),
-        Misread::Empty => (
-            "balasan tidak berisi teks baru.".to_string(),
-            "balasan dengan teks di atas kutipan".to_string(),
-            false,
-        ),
-        Misread::EmptyCorrection => (
-            "tidak ada teks perbaikan setelah SETUJU DENGAN PERBAIKAN.".to_string(),
-            "SETUJU DENGAN PERBAIKAN: lalu teks jawaban yang akan dikirim kepada pelapor"
-                .to_string(),
-            false,
-        ),
-        Misread::NoKeyword { expected } => (
-            "kata kunci tidak ditemukan.".to_string(),
-            expected.to_string(),
-            false,
-        ),
-    };
-    let extra = if list_divisions {
-        minijinja::context! { problem => problem, expected => expected }
-    } else {
-        minijinja::context! { problem => problem, expected => expected, divisions => Vec::<minijinja::Value>::new() }
-    };
-    let event = (EventAction::ReplyNotUnderstood, problem.as_str());
-    answer_sender(
-        batch,
-        ctx,
-        complaint_id,
-        inbound,
-        event,
-        ("tidak_dipahami", extra),
-        now,
-    )
-}
-
-/// Records what an official's reply led to and answers its sender with `template`.
-fn answer_sender(
-    batch: &mut Batch<'_>,
-    ctx: &Context,
-    complaint_id: i64,
-    inbound: &Inbound,
-    (action, detail): (EventAction, &str),
-    (template, extra): (&'static str, minijinja::Value),
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let sender = inbound
-        .sender()
-        .map(EmailAddress::as_str)
-        .unwrap_or("unknown");
-    batch.add_event(&Event::by(sender, Some(complaint_id), now, action, detail))?;
-    let Some(to) = inbound.sender() else {
-        return Ok(());
-    };
-    let brief = batch.brief(complaint_id)?;
-    let reply = ctx.composer().info(template, &brief, to, extra, now)?;
-    batch.enqueue(Some(complaint_id), &reply, now)?;
-    Ok(())
-}
-
-fn tell_current_state(
-    batch: &mut Batch<'_>,
-    ctx: &Context,
-    complaint_id: i64,
-    inbound: &Inbound,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let state = batch.state(complaint_id)?;
-    let holder = state
-        .stage()
-        .and_then(|s| s.holder(state.division.as_deref()))
-        .map_or("-".to_string(), |r| r.key());
-    let extra = minijinja::context! { status => state.status.as_str(), holder => holder };
-    let detail = format!("complaint is {}", state.status);
-    answer_sender(
-        batch,
-        ctx,
-        complaint_id,
-        inbound,
-        (EventAction::StaleReply, &detail),
-        ("status_terkini", extra),
-        now,
-    )
 }

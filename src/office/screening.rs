@@ -87,7 +87,8 @@ pub fn report_infected(
 }
 
 /// A file held back until clamd could scan it, now found clean: it goes to whoever holds
-/// the complaint now, with a token of the current stage like any notification. A closed
+/// the complaint now (`procedure::holder_now`, as a follow-up does), with a token of the
+/// current stage like any notification. A closed
 /// complaint's file stays in the register (the admin can read it there).
 pub fn forward_cleared(
     batch: &mut Batch<'_>,
@@ -98,10 +99,8 @@ pub fn forward_cleared(
 ) -> anyhow::Result<()> {
     let state = batch.state(complaint_id)?;
     let brief = batch.brief(complaint_id)?;
-    let Some(stage) = state.stage() else {
-        return Ok(());
-    };
-    let Some(role) = stage.holder(state.division.as_deref()) else {
+    let Some((stage, role)) = crate::office::procedure::holder_now(batch, complaint_id, &state)?
+    else {
         return Ok(());
     };
     let attachments = forwardable(batch, ctx, std::slice::from_ref(file), raw_sha256)?;
