@@ -7,34 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-const SETTINGS: &str = r#"
-[imap]
-host = "127.0.0.1"
-port = 1
-security = "none"
-username = "diskominfo@kaltaraprov.go.id"
-password = "secret"
-[smtp]
-host = "127.0.0.1"
-port = 1
-security = "none"
-from = "Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>"
-[database]
-url = "sqlite://register.db"
-[office]
-name = "Dinas Komunikasi dan Informatika"
-domain = "kaltaraprov.go.id"
-templates_dir = "templates"
-[security]
-secret = "0123456789abcdef0123"
-[roles]
-admin = ["admin@kaltaraprov.go.id"]
-kepala_dinas = "kadis@kaltaraprov.go.id"
-kasubbag_umum = "kasubbag@kaltaraprov.go.id"
-[roles.bidang]
-sekretariat = "sekretaris@kaltaraprov.go.id"
-aptika = "kabid.aptika@kaltaraprov.go.id"
-"#;
+use crate::support::office::OFFLINE_SETTINGS;
 
 /// The report is made as of this instant (WITA 1 December 2026, 09:00).
 pub const NOW: &str = "2026-12-01T01:00:00Z";
@@ -47,7 +20,7 @@ pub struct Books {
 impl Books {
     pub async fn seeded() -> Books {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("Settings.toml"), SETTINGS).expect("settings");
+        std::fs::write(dir.path().join("Settings.toml"), OFFLINE_SETTINGS).expect("settings");
         let books = Books { dir };
         let created = books.output(&["list"]);
         assert!(created.status.success(), "{created:?}");

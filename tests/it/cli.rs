@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::support::office::OFFLINE_SETTINGS;
+
 fn pengaduan(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pengaduan"));
     command
@@ -15,35 +17,6 @@ fn pengaduan(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     command.output().expect("cannot run pengaduan")
 }
-
-const VALID: &str = r#"
-[imap]
-host = "127.0.0.1"
-port = 1
-security = "none"
-username = "diskominfo@kaltaraprov.go.id"
-password = "secret"
-timeout_seconds = 2
-[smtp]
-host = "127.0.0.1"
-port = 1
-security = "none"
-from = "Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>"
-[database]
-url = "sqlite://register.db"
-[office]
-name = "Diskominfo"
-domain = "kaltaraprov.go.id"
-[security]
-secret = "0123456789abcdef0123"
-[roles]
-admin = ["admin@kaltaraprov.go.id"]
-kepala_dinas = "kadis@kaltaraprov.go.id"
-kasubbag_umum = "kasubbag@kaltaraprov.go.id"
-[roles.bidang]
-sekretariat = "sekretaris@kaltaraprov.go.id"
-aptika = "kabid.aptika@kaltaraprov.go.id"
-"#;
 
 fn config_dir(settings: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -66,13 +39,13 @@ fn assert_config_error(output: &Output, key: &str) {
 
 #[test]
 fn configuration_errors_name_the_key_and_the_file() {
-    let missing = config_dir(&VALID.replace(
+    let missing = config_dir(&OFFLINE_SETTINGS.replace(
         "host = \"127.0.0.1\"\nport = 1\nsecurity = \"none\"\nusername",
         "port = 1\nsecurity = \"none\"\nusername",
     ));
     assert_config_error(&pengaduan(missing.path(), &["list"], &[]), "imap.host");
 
-    let dir = config_dir(VALID);
+    let dir = config_dir(OFFLINE_SETTINGS);
     let bad_port = pengaduan(dir.path(), &["list"], &[("PENGADUAN__IMAP__PORT", "abc")]);
     assert_config_error(&bad_port, "imap.port");
 
@@ -83,7 +56,7 @@ fn configuration_errors_name_the_key_and_the_file() {
     );
     assert_config_error(&remote_plain, "smtp.security");
 
-    let no_secret = config_dir(&VALID.replace("secret = \"0123456789abcdef0123\"", ""));
+    let no_secret = config_dir(&OFFLINE_SETTINGS.replace("secret = \"0123456789abcdef0123\"", ""));
     assert_config_error(
         &pengaduan(no_secret.path(), &["run", "--once"], &[]),
         "security.secret",
@@ -95,7 +68,7 @@ fn configuration_errors_name_the_key_and_the_file() {
 
 #[test]
 fn a_token_secret_without_entropy_is_a_configuration_error() {
-    let dir = config_dir(VALID);
+    let dir = config_dir(OFFLINE_SETTINGS);
     for weak in [
         " ".repeat(16),
         "x".repeat(32),
@@ -117,7 +90,7 @@ fn a_token_secret_without_entropy_is_a_configuration_error() {
 
 #[test]
 fn environment_overrides_the_file() {
-    let dir = config_dir(VALID);
+    let dir = config_dir(OFFLINE_SETTINGS);
     // The file's database is register.db; the environment moves it.
     let output = pengaduan(
         dir.path(),
@@ -149,7 +122,7 @@ fn environment_overrides_the_file() {
 
 #[test]
 fn connection_errors_fail_the_cycle_with_one_line() {
-    let dir = config_dir(VALID);
+    let dir = config_dir(OFFLINE_SETTINGS);
     let output = pengaduan(dir.path(), &["--log-format", "json", "run", "--once"], &[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -11,6 +11,37 @@ use super::MailStack;
 
 pub const OFFICE: &str = "diskominfo@kaltaraprov.go.id";
 
+/// A valid Settings.toml for commands that reach no server: IMAP and SMTP point at a
+/// closed port, and the register is `register.db` in the working directory.
+pub const OFFLINE_SETTINGS: &str = r#"
+[imap]
+host = "127.0.0.1"
+port = 1
+security = "none"
+username = "diskominfo@kaltaraprov.go.id"
+password = "secret"
+timeout_seconds = 2
+[smtp]
+host = "127.0.0.1"
+port = 1
+security = "none"
+from = "Diskominfo Kaltara <diskominfo@kaltaraprov.go.id>"
+[database]
+url = "sqlite://register.db"
+[office]
+name = "Dinas Komunikasi dan Informatika"
+domain = "kaltaraprov.go.id"
+[security]
+secret = "0123456789abcdef0123"
+[roles]
+admin = ["admin@kaltaraprov.go.id"]
+kepala_dinas = "kadis@kaltaraprov.go.id"
+kasubbag_umum = "kasubbag@kaltaraprov.go.id"
+[roles.bidang]
+sekretariat = "sekretaris@kaltaraprov.go.id"
+aptika = "kabid.aptika@kaltaraprov.go.id"
+"#;
+
 pub struct Office {
     pub stack: MailStack,
     pub dir: tempfile::TempDir,
