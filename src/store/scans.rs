@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::Store;
 use super::batch::Batch;
@@ -59,22 +59,20 @@ impl Batch<'_> {
             .prepare_cached("SELECT verdict, signature, problem FROM scans WHERE sha256 = ?")?;
         let mut found = HashMap::new();
         for sha256 in sha256s {
-            let row = statement.query_row([sha256], |row| {
-                let verdict: String = row.get(0)?;
-                let signature: Option<String> = row.get(1)?;
-                let problem: Option<String> = row.get(2)?;
-                Ok(match verdict.as_str() {
-                    "clean" => Screening::Clean,
-                    "infected" => Screening::Infected(signature.unwrap_or_default()),
-                    _ => Screening::Unscanned(problem.unwrap_or_default()),
+            let row = statement
+                .query_row([sha256], |row| {
+                    let verdict: String = row.get(0)?;
+                    let signature: Option<String> = row.get(1)?;
+                    let problem: Option<String> = row.get(2)?;
+                    Ok(match verdict.as_str() {
+                        "clean" => Screening::Clean,
+                        "infected" => Screening::Infected(signature.unwrap_or_default()),
+                        _ => Screening::Unscanned(problem.unwrap_or_default()),
+                    })
                 })
-            });
-            match row {
-                Ok(screening) => {
-                    found.insert(sha256.to_string(), screening);
-                }
-                Err(rusqlite::Error::QueryReturnedNoRows) => {}
-                Err(error) => return Err(error.into()),
+                .optional()?;
+            if let Some(screening) = row {
+                found.insert(sha256.to_string(), screening);
             }
         }
         Ok(found)
