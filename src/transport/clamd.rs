@@ -121,3 +121,27 @@ fn describe(error: &std::io::Error, timeout: Duration) -> String {
         _ => error.to_string(),
     }
 }
+
+/// The EICAR anti-virus test file: harmless, and detected by every scanner (`check`
+/// probes clamd with it). Put together when used, so that no scanner takes this
+/// program's own files for it.
+pub fn eicar() -> Vec<u8> {
+    let halves: [&[u8]; 2] = [
+        br"X5O!P%@AP[4\PZX54(P^)7CC)7}$",
+        b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+    ];
+    halves.concat()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_eicar_test_file_is_its_68_standard_bytes() {
+        let eicar = super::eicar();
+        assert_eq!(eicar.len(), 68);
+        assert_eq!(
+            crate::mail::parse::sha256_hex(&eicar),
+            "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+        );
+    }
+}

@@ -7,7 +7,9 @@ use std::time::Duration;
 use base64::Engine;
 use mail_parser::{MessageParser, MimeHeaders};
 
-use crate::support::clamd::{CUSTOM_MALWARE, CUSTOM_SIGNATURE, Clamd, EICAR_SIGNATURE, eicar};
+use pengaduan::transport::clamd::eicar;
+
+use crate::support::clamd::{CUSTOM_MALWARE, CUSTOM_SIGNATURE, Clamd, EICAR_SIGNATURE};
 use crate::support::office::{OFFICE, Office};
 
 const CITIZEN: &str = "dewi.lestari@example.net";

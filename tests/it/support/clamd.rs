@@ -12,16 +12,6 @@ pub const CUSTOM_MALWARE: &[u8] =
 pub const CUSTOM_SIGNATURE: &str = "Pengaduan.Uji.Khusus";
 pub const EICAR_SIGNATURE: &str = "Pengaduan.Uji.EICAR";
 
-/// The EICAR anti-virus test file, put together here so that no scanner takes this
-/// source file for it.
-pub fn eicar() -> Vec<u8> {
-    let halves: [&[u8]; 2] = [
-        br"X5O!P%@AP[4\PZX54(P^)7CC)7}$",
-        b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
-    ];
-    halves.concat()
-}
-
 pub struct Clamd {
     _dir: tempfile::TempDir,
     socket: PathBuf,
