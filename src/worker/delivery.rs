@@ -27,17 +27,61 @@ pub struct DeliveryReport {
     pub unreachable: Option<String>,
 }
 
-/// Delivers every due outbox row (up to `worker.send_limit`), over up to
-/// `smtp.connections` sessions side by side (fewer for a few messages). Each session
-/// claims one message at a time, so after a crash at most that many rows are left
-/// `sending`, and each of them was really in flight.
+impl DeliveryReport {
+    /// Adds a later pass of the same cycle.
+    pub fn add(&mut self, pass: DeliveryReport) {
+        self.sent += pass.sent;
+        self.deferred += pass.deferred;
+        self.failed += pass.failed;
+        self.uncertain += pass.uncertain;
+        self.unreachable = pass.unreachable.or(self.unreachable.take());
+    }
+
+    /// Messages this cycle tried to send: what counts against `worker.send_limit`.
+    pub fn attempted(&self) -> u64 {
+        self.sent + self.deferred + self.failed + self.uncertain
+    }
+}
+
+/// Delivers while the mailbox is ingested: a pass after each batch is committed (each
+/// change of `batches`), so a burst's first acknowledgments leave while the rest is
+/// fetched and officials' replies are answered as they are recorded. Ends when ingest
+/// does (the sender is dropped), or at once when the relay is unreachable (the cycle's
+/// one try). The passes never overlap, so no row is `sending` between them.
+pub async fn alongside(
+    store: &Store,
+    settings: &Settings,
+    clock: &Clock,
+    stop: &AtomicBool,
+    mut batches: tokio::sync::watch::Receiver<()>,
+) -> anyhow::Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    while report.unreachable.is_none()
+        && !stop.load(Ordering::SeqCst)
+        && batches.changed().await.is_ok()
+    {
+        let pass = deliver(store, settings, clock, stop, report.attempted()).await?;
+        report.add(pass);
+    }
+    Ok(report)
+}
+
+/// Delivers every due outbox row (up to `worker.send_limit` a cycle, of which earlier
+/// passes `attempted` some), over up to `smtp.connections` sessions side by side (fewer
+/// for a few messages). Each session claims one message at a time, so after a crash at
+/// most that many rows are left `sending`, and each of them was really in flight.
 #[tracing::instrument(skip_all, err)]
 pub async fn deliver(
     store: &Store,
     settings: &Settings,
     clock: &Clock,
     stop: &AtomicBool,
+    attempted: u64,
 ) -> anyhow::Result<DeliveryReport> {
+    let limit = (settings.worker.send_limit as u64).saturating_sub(attempted);
+    if limit == 0 {
+        return Ok(DeliveryReport::default());
+    }
     let parked = store.outbox_park_interrupted(clock.now()).await?;
     if parked > 0 {
         tracing::warn!(
@@ -69,7 +113,7 @@ pub async fn deliver(
         store,
         settings,
         clock,
-        queue: Queue::new(settings.worker.send_limit as u64, sessions, stop),
+        queue: Queue::new(limit, sessions, stop),
     };
     let mut first = Some(first);
     let lanes = (0..sessions).map(|index| {
@@ -78,12 +122,7 @@ pub async fn deliver(
     });
     let mut report = DeliveryReport::default();
     for lane in futures::future::join_all(lanes).await {
-        let lane = lane?;
-        report.sent += lane.sent;
-        report.deferred += lane.deferred;
-        report.failed += lane.failed;
-        report.uncertain += lane.uncertain;
-        report.unreachable = report.unreachable.or(lane.unreachable);
+        report.add(lane?);
     }
     Ok(report)
 }

@@ -27,6 +27,8 @@ pub(super) struct Inbox<'a> {
     pub selected: &'a Selected,
     /// Raised by SIGTERM: the batch in hand is finished, the rest waits.
     pub stop: &'a AtomicBool,
+    /// Told of each committed batch: the delivery running alongside sends what it queued.
+    pub committed: &'a tokio::sync::watch::Sender<()>,
 }
 
 pub(super) async fn ingest_mailbox(
@@ -40,6 +42,7 @@ pub(super) async fn ingest_mailbox(
         clock,
         selected,
         stop,
+        committed: _,
     } = *inbox;
     let settings = &ctx.settings;
     let mailbox = settings.imap.mailbox.as_str();
@@ -86,6 +89,7 @@ pub(super) async fn ingest_mailbox(
         let (recorded, connection) = tokio::join!(commit, connection);
         let moves = tally(report, recorded?);
         failpoint::pause("committed");
+        inbox.committed.send_replace(());
         let (moved, fetched) = connection?;
         mark_moved(inbox, &moved, report).await?;
         committed = moves;

@@ -1,5 +1,6 @@
 //! One cycle of the worker, [`run_once`]: ingest the mailbox in batches, move what was
-//! recorded, then deliver the outbox. The cron job, the long-running loop and the tests
+//! recorded and deliver what each batch queued as it commits, then deliver the rest of
+//! the outbox. The cron job, the long-running loop and the tests
 //! all call it.
 
 pub mod delivery;
@@ -75,7 +76,12 @@ pub async fn run_once(
     let (mut imap, ctx, agenda) = prepare(settings, store, clock, imap).await?;
     let mut report = CycleReport::default();
 
-    let ingested = async {
+    // Mail queued by a committed batch is delivered while the next batches are fetched
+    // and recorded (an acknowledgment need not wait for the whole burst).
+    let (committed, batches) = tokio::sync::watch::channel(());
+    let ingest = async {
+        // Dropped when ingest ends: the delivery alongside stops then.
+        let committed = committed;
         let selected = imap.select(&settings.imap.mailbox).await?;
         let inbox = Inbox {
             ctx: &ctx,
@@ -83,10 +89,12 @@ pub async fn run_once(
             clock,
             selected: &selected,
             stop,
+            committed: &committed,
         };
         ingest_mailbox(&inbox, &mut imap, &mut report).await
-    }
-    .await;
+    };
+    let alongside = delivery::alongside(store, settings, clock, stop, batches);
+    let (ingested, delivered) = tokio::join!(ingest, alongside);
     // After ingest, IMAP is needed only to copy sent mail to `imap.sent_mailbox`. Without
     // one, the session ends while the deadlines are swept and the outbox is delivered.
     let (mut keep, leave) = match (&ingested, &settings.imap.sent_mailbox) {
@@ -99,6 +107,7 @@ pub async fn run_once(
     tokio::task::yield_now().await;
     let rest = async {
         ingested?;
+        report.delivery = delivered?;
         // An idle cycle (nothing fetched) changed nothing: what the agenda found is what
         // there is.
         let idle = report.fetched == 0;
@@ -115,13 +124,18 @@ pub async fn run_once(
                 .await
                 .unwrap_or(false);
         }
-        if !idle
-            || agenda.outbox
-            || report.deadline_notices > 0
-            || report.files_rescanned > 0
-            || report.monthly_report
+        // The relay is tried once a cycle: not again when it was unreachable alongside.
+        let tried = report.delivery.unreachable.is_some();
+        if !tried
+            && (!idle
+                || agenda.outbox
+                || report.deadline_notices > 0
+                || report.files_rescanned > 0
+                || report.monthly_report)
         {
-            report.delivery = delivery::deliver(store, settings, clock, stop).await?;
+            let attempted = report.delivery.attempted();
+            let last = delivery::deliver(store, settings, clock, stop, attempted).await?;
+            report.delivery.add(last);
         }
         if let Some(imap) = keep.as_mut() {
             report.copied_to_sent = copy_to_sent(settings, store, clock, imap).await?;
