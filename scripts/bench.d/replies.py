@@ -7,7 +7,9 @@ answers the notification the worker queued and sent for that stage (its Message-
 carries the stage's token, in In-Reply-To and References), as an official's mail client
 does. The baseline is P1's: `run --once` over the same number of new complaints, side by
 side in the same run; the figure is time per message. Each round also runs the replies
-with the relay unreachable (what the cycles cost without sending their 8,000 messages).
+with the relay unreachable (what the cycles cost without sending their 8,000 messages),
+then has Python smtplib send what that run queued to the same Postfix (the mail system's
+own floor for those messages), for a second ratio: against P1 plus that floor.
 """
 
 import email.utils
