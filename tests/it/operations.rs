@@ -276,7 +276,26 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     );
     assert_eq!(http_get(metrics_port, "/").0, 404);
 
-    // SIGTERM while idling: the worker stops at once, cleanly.
+    // Right after a cycle that found mail the worker looks again every few milliseconds
+    // (a burst may be under way): a second citizen is acknowledged, and a SIGTERM in
+    // that window still stops it cleanly.
+    let raw = format!(
+        "From: warga.kedua@example.net\r\nTo: {OFFICE}\r\nSubject: Lampu jalan mati\r\n\
+         Message-ID: <burst-2@example.net>\r\n\r\nLampu jalan di gang kami mati.\r\n"
+    );
+    office
+        .submit("warga.kedua@example.net", raw.as_bytes())
+        .await;
+    let second = office
+        .stack
+        .wait_for_messages(
+            "warga.kedua@example.net",
+            "INBOX",
+            1,
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(second.len(), 1, "the second citizen is acknowledged too");
     let status = sigterm(&mut worker);
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
@@ -286,7 +305,27 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
         0,
         "the lock is released"
     );
-    assert_eq!(office.list().len(), 1);
+    assert_eq!(office.list().len(), 2);
+}
+
+/// SIGTERM while the worker idles in IMAP IDLE: it stops at once, cleanly.
+#[tokio::test]
+async fn the_long_running_worker_stops_on_sigterm_while_idling() {
+    let office = Office::start().await;
+    let (mut worker, rx) = office.spawn_worker(&["run", "--interval", "120"]);
+    wait_for_line(&rx, "cycle complete", Duration::from_secs(30));
+    // The first cycle found nothing: the worker goes straight into IDLE.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = sigterm(&mut worker);
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
+    assert!(said_goodbye, "the worker logs why it stops");
+    assert_eq!(
+        office.count("SELECT count(*) FROM worker_lock").await,
+        0,
+        "the lock is released"
+    );
+    assert!(office.list().is_empty());
 }
 
 #[tokio::test]
