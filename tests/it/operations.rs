@@ -296,7 +296,18 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
         )
         .await;
     assert_eq!(second.len(), 1, "the second citizen is acknowledged too");
-    let status = sigterm(&mut worker);
+    stops_cleanly_on_sigterm(&office, &mut worker, &rx).await;
+    assert_eq!(office.list().len(), 2);
+}
+
+/// SIGTERM ends the long-running worker with exit 0, a log line saying why, and the lock
+/// released.
+async fn stops_cleanly_on_sigterm(
+    office: &Office,
+    worker: &mut std::process::Child,
+    rx: &std::sync::mpsc::Receiver<String>,
+) {
+    let status = sigterm(worker);
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
     assert!(said_goodbye, "the worker logs why it stops");
@@ -305,7 +316,6 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
         0,
         "the lock is released"
     );
-    assert_eq!(office.list().len(), 2);
 }
 
 /// SIGTERM while the worker idles in IMAP IDLE: it stops at once, cleanly.
@@ -316,15 +326,7 @@ async fn the_long_running_worker_stops_on_sigterm_while_idling() {
     wait_for_line(&rx, "cycle complete", Duration::from_secs(30));
     // The first cycle found nothing: the worker goes straight into IDLE.
     std::thread::sleep(Duration::from_millis(500));
-    let status = sigterm(&mut worker);
-    assert!(status.success(), "exit status after SIGTERM: {status}");
-    let said_goodbye = rx.try_iter().any(|line| line.contains("stop requested"));
-    assert!(said_goodbye, "the worker logs why it stops");
-    assert_eq!(
-        office.count("SELECT count(*) FROM worker_lock").await,
-        0,
-        "the lock is released"
-    );
+    stops_cleanly_on_sigterm(&office, &mut worker, &rx).await;
     assert!(office.list().is_empty());
 }
 
