@@ -35,7 +35,7 @@ pub use held::Unlisted;
 pub use lock::{Acquired, LockHolder};
 pub use messages::{InboundRecord, KnownMessage};
 pub use operations::{OutboxView, QuarantinedView};
-pub use outbox::{Accepted, OutboxRow, ParkedAs};
+pub use outbox::{Accepted, Claim, OutboxRow, ParkedAs};
 pub use ratings::{NewRating, RatingView};
 pub use receipts::Destination;
 pub use receipts::Receipt;

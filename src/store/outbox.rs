@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::batch::Batch;
 use super::db::Access;
-use super::error::Result;
+use super::error::{Result, StoreError};
 use super::{Store, json};
 use crate::clock::rfc3339;
 use crate::domain::{DeliveryOutcome, EmailAddress, Event, EventAction};
@@ -30,6 +30,18 @@ pub struct Accepted<'a> {
     pub row: &'a OutboxRow,
     pub at: DateTime<Utc>,
     pub reply: &'a str,
+}
+
+/// What claiming a row for delivery found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The row is `sending`: these are the bytes to send.
+    Claimed(Vec<u8>),
+    /// It is no longer pending (another pass or the operator took it).
+    Gone,
+    /// Its stored bytes cannot be read (the archive is damaged or missing): the row stays
+    /// `pending`, and the rest of the outbox goes on.
+    Unreadable(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,15 +111,11 @@ impl Store {
             .await
     }
 
-    /// Claims a row for delivery and returns its bytes; `None` when it is no longer
-    /// pending. From here until it is recorded as sent, a crash leaves the row `sending`:
-    /// delivery uncertain. The message accepted just before, if any, is recorded as sent
-    /// in the same transaction, so a pass commits once per message.
-    pub async fn outbox_claim(
-        &self,
-        id: i64,
-        accepted: Option<Accepted<'_>>,
-    ) -> Result<Option<Vec<u8>>> {
+    /// Claims a row for delivery and returns its bytes. From here until it is recorded
+    /// as sent, a crash leaves the row `sending`: delivery uncertain. The message
+    /// accepted just before, if any, is recorded as sent in the same transaction, so a
+    /// pass commits once per message (also when this row's bytes cannot be read).
+    pub async fn outbox_claim(&self, id: i64, accepted: Option<Accepted<'_>>) -> Result<Claim> {
         let sent = accepted.map(Sent::from);
         self.db
             .call(Access::Write, move |batch| {
@@ -375,7 +383,7 @@ impl Batch<'_> {
 
     /// Marks a pending row `sending` and returns its bytes; `None` when it is no longer
     /// pending.
-    fn claim_outbox(&mut self, id: i64) -> Result<Option<Vec<u8>>> {
+    fn claim_outbox(&mut self, id: i64) -> Result<Claim> {
         let claimed: Option<(String, Option<String>)> = self
             .connection()
             .prepare_cached(
@@ -384,9 +392,21 @@ impl Batch<'_> {
             )?
             .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        claimed
-            .map(|(sha256, splices)| self.outgoing_bytes(&sha256, splices.as_deref()))
-            .transpose()
+        let Some((sha256, splices)) = claimed else {
+            return Ok(Claim::Gone);
+        };
+        match self.outgoing_bytes(&sha256, splices.as_deref()) {
+            Ok(bytes) => Ok(Claim::Claimed(bytes)),
+            Err(error @ (StoreError::Io(_) | StoreError::Decode(_))) => {
+                self.connection()
+                    .prepare_cached("UPDATE outbox SET status = 'pending' WHERE id = ?")?
+                    .execute([id])?;
+                Ok(Claim::Unreadable(format!(
+                    "cannot read the stored message: {error}"
+                )))
+            }
+            Err(error) => Err(error),
+        }
     }
 
     fn park_interrupted(

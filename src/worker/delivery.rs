@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::mask_addresses;
 use crate::failpoint;
-use crate::store::{Accepted, OutboxRow, ParkedAs, Store};
+use crate::store::{Accepted, Claim, OutboxRow, ParkedAs, Store};
 use crate::transport::smtp::{Failure, Session};
 
 /// What one delivery pass did.
@@ -337,8 +337,16 @@ async fn send_one(
             return Ok(Attempt::Failed);
         }
     };
-    let Some(raw) = store.outbox_claim(row.id, previous).await? else {
-        return Ok(Attempt::Deferred);
+    let raw = match store.outbox_claim(row.id, previous).await? {
+        Claim::Claimed(raw) => raw,
+        Claim::Gone => return Ok(Attempt::Deferred),
+        Claim::Unreadable(text) => {
+            // Nothing was sent: tried again later, and the operator sees why.
+            let next = clock.now() + backoff(row.attempts + 1);
+            store.outbox_retry_later(row.id, next, &text).await?;
+            tracing::error!(error = %text, next_attempt_at = %next, "cannot be sent; the rest goes on");
+            return Ok(Attempt::Deferred);
+        }
     };
     failpoint::pause("sending");
     let attempt = match session.send(envelope.0.as_ref(), &envelope.1, &raw).await {

@@ -244,3 +244,76 @@ async fn an_overlapping_run_does_nothing_and_a_killed_holder_blocks_nothing() {
         "released at exit"
     );
 }
+
+/// An outgoing message whose stored bytes cannot be read (its range of the archive
+/// damaged) holds back only itself: the rest of the outbox is delivered, and the row
+/// waits, pending, with the reason, for the operator to restore the archive.
+#[tokio::test]
+async fn a_damaged_outgoing_message_holds_back_only_itself() {
+    let office = Office::start().await;
+    for n in 1..=2 {
+        let raw = format!(
+            "From: warga{n}@example.net\r\nTo: {OFFICE}\r\nSubject: Pengaduan {n}\r\n\
+             Message-ID: <damaged-{n}@example.net>\r\n\r\nSaluran air tersumbat.\r\n"
+        );
+        office
+            .submit(&format!("warga{n}@example.net"), raw.as_bytes())
+            .await;
+    }
+    office.wait_inbox(2).await;
+    office.stack.stop_smtp();
+    office.run_once();
+    assert_eq!(office.outgoing(None, Some("pending")), 4);
+
+    let first = office
+        .outbox()
+        .into_iter()
+        .filter(|row| row["purpose"] == "ack")
+        .min_by_key(|row| row["id"].as_i64())
+        .expect("an acknowledgment is queued");
+    let id = first["id"].as_i64().expect("id");
+    let sha256 = &office
+        .text(&format!("SELECT raw_sha256 FROM outbox WHERE id = {id}"))
+        .await[0];
+    let place = &office
+        .text(&format!(
+            "SELECT pack || ' ' || pack_offset FROM blobs WHERE sha256 = '{sha256}'"
+        ))
+        .await[0];
+    let (pack, offset) = place.split_once(' ').expect("pack and offset");
+    let pack = format!(
+        "{}.archive/{:08}.pack",
+        office.database().display(),
+        pack.parse::<u32>().expect("pack number")
+    );
+    let mut bytes = std::fs::read(&pack).expect("the pack");
+    bytes[offset.parse::<usize>().expect("offset") + 20] ^= 0x55;
+    std::fs::write(&pack, bytes).expect("damage the pack");
+
+    office.stack.start_smtp();
+    office.run_once();
+    assert_eq!(
+        office.outgoing(None, Some("sent")),
+        3,
+        "the rest is delivered"
+    );
+    let held: Vec<_> = office
+        .outbox()
+        .into_iter()
+        .filter(|row| row["status"] == "pending")
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["id"], id);
+    let reason = held[0]["last_error"].as_str().unwrap_or_default();
+    assert!(reason.contains("archive is damaged"), "{reason}");
+    let (damaged, other) = match first["to"].as_str() {
+        Some(to) if to.contains("warga1@") => ("warga1@example.net", "warga2@example.net"),
+        _ => ("warga2@example.net", "warga1@example.net"),
+    };
+    let acks = office
+        .stack
+        .wait_for_messages(other, "INBOX", 1, Duration::from_secs(20))
+        .await;
+    assert_eq!(acks.len(), 1, "the other citizen is acknowledged");
+    assert!(office.stack.messages(damaged, "INBOX").await.is_empty());
+}
