@@ -112,6 +112,18 @@ impl Store {
 }
 
 impl Store {
+    /// The latest month (YYYY-MM) whose report mail was queued, if any.
+    pub async fn last_monthly_report(&self) -> Result<Option<String>> {
+        self.db
+            .call(Access::Read, |batch| {
+                Ok(batch
+                    .connection()
+                    .prepare_cached("SELECT max(month) FROM monthly_reports")?
+                    .query_row([], |row| row.get(0))?)
+            })
+            .await
+    }
+
     /// Whether the report of `month` (YYYY-MM), which ended at `ended`, is still to be
     /// emailed: not queued yet, and the register was in use before the month ended (a
     /// new installation does not mail a report of the months before it).

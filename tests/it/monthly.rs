@@ -88,6 +88,35 @@ async fn the_monthly_report_is_mailed_once_even_when_the_worker_is_killed() {
     );
 }
 
+/// A worker that was down for months mails every missed month's report when it comes
+/// back, oldest first, one a cycle, and then nothing more.
+#[tokio::test]
+async fn a_worker_back_after_months_mails_each_missed_report_once() {
+    let mut office = Office::start().await;
+    assert!(
+        office.output(&["list"]).status.success(),
+        "register created"
+    );
+    books::seed(&office.database()).await;
+    office.set_env("PENGADUAN_NOW", "2026-11-30T12:00:00Z");
+    office.run_once();
+    let months = "SELECT month FROM monthly_reports ORDER BY month";
+    assert_eq!(office.text(months).await, ["2026-10"]);
+
+    // Back on 3 February 2027: November, December and January, in that order.
+    office.set_env("PENGADUAN_NOW", "2027-02-03T01:00:00Z");
+    office.run_once();
+    assert_eq!(office.text(months).await, ["2026-10", "2026-11"]);
+    office.run_once();
+    office.run_once();
+    office.run_once();
+    assert_eq!(
+        office.text(months).await,
+        ["2026-10", "2026-11", "2026-12", "2027-01"]
+    );
+    assert_eq!(office.outgoing(Some("laporan"), Some("sent")), 4);
+}
+
 fn check_the_mail(raw: &[u8]) {
     let message = MessageParser::default().parse(raw).expect("a message");
     assert_eq!(
