@@ -1,10 +1,12 @@
 //! The command-line contract: exit statuses, one clear line for configuration errors
-//! naming the key and the file, environment overrides, and `parse`.
+//! naming the key and the file, environment overrides, `parse`, and `list` by pages.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::office::OFFLINE_SETTINGS;
+use crate::ingest::numbers;
+use crate::support::office::{OFFICE, OFFLINE_SETTINGS, Office};
+use serde_json::Value;
 
 fn pengaduan(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pengaduan"));
@@ -189,4 +191,49 @@ fn parse_explains_what_the_worker_would_do() {
         !dir.path().join("var").exists(),
         "parse touches no database"
     );
+}
+
+/// `list` prints a page of the register in number order and says when there is more;
+/// `--all` and `--json` list every complaint.
+#[tokio::test]
+async fn list_prints_a_page_and_says_when_there_is_more() {
+    let office = Office::start().await;
+    for k in 1..=3 {
+        let raw = format!(
+            "From: Warga {k} <warga{k}@example.net>\r\nTo: {OFFICE}\r\nSubject: Jalan rusak nomor {k}\r\n\
+             Message-ID: <page{k}@example.net>\r\nDate: Fri, 4 Dec 2026 08:0{k}:00 +0700\r\n\r\n\
+             Jalan di depan rumah saya rusak, mohon diperbaiki.\r\n"
+        );
+        office
+            .submit(&format!("warga{k}@example.net"), raw.as_bytes())
+            .await;
+    }
+    office.wait_inbox(3).await;
+    office.run_once();
+    let text = |args: &[&str]| {
+        let output = office.output(args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+
+    let page = text(&["list", "--limit", "2"]);
+    let lines: Vec<&str> = page.lines().collect();
+    assert_eq!(lines.len(), 3, "{page}");
+    assert!(lines[0].starts_with("ADU-2026-00001"), "{page}");
+    assert!(lines[1].starts_with("ADU-2026-00002"), "{page}");
+    assert_eq!(lines[2], "(the first 2; more with --limit N or --all)");
+
+    let all = text(&["list", "--all"]);
+    assert_eq!(all.lines().count(), 3, "{all}");
+    assert!(!all.contains("more with"), "{all}");
+    let exact = text(&["list", "--limit", "3", "--status", "menunggu_disposisi"]);
+    assert_eq!(exact.lines().count(), 3, "{exact}");
+    assert!(!exact.contains("more with"), "{exact}");
+
+    assert_eq!(office.list().len(), 3, "--json lists every complaint");
+    let limited: Vec<Value> =
+        serde_json::from_str(&text(&["list", "--json", "--limit", "1"])).expect("JSON array");
+    assert_eq!(numbers(&limited), ["ADU-2026-00001"]);
+    let conflict = office.output(&["list", "--limit", "1", "--all"]);
+    assert!(!conflict.status.success(), "--limit and --all conflict");
 }
