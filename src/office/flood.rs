@@ -12,9 +12,9 @@ use crate::config::Role;
 use crate::domain::EmailAddress;
 use crate::mail::Inbound;
 use crate::mail::templates::tanggal;
-use crate::office::Context;
 use crate::office::security::{Referenced, Verdict};
 use crate::office::workflow::{Command, Misread, Stage};
+use crate::office::{Context, Received};
 use crate::office::{explain, procedure};
 use crate::store::{Batch, Unlisted};
 
@@ -185,9 +185,10 @@ pub fn triage(
     batch: &mut Batch<'_>,
     ctx: &Context,
     (digest_complaint, targets): (i64, &[i64]),
-    (inbound, raw_sha256, message_row): (&Inbound, &str, i64),
+    reply: Received<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let inbound = reply.inbound;
     let Some(triage) = read_triage(&procedure::new_text(inbound)) else {
         let misread = Misread::NoKeyword {
             expected: "TERUSKAN, atau TUTUP <alasan>",
@@ -213,8 +214,7 @@ pub fn triage(
                 let command = Command::Close {
                     reason: reason.clone(),
                 };
-                let evidence = (inbound, raw_sha256, message_row);
-                procedure::apply_command(batch, ctx, id, command, evidence, now)?;
+                procedure::apply_command(batch, ctx, id, command, reply, now)?;
             }
         }
     }

@@ -32,6 +32,16 @@ pub struct Context {
     pub tokens: Tokens,
 }
 
+/// A reply as the register recorded it: what it says, the hash its bytes are archived
+/// under (its files travel with a draft), and its row in `messages`. What an official's
+/// or the admin's action by email carries from intake to the procedure.
+#[derive(Clone, Copy)]
+pub struct Received<'a> {
+    pub inbound: &'a crate::mail::parse::Inbound,
+    pub raw_sha256: &'a str,
+    pub message_row: i64,
+}
+
 impl Context {
     /// The one composer of outgoing mail.
     pub fn composer(&self) -> Composer<'_> {

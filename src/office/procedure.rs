@@ -11,10 +11,10 @@ use crate::config::Role;
 use crate::domain::EmailAddress;
 use crate::mail::Inbound;
 use crate::mail::compose::{Brief, Notice, OutAttachment};
-use crate::office::Context;
 use crate::office::screening;
 use crate::office::security::{self, Evidence, Referenced, Verdict};
 use crate::office::workflow::{self, Stage, State};
+use crate::office::{Context, Received};
 use crate::store::{Batch, Refusal};
 
 /// The new text of a reply: what its author wrote above the quoted history.
@@ -297,14 +297,15 @@ pub fn judge(
     ))
 }
 
-/// Carries out a judged reply that is recorded as `message_row`.
+/// Carries out a judged reply, as recorded.
 pub fn carry_out(
     batch: &mut Batch<'_>,
     ctx: &Context,
     verdict: &Verdict,
-    (inbound, raw_sha256, message_row): (&Inbound, &str, i64),
+    reply: Received<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let inbound = reply.inbound;
     let sender = inbound
         .sender()
         .map(EmailAddress::as_str)
@@ -319,7 +320,7 @@ pub fn carry_out(
                 complaint_id: *complaint_id,
                 sender: inbound.sender(),
                 reason,
-                message_row,
+                message_row: reply.message_row,
                 at: now,
             })?;
             batch.add_event(&Event::by(
@@ -366,10 +367,7 @@ pub fn carry_out(
                 .map(|(k, v)| (k.as_str(), v.iter().map(EmailAddress::as_str).collect()))
                 .collect();
             match workflow::read(role, &stage, &text, &divisions) {
-                Ok(command) => {
-                    let evidence = (inbound, raw_sha256, message_row);
-                    apply_command(batch, ctx, *complaint_id, command, evidence, now)
-                }
+                Ok(command) => apply_command(batch, ctx, *complaint_id, command, reply, now),
                 Err(misread) => not_understood(batch, ctx, *complaint_id, inbound, &misread, now),
             }
         }
@@ -384,9 +382,10 @@ pub(crate) fn apply_command(
     ctx: &Context,
     complaint_id: i64,
     command: workflow::Command,
-    (inbound, raw_sha256, message_row): (&Inbound, &str, i64),
+    reply: Received<'_>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
+    let inbound = reply.inbound;
     let state = batch.state(complaint_id)?;
     let Ok((next, transition)) = workflow::apply(&state, command) else {
         return tell_current_state(batch, ctx, complaint_id, inbound, now);
@@ -399,8 +398,8 @@ pub(crate) fn apply_command(
         complaint_id,
         by: &by,
         inbound,
-        raw_sha256,
-        message_row,
+        raw_sha256: reply.raw_sha256,
+        message_row: reply.message_row,
         now,
     };
     advance::advance(batch, ctx, &step, (&state, &next), transition)

@@ -10,7 +10,7 @@ use crate::mail::Inbound;
 use crate::mail::compose::{Acknowledge, Citizen};
 use crate::mail::sms::SmsText;
 use crate::office::security::{Referenced, Verdict};
-use crate::office::{Context, citizen, flood, procedure};
+use crate::office::{Context, Received, citizen, flood, procedure};
 use crate::store::{Batch, ComplaintRef, Destination, InboundRecord, NewComplaint};
 
 /// A complaint to register: the citizen as the register will know them.
@@ -148,7 +148,11 @@ impl Recording<'_> {
             }
         };
         let row = self.record(batch, kind, complaint_id, (None, None))?;
-        let evidence = (inbound, self.item.raw_sha256.as_str(), row);
+        let evidence = Received {
+            inbound,
+            raw_sha256: self.item.raw_sha256.as_str(),
+            message_row: row,
+        };
         match (flood::listed_by(batch, &verdict, referenced)?, complaint_id) {
             (Some(targets), Some(digest)) => {
                 flood::triage(batch, self.ctx, (digest, &targets), evidence, self.now)?;
