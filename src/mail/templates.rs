@@ -199,7 +199,7 @@ pub struct Templates {
 
 /// The office's copy of a template (the file at `path`) when it has one, the built-in
 /// copy otherwise.
-pub fn office_copy(path: &Path, built_in: &str) -> std::io::Result<String> {
+fn office_copy(path: &Path, built_in: &str) -> std::io::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(built_in.to_string()),
@@ -207,24 +207,36 @@ pub fn office_copy(path: &Path, built_in: &str) -> std::io::Result<String> {
     }
 }
 
+/// Adds each `(name, built-in text)` of `built_in` to `env`: the office's copy, the file
+/// `dir/<name><extension>`, when it has one.
+pub fn add_office_copies(
+    env: &mut Environment<'static>,
+    dir: &Path,
+    built_in: &[(&str, &str)],
+    extension: &str,
+) -> Result<(), TemplateError> {
+    for (name, text) in built_in {
+        let path = dir.join(format!("{name}{extension}"));
+        let source = office_copy(&path, text).map_err(|source| TemplateError::Read {
+            name: name.to_string(),
+            path: path.clone(),
+            source,
+        })?;
+        env.add_template_owned(name.to_string(), source)
+            .map_err(|source| TemplateError::Render {
+                name: name.to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
 impl Templates {
     /// Loads every template: the office's file when present, the built-in copy otherwise.
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
         let mut env = Environment::new();
         env.set_keep_trailing_newline(true);
-        for (name, built_in) in BUILT_IN {
-            let path = dir.join(format!("{name}.txt"));
-            let source = office_copy(&path, built_in).map_err(|source| TemplateError::Read {
-                name: name.to_string(),
-                path: path.clone(),
-                source,
-            })?;
-            env.add_template_owned(name.to_string(), source)
-                .map_err(|source| TemplateError::Render {
-                    name: name.to_string(),
-                    source,
-                })?;
-        }
+        add_office_copies(&mut env, dir, BUILT_IN, ".txt")?;
         Ok(Templates { env })
     }
 

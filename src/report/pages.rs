@@ -15,7 +15,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::clock::parse_rfc3339;
-use crate::mail::templates::{BULAN, TemplateError, office_copy};
+use crate::mail::templates::{BULAN, TemplateError, add_office_copies};
 
 /// Built-in copies of the page templates in `templates/`.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -46,19 +46,7 @@ impl Pages {
     /// otherwise. Times are written in `zone`.
     pub fn load(dir: &Path, zone: Tz) -> Result<Pages, TemplateError> {
         let mut env = Environment::new();
-        for (name, built_in) in BUILT_IN {
-            let path = dir.join(name);
-            let source = office_copy(&path, built_in).map_err(|source| TemplateError::Read {
-                name: name.to_string(),
-                path: path.clone(),
-                source,
-            })?;
-            env.add_template_owned(name.to_string(), source)
-                .map_err(|source| TemplateError::Render {
-                    name: name.to_string(),
-                    source,
-                })?;
-        }
+        add_office_copies(&mut env, dir, BUILT_IN, "")?;
         env.add_filter("tanggal", move |at: String| written(&at, zone, true));
         env.add_filter("hari", move |at: String| written(&at, zone, false));
         Ok(Pages { env })
