@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::support::office::{OFFICE, Office, fixture};
+use crate::support::process::sigterm;
 
 #[tokio::test]
 async fn a_quarantined_message_is_inspected_and_put_back() {
@@ -428,23 +429,6 @@ fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, needle: &str, timeout: 
         if line.contains(needle) {
             return;
         }
-    }
-}
-
-/// Sends SIGTERM and waits for the exit, which must come within 20 seconds.
-fn sigterm(worker: &mut std::process::Child) -> std::process::ExitStatus {
-    // SAFETY: signalling a child process this test started and still owns.
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let sent = std::time::Instant::now();
-    loop {
-        if let Some(status) = worker.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(20),
-            "the worker did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -8,6 +8,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::office::{OFFICE, Office, Wire, damage_tables};
+use crate::support::process::sigterm;
 use serde_json::Value;
 
 fn stdout(output: &Output) -> String {
@@ -35,23 +36,6 @@ impl Drop for Worker {
             let _ = self.0.kill();
             let _ = self.0.wait();
         }
-    }
-}
-
-/// Sends SIGTERM and waits for the exit, which must come within 20 seconds.
-fn sigterm(worker: &mut std::process::Child) -> std::process::ExitStatus {
-    // SAFETY: signalling a child process this test started and still owns.
-    unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };
-    let sent = Instant::now();
-    loop {
-        if let Some(status) = worker.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(20),
-            "the worker did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -34,6 +34,7 @@
 
 pub mod clamd;
 pub mod office;
+pub mod process;
 pub mod relay;
 
 use std::collections::HashMap;
