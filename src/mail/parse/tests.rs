@@ -1,4 +1,3 @@
-
 use super::set_aside::clean_digest;
 use super::*;
 

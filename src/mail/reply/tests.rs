@@ -1,4 +1,3 @@
-
 use super::html::cut_html;
 use super::*;
 

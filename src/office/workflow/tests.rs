@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn divisions() -> Vec<(&'static str, Vec<&'static str>)> {
