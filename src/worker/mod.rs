@@ -108,35 +108,14 @@ pub async fn run_once(
     let rest = async {
         ingested?;
         report.delivery = delivered?;
-        // An idle cycle (nothing fetched) changed nothing: what the agenda found is what
-        // there is.
-        let idle = report.fetched == 0;
-        if agenda.held_files {
-            report.files_rescanned = screening::rescan_held(store, &ctx, clock.now()).await?;
-        }
-        if !idle || agenda.deadlines {
-            report.deadline_notices = deadline::sweep(store, &ctx, clock.now()).await?;
-        }
-        // A report that cannot be made (a broken template) is logged and tried again
-        // next cycle; it never stops the mail of the day.
-        if agenda.monthly_report {
-            report.monthly_report = monthly::queue_due_report(store, &ctx, clock.now())
-                .await
-                .unwrap_or(false);
-        }
-        // The relay is tried once a cycle: not again when it was unreachable alongside.
-        let tried = report.delivery.unreachable.is_some();
-        if !tried
-            && (!idle
-                || agenda.outbox
-                || report.deadline_notices > 0
-                || report.files_rescanned > 0
-                || report.monthly_report)
-        {
-            let attempted = report.delivery.attempted();
-            let last = delivery::deliver(store, settings, clock, stop, attempted).await?;
-            report.delivery.add(last);
-        }
+        let cycle = Cycle {
+            settings,
+            store,
+            ctx: &ctx,
+            clock,
+            stop,
+        };
+        cycle.after_ingest(&agenda, &mut report).await?;
         if let Some(imap) = keep.as_mut() {
             report.copied_to_sent = copy_to_sent(settings, store, clock, imap).await?;
         }
@@ -150,6 +129,57 @@ pub async fn run_once(
     }
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok((report, farewell))
+}
+
+/// What the steps of one cycle after ingest share.
+struct Cycle<'a> {
+    settings: &'a Settings,
+    store: &'a Store,
+    ctx: &'a Arc<crate::office::Context>,
+    clock: &'a Clock,
+    stop: &'a AtomicBool,
+}
+
+impl Cycle<'_> {
+    /// After ingest: held files scanned again, the deadlines swept, the monthly report
+    /// queued, and the last delivery pass.
+    async fn after_ingest(&self, agenda: &Agenda, report: &mut CycleReport) -> anyhow::Result<()> {
+        // An idle cycle (nothing fetched) changed nothing: what the agenda found is what
+        // there is.
+        let idle = report.fetched == 0;
+        if agenda.held_files {
+            report.files_rescanned =
+                screening::rescan_held(self.store, self.ctx, self.clock.now()).await?;
+        }
+        if !idle || agenda.deadlines {
+            report.deadline_notices =
+                deadline::sweep(self.store, self.ctx, self.clock.now()).await?;
+        }
+        // A report that cannot be made (a broken template) is logged and tried again
+        // next cycle; it never stops the mail of the day.
+        if agenda.monthly_report {
+            report.monthly_report =
+                monthly::queue_due_report(self.store, self.ctx, self.clock.now())
+                    .await
+                    .unwrap_or(false);
+        }
+        // The relay is tried once a cycle: not again when it was unreachable alongside.
+        let tried = report.delivery.unreachable.is_some();
+        if !tried
+            && (!idle
+                || agenda.outbox
+                || report.deadline_notices > 0
+                || report.files_rescanned > 0
+                || report.monthly_report)
+        {
+            let attempted = report.delivery.attempted();
+            let last =
+                delivery::deliver(self.store, self.settings, self.clock, self.stop, attempted)
+                    .await?;
+            report.delivery.add(last);
+        }
+        Ok(())
+    }
 }
 
 /// Logs in to IMAP and, meanwhile, reads the templates, asks the register what it has
