@@ -54,6 +54,7 @@ use self::error::Result;
 pub struct Store {
     db: Db,
     archive: Archive,
+    database: std::path::PathBuf,
 }
 
 impl Store {
@@ -86,8 +87,26 @@ impl Store {
         }
         let archive = Archive::beside(&database)
             .map_err(|e| StoreError::from(e).context("cannot open the archive of messages"))?;
-        let db = Db::start(database, connection, archive.clone())?;
-        Ok(Store { db, archive })
+        let db = Db::start(database.clone(), connection, archive.clone())?;
+        Ok(Store {
+            db,
+            archive,
+            database,
+        })
+    }
+
+    /// The same register over a second connection on a thread of its own, for reads that
+    /// must not wait behind the worker's batches (a metrics scrape): in WAL mode they see
+    /// the last committed state while a batch is being written.
+    pub fn observer(&self) -> Result<Store> {
+        let connection =
+            db::open(&self.database).map_err(|e| error::cannot_open(&self.database, e))?;
+        let db = Db::start(self.database.clone(), connection, self.archive.clone())?;
+        Ok(Store {
+            db,
+            archive: self.archive.clone(),
+            database: self.database.clone(),
+        })
     }
 
     /// Where every message's bytes are kept (see [`Archive`]).

@@ -144,6 +144,8 @@ async fn commit(
     let count = prepared.len();
     let recorded = store
         .batch(move |batch| {
+            // On the register's thread, inside the batch's transaction.
+            failpoint::pause("recording");
             let source = (mailbox.as_str(), uid_validity);
             let mut recorded = Vec::with_capacity(prepared.len());
             for item in &prepared {

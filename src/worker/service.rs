@@ -115,7 +115,11 @@ async fn serve_metrics(settings: &Settings, store: &Store, clock: Clock) -> anyh
         .await
         .with_context(|| format!("cannot listen on worker.metrics_addr {addr}"))?;
     tracing::info!(%addr, "serving Prometheus metrics at /metrics");
-    tokio::spawn(metrics::serve(listener, store.clone(), clock));
+    // Its own connection: a scrape never waits for a batch being recorded.
+    let observer = store
+        .observer()
+        .context("cannot open the register for the metrics endpoint")?;
+    tokio::spawn(metrics::serve(listener, observer, clock));
     Ok(())
 }
 

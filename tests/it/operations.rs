@@ -331,6 +331,45 @@ async fn the_long_running_worker_stops_on_sigterm_while_idling() {
     assert!(office.list().is_empty());
 }
 
+/// The metrics endpoint reads the register over its own connection: a scrape answers
+/// while the worker's register thread is held inside a batch's transaction.
+#[tokio::test]
+async fn metrics_answer_while_a_batch_is_being_recorded() {
+    use std::io::{BufRead, BufReader};
+    let mut office = Office::start().await;
+    let metrics_port = free_port();
+    office.set_env(
+        "PENGADUAN__WORKER__METRICS_ADDR",
+        &format!("127.0.0.1:{metrics_port}"),
+    );
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office.wait_inbox(1).await;
+    let mut worker = office
+        .command(&["run", "--interval", "120"])
+        .env("PENGADUAN_FAILPOINT", "recording")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let stderr = BufReader::new(worker.stderr.take().expect("stderr piped"));
+    let paused = stderr
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.contains("FAILPOINT recording"));
+    assert!(paused, "the worker reached the batch");
+
+    let scraped = http_get_within(metrics_port, "/metrics", Duration::from_secs(10));
+    worker.kill().expect("SIGKILL");
+    worker.wait().expect("wait");
+    let (status, response) =
+        scraped.expect("the scrape is answered while the batch holds the register");
+    assert_eq!(status, 200, "{response}");
+    assert!(
+        response.contains("# TYPE pengaduan_cycle_duration_seconds histogram"),
+        "{response}"
+    );
+}
+
 #[tokio::test]
 async fn the_long_running_worker_survives_an_imap_restart() {
     let office = Office::start().await;
@@ -441,15 +480,20 @@ fn free_port() -> u16 {
 
 /// A plain HTTP/1.1 GET on loopback: the status code and the body.
 fn http_get(port: u16, path: &str) -> (u16, String) {
+    http_get_within(port, path, Duration::from_secs(30)).expect("an HTTP response")
+}
+
+/// The same, failing when no answer has come within `limit`.
+fn http_get_within(port: u16, path: &str, limit: Duration) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(limit))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
+    )?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
+    stream.read_to_string(&mut response)?;
     let status = response
         .split_whitespace()
         .nth(1)
@@ -459,5 +503,5 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
         .split_once("\r\n\r\n")
         .map(|(_, body)| body.to_string())
         .unwrap_or_default();
-    (status, body)
+    Ok((status, body))
 }
