@@ -29,5 +29,6 @@ mod requirements;
 mod safeguards;
 mod scanning;
 mod sending;
+mod service;
 mod sms_citizen;
 mod upgrade;
