@@ -19,19 +19,9 @@ async fn the_long_running_worker_answers_within_seconds_and_stops_on_sigterm() {
     wait_for_line(&rx, "cycle complete", Duration::from_secs(30));
     // Give the worker a moment to enter IDLE, then a citizen writes.
     std::thread::sleep(Duration::from_millis(500));
-    office.submit_fixture("01-plain-text-utf8.eml").await;
-    let acks = office
-        .stack
-        .wait_for_messages(
-            "budi.santoso@gmail.com",
-            "INBOX",
-            1,
-            Duration::from_secs(30),
-        )
-        .await;
+    let acks = a_citizen_writes(&office, Duration::from_secs(30)).await;
     assert_eq!(
-        acks.len(),
-        1,
+        acks, 1,
         "acknowledged while the worker idles, long before its next poll"
     );
 
@@ -150,19 +140,9 @@ async fn the_long_running_worker_survives_an_imap_restart() {
     office.stack.stop_imap();
     wait_for("retrying");
     office.stack.start_imap();
-    office.submit_fixture("01-plain-text-utf8.eml").await;
-    let acks = office
-        .stack
-        .wait_for_messages(
-            "budi.santoso@gmail.com",
-            "INBOX",
-            1,
-            Duration::from_secs(60),
-        )
-        .await;
+    let acks = a_citizen_writes(&office, Duration::from_secs(60)).await;
     assert_eq!(
-        acks.len(),
-        1,
+        acks, 1,
         "the worker reconnected and acknowledged the complaint"
     );
     let status = sigterm(&mut worker);
@@ -275,4 +255,15 @@ fn http_get_within(port: u16, path: &str, limit: Duration) -> std::io::Result<(u
         .map(|(_, body)| body.to_string())
         .unwrap_or_default();
     Ok((status, body))
+}
+
+/// A citizen (the plain-text fixture's sender) writes; returns how many acknowledgments
+/// reached them within `limit`.
+async fn a_citizen_writes(office: &Office, limit: Duration) -> usize {
+    office.submit_fixture("01-plain-text-utf8.eml").await;
+    office
+        .stack
+        .wait_for_messages("budi.santoso@gmail.com", "INBOX", 1, limit)
+        .await
+        .len()
 }
