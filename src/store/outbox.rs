@@ -381,8 +381,9 @@ impl Batch<'_> {
         Ok(())
     }
 
-    /// Marks a pending row `sending` and returns its bytes; `None` when it is no longer
-    /// pending.
+    /// Marks a pending row `sending` and returns its bytes; [`Claim::Gone`] when it is no
+    /// longer pending, [`Claim::Unreadable`] (the row left `pending`) when its bytes
+    /// cannot be read.
     fn claim_outbox(&mut self, id: i64) -> Result<Claim> {
         let claimed: Option<(String, Option<String>)> = self
             .connection()

@@ -28,7 +28,7 @@ pub(super) struct Inbox<'a> {
     /// Raised by SIGTERM: the batch in hand is finished, the rest waits.
     pub stop: &'a AtomicBool,
     /// Told of each committed batch: the delivery running alongside sends what it queued.
-    pub committed: &'a tokio::sync::watch::Sender<()>,
+    pub commits: &'a tokio::sync::watch::Sender<()>,
 }
 
 pub(super) async fn ingest_mailbox(
@@ -42,7 +42,7 @@ pub(super) async fn ingest_mailbox(
         clock,
         selected,
         stop,
-        committed: _,
+        commits,
     } = *inbox;
     let settings = &ctx.settings;
     let mailbox = settings.imap.mailbox.as_str();
@@ -89,7 +89,7 @@ pub(super) async fn ingest_mailbox(
         let (recorded, connection) = tokio::join!(commit, connection);
         let moves = tally(report, recorded?);
         failpoint::pause("committed");
-        inbox.committed.send_replace(());
+        commits.send_replace(());
         let (moved, fetched) = connection?;
         mark_moved(inbox, &moved, report).await?;
         committed = moves;

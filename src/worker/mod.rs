@@ -78,10 +78,10 @@ pub async fn run_once(
 
     // Mail queued by a committed batch is delivered while the next batches are fetched
     // and recorded (an acknowledgment need not wait for the whole burst).
-    let (committed, batches) = tokio::sync::watch::channel(());
+    let (commits, batches) = tokio::sync::watch::channel(());
     let ingest = async {
         // Dropped when ingest ends: the delivery alongside stops then.
-        let committed = committed;
+        let commits = commits;
         let selected = imap.select(&settings.imap.mailbox).await?;
         let inbox = Inbox {
             ctx: &ctx,
@@ -89,7 +89,7 @@ pub async fn run_once(
             clock,
             selected: &selected,
             stop,
-            committed: &committed,
+            commits: &commits,
         };
         ingest_mailbox(&inbox, &mut imap, &mut report).await
     };
@@ -109,7 +109,6 @@ pub async fn run_once(
         ingested?;
         report.delivery = delivered?;
         let cycle = Cycle {
-            settings,
             store,
             ctx: &ctx,
             clock,
@@ -133,7 +132,6 @@ pub async fn run_once(
 
 /// What the steps of one cycle after ingest share.
 struct Cycle<'a> {
-    settings: &'a Settings,
     store: &'a Store,
     ctx: &'a Arc<crate::office::Context>,
     clock: &'a Clock,
@@ -173,9 +171,14 @@ impl Cycle<'_> {
                 || report.monthly_report)
         {
             let attempted = report.delivery.attempted();
-            let last =
-                delivery::deliver(self.store, self.settings, self.clock, self.stop, attempted)
-                    .await?;
+            let last = delivery::deliver(
+                self.store,
+                &self.ctx.settings,
+                self.clock,
+                self.stop,
+                attempted,
+            )
+            .await?;
             report.delivery.add(last);
         }
         Ok(())
